@@ -1,0 +1,114 @@
+// swift-tools-version:6.2
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+    name: "vice-registry",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "vice", targets: ["vice"]),
+        .library(name: "ViceCore", targets: ["ViceCore"]),
+        .library(name: "ViceAdapterTesting", targets: ["ViceAdapterTesting"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1", traits: []),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-auth.git", from: "2.5.0"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+    ],
+    targets: [
+        // The domain: models, use cases, jobs and the seams. No HTTP framework, database or adapter.
+        .target(
+            name: "ViceCore",
+            dependencies: [
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // Content-addressed blob store on the local file system.
+        .target(
+            name: "ViceStorage",
+            dependencies: ["ViceCore"],
+            swiftSettings: swiftSettings
+        ),
+        // MetadataStore + durable JobQueue on SQLite (the embedded default).
+        .target(
+            name: "ViceSQLite",
+            dependencies: ["ViceCore", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: swiftSettings
+        ),
+        .systemLibrary(
+            name: "CLibYAML",
+            pkgConfig: "yaml-0.1",
+            providers: [.apt(["libyaml-dev"])]
+        ),
+        // YAML (libyaml) → value tree with source marks → Decodable configuration.
+        .target(
+            name: "ViceConfig",
+            dependencies: ["CLibYAML"],
+            swiftSettings: swiftSettings
+        ),
+        // The HTTP control API (Hummingbird): routes, Basic auth, JSON errors, OpenAPI document.
+        .target(
+            name: "ViceServer",
+            dependencies: [
+                "ViceCore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ],
+            resources: [.embedInCode("OpenAPI/openapi.json")],
+            swiftSettings: swiftSettings
+        ),
+        // In-memory reference adapter (and, later, the adapter conformance suite).
+        .target(
+            name: "ViceAdapterTesting",
+            dependencies: ["ViceCore"],
+            swiftSettings: swiftSettings
+        ),
+        // The executable: the only place that wires concrete types together.
+        .executableTarget(
+            name: "vice",
+            dependencies: [
+                "ViceCore", "ViceStorage", "ViceSQLite", "ViceConfig", "ViceServer", "ViceAdapterTesting",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ViceCoreTests",
+            dependencies: ["ViceCore", "ViceStorage", "ViceSQLite", "ViceAdapterTesting"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ViceConfigTests",
+            dependencies: ["ViceConfig"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ViceServerTests",
+            dependencies: [
+                "ViceCore", "ViceStorage", "ViceSQLite", "ViceServer", "ViceAdapterTesting",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ViceProcessTests",
+            dependencies: ["ViceCore"],
+            swiftSettings: swiftSettings
+        ),
+    ]
+)

@@ -1,0 +1,193 @@
+import Foundation
+
+/// The registry's configuration file (`config/vice.yaml`). Every section and key is optional and
+/// has the default shown in `docs/configuration.md`; unknown keys are errors. Relative paths are
+/// taken from the directory the server is started in.
+public struct ViceConfiguration: Decodable, Sendable, Equatable {
+    public var server = ServerSettings()
+    public var storage = StorageSettings()
+    public var database = DatabaseSettings()
+    public var workers = WorkerSettings()
+    public var security = SecuritySettings()
+    public var adapters = AdapterSettings()
+    public var logging = LoggingSettings()
+
+    public init() {}
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case server, storage, database, workers, security, adapters, logging
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        server = try c.decodeIfPresent(ServerSettings.self, forKey: .server) ?? server
+        storage = try c.decodeIfPresent(StorageSettings.self, forKey: .storage) ?? storage
+        database = try c.decodeIfPresent(DatabaseSettings.self, forKey: .database) ?? database
+        workers = try c.decodeIfPresent(WorkerSettings.self, forKey: .workers) ?? workers
+        security = try c.decodeIfPresent(SecuritySettings.self, forKey: .security) ?? security
+        adapters = try c.decodeIfPresent(AdapterSettings.self, forKey: .adapters) ?? adapters
+        logging = try c.decodeIfPresent(LoggingSettings.self, forKey: .logging) ?? logging
+    }
+
+    /// Reads and validates a configuration file.
+    public static func load(path: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> ViceConfiguration {
+        try YAMLDecoder(environment: environment).decode(ViceConfiguration.self, fromFile: path)
+    }
+}
+
+public struct ServerSettings: Decodable, Sendable, Equatable {
+    public var host = "127.0.0.1"
+    public var port = 8080
+
+    public init() {}
+    enum CodingKeys: String, CodingKey, CaseIterable { case host, port }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        host = try c.decodeIfPresent(String.self, forKey: .host) ?? host
+        port = try c.decodeIfPresent(Int.self, forKey: .port) ?? port
+        guard (0...65535).contains(port) else {
+            throw DecodingError.dataCorruptedError(forKey: .port, in: c, debugDescription: "port must be between 0 and 65535")
+        }
+        guard !host.isEmpty else {
+            throw DecodingError.dataCorruptedError(forKey: .host, in: c, debugDescription: "host must not be empty")
+        }
+    }
+}
+
+public struct StorageSettings: Decodable, Sendable, Equatable {
+    /// Folder of the image store (blobs and temporary files).
+    public var path = "data/store"
+
+    public init() {}
+    enum CodingKeys: String, CodingKey, CaseIterable { case path }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        path = try c.decodeIfPresent(String.self, forKey: .path) ?? path
+    }
+}
+
+public struct DatabaseSettings: Decodable, Sendable, Equatable {
+    /// The SQLite file of metadata and jobs.
+    public var sqlite = "data/vice.sqlite"
+
+    public init() {}
+    enum CodingKeys: String, CodingKey, CaseIterable { case sqlite }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        sqlite = try c.decodeIfPresent(String.self, forKey: .sqlite) ?? sqlite
+    }
+}
+
+public struct WorkerSettings: Decodable, Sendable, Equatable {
+    /// Concurrent jobs per queue.
+    public var `import` = 2
+    public var export = 2
+    public var store = 2
+    /// Seconds running jobs get to finish on shutdown before they are handed back to the queue.
+    public var shutdownGraceSeconds = 30
+    /// Attempts before a job with transient failures is given up.
+    public var maxAttempts = 5
+
+    public init() {}
+    enum CodingKeys: String, CodingKey, CaseIterable { case `import`, export, store, shutdownGraceSeconds, maxAttempts }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        for (key, keyPath) in [(CodingKeys.import, \WorkerSettings.import), (.export, \.export), (.store, \.store)] {
+            if let value = try c.decodeIfPresent(Int.self, forKey: key) {
+                guard (0...64).contains(value) else {
+                    throw DecodingError.dataCorruptedError(forKey: key, in: c, debugDescription: "must be between 0 and 64")
+                }
+                self[keyPath: keyPath] = value
+            }
+        }
+        shutdownGraceSeconds = try c.decodeIfPresent(Int.self, forKey: .shutdownGraceSeconds) ?? shutdownGraceSeconds
+        maxAttempts = try c.decodeIfPresent(Int.self, forKey: .maxAttempts) ?? maxAttempts
+        guard shutdownGraceSeconds >= 0 else {
+            throw DecodingError.dataCorruptedError(forKey: .shutdownGraceSeconds, in: c, debugDescription: "must not be negative")
+        }
+        guard (1...100).contains(maxAttempts) else {
+            throw DecodingError.dataCorruptedError(forKey: .maxAttempts, in: c, debugDescription: "must be between 1 and 100")
+        }
+    }
+}
+
+public struct SecuritySettings: Decodable, Sendable, Equatable {
+    /// File holding the AES-256 key that encrypts environment credentials (created if missing).
+    public var credentialKeyFile = "data/credential.key"
+    /// Whether `POST /v1/user` works without credentials. When false, admins create users.
+    public var openRegistration = false
+    /// bcrypt work factor for user passwords.
+    public var bcryptCost = 12
+    /// Where a generated first admin password is written (mode 0600).
+    public var adminPasswordFile = "data/admin-password"
+
+    public init() {}
+    enum CodingKeys: String, CodingKey, CaseIterable { case credentialKeyFile, openRegistration, bcryptCost, adminPasswordFile }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        credentialKeyFile = try c.decodeIfPresent(String.self, forKey: .credentialKeyFile) ?? credentialKeyFile
+        openRegistration = try c.decodeIfPresent(Bool.self, forKey: .openRegistration) ?? openRegistration
+        bcryptCost = try c.decodeIfPresent(Int.self, forKey: .bcryptCost) ?? bcryptCost
+        adminPasswordFile = try c.decodeIfPresent(String.self, forKey: .adminPasswordFile) ?? adminPasswordFile
+        guard (4...31).contains(bcryptCost) else {
+            throw DecodingError.dataCorruptedError(forKey: .bcryptCost, in: c, debugDescription: "must be between 4 and 31")
+        }
+    }
+}
+
+public struct AdapterSettings: Decodable, Sendable, Equatable {
+    /// The in-memory reference adapter (`managementlayer.software: memory`): for trying the API
+    /// and for tests; what it holds is lost on restart.
+    public var memory = Toggle()
+
+    public struct Toggle: Decodable, Sendable, Equatable {
+        public var enabled = false
+        public init(enabled: Bool = false) { self.enabled = enabled }
+        enum CodingKeys: String, CodingKey, CaseIterable { case enabled }
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            enabled = try c.decodeIfPresent(Bool.self, forKey: .enabled) ?? false
+        }
+    }
+
+    public init() {}
+    enum CodingKeys: String, CodingKey, CaseIterable { case memory }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        memory = try c.decodeIfPresent(Toggle.self, forKey: .memory) ?? memory
+    }
+}
+
+public struct LoggingSettings: Decodable, Sendable, Equatable {
+    public enum Level: String, Decodable, Sendable, CaseIterable { case trace, debug, info, notice, warning, error, critical }
+    public enum Format: String, Decodable, Sendable, CaseIterable { case text, json }
+
+    public var level = Level.info
+    public var format = Format.text
+
+    public init() {}
+    enum CodingKeys: String, CodingKey, CaseIterable { case level, format }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        if let text = try c.decodeIfPresent(String.self, forKey: .level) {
+            guard let level = Level(rawValue: text) else {
+                throw DecodingError.dataCorruptedError(forKey: .level, in: c, debugDescription:
+                    "'\(text)' is not one of: \(Level.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            self.level = level
+        }
+        if let text = try c.decodeIfPresent(String.self, forKey: .format) {
+            guard let format = Format(rawValue: text) else {
+                throw DecodingError.dataCorruptedError(forKey: .format, in: c, debugDescription: "'\(text)' is not one of: text, json")
+            }
+            self.format = format
+        }
+    }
+}

@@ -1,0 +1,40 @@
+/// The registry's error: a code that the API maps to a status, a message meant for the caller,
+/// and the underlying cause for logs.
+public struct ViceError: Error, Sendable, CustomStringConvertible {
+    /// An extensible set of error kinds.
+    public struct Code: Hashable, Sendable, CustomStringConvertible {
+        public let name: String
+        public init(_ name: String) { self.name = name }
+        public var description: String { name }
+
+        /// The request is malformed or names something that cannot be used (the spec's 405).
+        public static let invalidInput = Code("invalidInput")
+        public static let notFound = Code("notFound")
+        public static let unauthorized = Code("unauthorized")
+        public static let forbidden = Code("forbidden")
+        public static let conflict = Code("conflict")
+        public static let notImplemented = Code("notImplemented")
+        /// A peer or resource is temporarily unavailable; retrying may help.
+        public static let unavailable = Code("unavailable")
+        public static let `internal` = Code("internal")
+    }
+
+    public var code: Code
+    public var message: String
+    public var cause: (any Error & Sendable)?
+
+    public init(_ code: Code, _ message: String, cause: (any Error & Sendable)? = nil) {
+        self.code = code
+        self.message = message
+        self.cause = cause
+    }
+
+    public var description: String {
+        if let cause { return "\(code): \(message) (\(cause))" }
+        return "\(code): \(message)"
+    }
+
+    public static func invalidInput(_ message: String) -> ViceError { ViceError(.invalidInput, message) }
+    public static func notFound(_ message: String) -> ViceError { ViceError(.notFound, message) }
+    public static func conflict(_ message: String) -> ViceError { ViceError(.conflict, message) }
+}

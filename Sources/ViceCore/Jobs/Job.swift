@@ -1,0 +1,76 @@
+import Foundation
+
+/// The three queues of the seed's RuntimeStats.
+public enum JobQueueName: String, Sendable, Hashable, Codable, CaseIterable {
+    case `import`, export, store
+}
+
+/// What a job does to its subject.
+public enum JobKind: String, Sendable, Hashable, Codable {
+    /// Fetch an image from its origin environment (subject: image id).
+    case importImage = "import-image"
+    /// Put an image into an environment (subject: deployment id).
+    case deploy
+    /// Take a deployment out of its environment (subject: deployment id).
+    case removeDeployment = "remove-deployment"
+
+    public var queue: JobQueueName {
+        switch self {
+        case .importImage: .import
+        case .deploy, .removeDeployment: .export
+        }
+    }
+}
+
+public enum JobState: String, Sendable, Hashable, Codable {
+    case pending, running
+}
+
+/// A durable unit of work. A job exists until its handler finishes it; a running job whose lease
+/// runs out (its worker died) is claimed again.
+public struct Job: Sendable, Hashable {
+    public var id: String
+    public var kind: JobKind
+    public var subjectID: String
+    public var state: JobState
+    /// Claims so far, this one included.
+    public var attempts: Int
+    public var maxAttempts: Int
+    /// Not before this time (retries back off).
+    public var runAt: Date
+    public var leaseOwner: String?
+    public var leaseExpires: Date?
+    public var lastError: String?
+    public var createdAt: Date
+
+    public var queue: JobQueueName { kind.queue }
+
+    public init(id: String = IDGenerator.make(), kind: JobKind, subjectID: String, state: JobState = .pending,
+                attempts: Int = 0, maxAttempts: Int = 5, runAt: Date = Date(), leaseOwner: String? = nil,
+                leaseExpires: Date? = nil, lastError: String? = nil, createdAt: Date = Date()) {
+        self.id = id
+        self.kind = kind
+        self.subjectID = subjectID
+        self.state = state
+        self.attempts = attempts
+        self.maxAttempts = maxAttempts
+        self.runAt = runAt
+        self.leaseOwner = leaseOwner
+        self.leaseExpires = leaseExpires
+        self.lastError = lastError
+        self.createdAt = createdAt
+    }
+}
+
+/// Claims and leases of durable jobs.
+public protocol JobQueue: Sendable {
+    /// Takes the oldest due job of `queue` (pending, or running with an expired lease), marks it
+    /// running under `owner` until `now + lease`, and counts the attempt.
+    func claim(queue: JobQueueName, owner: String, lease: TimeInterval, now: Date) async throws -> Job?
+    /// Extends a lease; false when the job is gone or claimed by someone else.
+    func renewLease(jobID: String, owner: String, until: Date) async throws -> Bool
+    /// Gives a claimed job back unharmed (shutdown): pending again, the attempt not counted.
+    func release(jobID: String, owner: String) async throws
+    /// At start-up: every job left running by a process that died is pending again.
+    func requeueAbandoned() async throws -> Int
+}

@@ -1,0 +1,171 @@
+import Foundation
+import Logging
+
+/// Workers consuming one queue with a fixed concurrency. Jobs are claimed with a lease that a
+/// heartbeat renews, so a job of a dead process is claimed again; failures retry with backoff up
+/// to the job's attempts. On shutdown the pool claims nothing new, lets running jobs finish within
+/// `grace`, then cancels them and hands them back to the queue for the next start.
+public final class WorkerPool: Sendable {
+    public let queue: JobQueueName
+    public let concurrency: Int
+    private let jobs: any JobQueue
+    private let handler: any JobHandler
+    private let signal: JobSignal
+    private let retry: RetryPolicy
+    private let lease: TimeInterval
+    private let pollInterval: Duration
+    private let grace: Duration
+    private let owner: String
+    private let logger: Logger
+    private let stopRequested = OneShotEvent()
+    private let running = LockedBox(0)
+
+    public init(queue: JobQueueName, concurrency: Int, jobs: any JobQueue, handler: any JobHandler,
+                signal: JobSignal, retry: RetryPolicy = RetryPolicy(), lease: TimeInterval = 30,
+                pollInterval: Duration = .seconds(1), grace: Duration = .seconds(30), logger: Logger) {
+        self.queue = queue
+        self.concurrency = max(0, concurrency)
+        self.jobs = jobs
+        self.handler = handler
+        self.signal = signal
+        self.retry = retry
+        self.lease = lease
+        self.pollInterval = pollInterval
+        self.grace = grace
+        self.owner = "\(ProcessInfo.processInfo.processIdentifier)-\(IDGenerator.make(length: 8))"
+        var logger = logger
+        logger[metadataKey: "queue"] = "\(queue.rawValue)"
+        self.logger = logger
+    }
+
+    /// Jobs being worked on right now.
+    public var activeJobs: Int { running.withLock { $0 } }
+
+    /// Runs the workers until `shutdown()` (or cancellation), then drains within the grace period.
+    public func run() async {
+        let workers = Task {
+            await withTaskGroup(of: Void.self) { group in
+                for index in 0..<concurrency {
+                    group.addTask { await self.workerLoop(index) }
+                }
+            }
+        }
+        await withTaskCancellationHandler {
+            await stopRequested.wait()
+        } onCancel: {
+            self.shutdown()
+        }
+        let grace = self.grace
+        await withTaskGroup(of: Bool.self) { group in
+            group.addTask { await workers.value; return true }
+            group.addTask { (try? await Task.sleep(for: grace)) != nil ? false : true }
+            if await group.next() == false {
+                logger.warning("grace period over: cancelling running jobs, they stay queued")
+                workers.cancel()
+            }
+            group.cancelAll()
+        }
+        await workers.value
+    }
+
+    /// Stops claiming jobs; `run()` returns once running jobs end (or the grace period does).
+    public func shutdown() {
+        stopRequested.fire()
+        signal.notify()
+    }
+
+    private var stopping: Bool { stopRequested.hasFired || Task.isCancelled }
+
+    private func workerLoop(_ index: Int) async {
+        while !stopping {
+            let job: Job?
+            do {
+                job = try await jobs.claim(queue: queue, owner: owner, lease: lease, now: Date())
+            } catch {
+                logger.error("claiming a job failed: \(error)")
+                await signal.wait(timeout: pollInterval)
+                continue
+            }
+            guard let job else {
+                await signal.wait(timeout: pollInterval)
+                continue
+            }
+            running.withLock { $0 += 1 }
+            await execute(job)
+            running.withLock { $0 -= 1 }
+        }
+    }
+
+    private func execute(_ job: Job) async {
+        var logger = self.logger
+        logger[metadataKey: "job"] = "\(job.id)"
+        logger[metadataKey: "kind"] = "\(job.kind.rawValue)"
+        logger[metadataKey: "subject"] = "\(job.subjectID)"
+        logger.info("job started", metadata: ["attempt": "\(job.attempts)"])
+        let started = ContinuousClock.now
+        do {
+            try await withLeaseHeartbeat(job) { try await self.handler.perform(job) }
+            let elapsed = (ContinuousClock.now - started).components
+            let seconds = Double(elapsed.seconds) + Double(elapsed.attoseconds) / 1e18
+            logger.info("job finished", metadata: ["seconds": "\((seconds * 1000).rounded() / 1000)"])
+        } catch {
+            if Task.isCancelled || error is CancellationError {
+                // Shutdown: nothing failed, the job waits for the next start.
+                try? await jobs.release(jobID: job.id, owner: owner)
+                logger.notice("job interrupted by shutdown; released")
+                return
+            }
+            let retryAt: Date?
+            if let deferral = error as? JobDeferred {
+                retryAt = Date().addingTimeInterval(deferral.delay)
+            } else if RetryPolicy.isTransient(error) && job.attempts < job.maxAttempts {
+                retryAt = Date().addingTimeInterval(retry.delay(afterAttempt: job.attempts))
+            } else {
+                retryAt = nil
+            }
+            if let retryAt {
+                logger.warning("job failed, will retry", metadata: ["error": "\(error)", "retryAt": "\(retryAt)"])
+            } else {
+                logger.error("job failed for good", metadata: ["error": "\(error)"])
+            }
+            do {
+                try await handler.recordFailure(of: job, error: error, retryAt: retryAt)
+            } catch {
+                logger.error("recording the failure failed; the lease will expire and the job run again: \(error)")
+            }
+        }
+    }
+
+    /// Runs `body` while renewing the job's lease every third of its length.
+    private func withLeaseHeartbeat(_ job: Job, _ body: @escaping @Sendable () async throws -> Void) async throws {
+        let lease = self.lease
+        try await withThrowingTaskGroup(of: Bool.self) { group in
+            group.addTask {
+                try await body()
+                return true
+            }
+            group.addTask {
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: .seconds(lease / 3))
+                    if Task.isCancelled { break }
+                    do {
+                        let kept = try await self.jobs.renewLease(
+                            jobID: job.id, owner: self.owner, until: Date().addingTimeInterval(lease))
+                        if !kept { break }
+                    } catch {
+                        self.logger.warning("renewing the lease of job \(job.id) failed: \(error)")
+                    }
+                }
+                return false
+            }
+            // The body finishing (or throwing) ends the heartbeat; a heartbeat that stops early
+            // (lease lost) leaves the body running.
+            while let bodyFinished = try await group.next() {
+                if bodyFinished {
+                    group.cancelAll()
+                    return
+                }
+            }
+        }
+    }
+}

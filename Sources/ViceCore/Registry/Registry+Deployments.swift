@@ -1,0 +1,80 @@
+import Foundation
+
+extension Registry {
+    /// `POST /deploy`: checks that the image and the environment are the caller's and that the
+    /// environment's adapter can take the image, then queues an export job. Anything unusable is
+    /// refused (405) before a job exists.
+    public func createDeployment(_ input: Deployment, owner: UserRecord) async throws -> Deployment {
+        let imageID = try Validate.id(input.imageid, field: "imageid")
+        let environmentID = try Validate.id(input.environmentId, field: "environmentId")
+        try Validate.title(input.title)
+        let catalog = self.catalog
+        let maxAttempts = options.maxJobAttempts
+        let now = Date()
+        let deployment = try await withFreshID { id in
+            try await self.store.write { tx -> Deployment in
+                guard let image = try tx.image(id: imageID), image.userid == owner.id else {
+                    throw ViceError.invalidInput("imageid '\(imageID)' does not name one of your images")
+                }
+                guard let environment = try tx.environment(id: environmentID), environment.userid == owner.id else {
+                    throw ViceError.invalidInput("environmentId '\(environmentID)' does not name one of your environments")
+                }
+                if image.image.status == .failed {
+                    throw ViceError.invalidInput("image \(imageID) failed and has no content to deploy: \(image.image.statusMessage ?? "")")
+                }
+                let descriptor = try catalog.descriptor(for: environment.environment)
+                if let contenttype = image.image.contenttype, !descriptor.capabilities.canDeploy(contenttype) {
+                    let supported = descriptor.capabilities.deploys.map(\.rawValue).sorted().joined(separator: ", ")
+                    throw ViceError.invalidInput(
+                        "the \(descriptor.kind) adapter cannot deploy \(contenttype.rawValue) images (it deploys: \(supported))")
+                }
+                let deployment = Deployment(
+                    id: id, title: input.title ?? image.image.title, userid: owner.id, imageid: imageID,
+                    environmentId: environmentID, status: .queued, createdAt: now, updatedAt: now)
+                try tx.insertDeployment(deployment)
+                try tx.insertJob(Job(kind: .deploy, subjectID: id, maxAttempts: maxAttempts))
+                return deployment
+            }
+        }
+        notify(.export)
+        return deployment
+    }
+
+    public func deployment(id: String, owner: UserRecord) async throws -> Deployment {
+        guard let deployment = try await store.read({ try $0.deployment(id: id) }), deployment.userid == owner.id else {
+            throw ViceError.notFound("deployment \(id) not found")
+        }
+        return deployment
+    }
+
+    public func deployments(owner: UserRecord, page: PageRequest) async throws -> Page<Deployment> {
+        try Validate.pageLimit(page)
+        let rows = try await store.read { try $0.deployments(owner: owner.id, page: page) }
+        return rows.paged(page, id: { $0.id ?? "" })
+    }
+
+    /// `DELETE /deployment/{id}`: the deployment turns `removing` and a job takes the image out of
+    /// its environment; the record goes when that is done. A deploy still queued is cancelled.
+    public func deleteDeployment(id: String, owner: UserRecord) async throws -> Deployment {
+        let maxAttempts = options.maxJobAttempts
+        let deployment = try await store.write { tx -> Deployment in
+            guard var deployment = try tx.deployment(id: id), deployment.userid == owner.id else {
+                throw ViceError.notFound("deployment \(id) not found")
+            }
+            let jobs = try tx.jobs(subjectID: id)
+            for job in jobs where job.kind == .deploy && job.state == .pending {
+                try tx.deleteJob(id: job.id)
+            }
+            if !jobs.contains(where: { $0.kind == .removeDeployment }) {
+                try tx.insertJob(Job(kind: .removeDeployment, subjectID: id, maxAttempts: maxAttempts))
+            }
+            deployment.status = .removing
+            deployment.statusMessage = nil
+            deployment.updatedAt = Date()
+            try tx.updateDeployment(deployment)
+            return deployment
+        }
+        notify(.export)
+        return deployment
+    }
+}

@@ -1,0 +1,102 @@
+import Foundation
+
+extension Registry {
+    /// `POST /environments`.
+    public func createEnvironment(_ input: Environment, owner: UserRecord) async throws -> Environment {
+        try validate(environment: input)
+        let now = Date()
+        let sealed = try input.credentials.map { try cipher.seal(json: $0) }
+        return try await withFreshID { id in
+            var environment = input
+            environment.id = id
+            environment.userid = owner.id
+            environment.credentials = nil
+            environment.createdAt = now
+            environment.updatedAt = now
+            let stored = StoredEnvironment(environment: environment, sealedCredentials: sealed)
+            try await self.store.write { try $0.insertEnvironment(stored) }
+            return try self.render(stored)
+        }
+    }
+
+    /// `PUT /environments`: fields present in the body replace the stored ones; a credentials
+    /// object without a password keeps the stored password.
+    public func updateEnvironment(_ input: Environment, owner: UserRecord) async throws -> Environment {
+        let id = try Validate.id(input.id, field: "id")
+        try Validate.title(input.title)
+        let cipher = self.cipher
+        let stored = try await store.write { tx -> StoredEnvironment in
+            guard var stored = try tx.environment(id: id), stored.userid == owner.id else {
+                throw ViceError.notFound("environment \(id) not found")
+            }
+            if let title = input.title { stored.environment.title = title }
+            if let layer = input.managementlayer { stored.environment.managementlayer = layer }
+            if let technology = input.runtimetechnology { stored.environment.runtimetechnology = technology }
+            if var credentials = input.credentials {
+                if credentials.password == nil, let sealed = stored.sealedCredentials {
+                    credentials.password = try cipher.open(json: Credentials.self, from: sealed).password
+                }
+                stored.sealedCredentials = try cipher.seal(json: credentials)
+            }
+            guard stored.environment.adapterKind != nil else {
+                throw ViceError.invalidInput("managementlayer.software is required")
+            }
+            stored.environment.updatedAt = Date()
+            try tx.updateEnvironment(stored)
+            return stored
+        }
+        return try render(stored)
+    }
+
+    public func environment(id: String, owner: UserRecord) async throws -> Environment {
+        try render(try await ownedEnvironment(id: id, owner: owner))
+    }
+
+    /// `DELETE /environment/{id}`. Images keep a sealed copy of their origin; deployments into the
+    /// environment stay listed, and removing them later only drops the record.
+    public func deleteEnvironment(id: String, owner: UserRecord) async throws {
+        try await store.write { tx in
+            guard let stored = try tx.environment(id: id), stored.userid == owner.id else {
+                throw ViceError.notFound("environment \(id) not found")
+            }
+            try tx.deleteEnvironment(id: id)
+        }
+    }
+
+    public func environments(owner: UserRecord, filter: EnvironmentFilter) async throws -> [Environment] {
+        let filter = EnvironmentFilter(
+            managementLayer: filter.managementLayer?.trimmingCharacters(in: .whitespaces).lowercased().nilIfEmpty,
+            runtimeTechnology: filter.runtimeTechnology?.trimmingCharacters(in: .whitespaces).lowercased().nilIfEmpty)
+        return try await store.read { try $0.environments(owner: owner.id, filter: filter) }.map(render)
+    }
+
+    func ownedEnvironment(id: String, owner: UserRecord) async throws -> StoredEnvironment {
+        guard let stored = try await store.read({ try $0.environment(id: id) }), stored.userid == owner.id else {
+            throw ViceError.notFound("environment \(id) not found")
+        }
+        return stored
+    }
+
+    /// The environment with its decrypted credentials, for adapters only.
+    func unsealed(_ stored: StoredEnvironment) throws -> Environment {
+        var environment = stored.environment
+        environment.credentials = try stored.sealedCredentials.map { try cipher.open(json: Credentials.self, from: $0) }
+        return environment
+    }
+
+    /// The API view: credentials without the password.
+    func render(_ stored: StoredEnvironment) throws -> Environment {
+        try unsealed(stored).redacted
+    }
+
+    func validate(environment: Environment) throws {
+        try Validate.title(environment.title)
+        guard environment.adapterKind != nil else {
+            throw ViceError.invalidInput("managementlayer.software is required (it selects the adapter, e.g. openstack, docker, bwlehrpool)")
+        }
+    }
+}
+
+extension String {
+    var nilIfEmpty: String? { isEmpty ? nil : self }
+}

@@ -1,0 +1,189 @@
+import Foundation
+
+extension Registry {
+    /// `POST /images`. With an `originEnvironment` (one of the caller's environments by id, or an
+    /// inline environment as the original web UI sent it) and an `environmentReference`, the image
+    /// starts `queued` and an import job fetches it; without, it waits for an upload.
+    public func createImage(_ input: Image, owner: UserRecord) async throws -> Image {
+        try Validate.title(input.title)
+        let origin = try await resolveOrigin(input.originEnvironment, owner: owner)
+        let reference = input.environmentReference?.trimmingCharacters(in: .whitespaces).nilIfEmpty
+        if let origin {
+            guard reference != nil else {
+                throw ViceError.invalidInput("environmentReference (the image's id in the origin environment) is required to import")
+            }
+            try checkImportable(input.contenttype, from: origin.environment)
+        }
+        let sealedOrigin = try origin.map { try cipher.seal(json: $0.environment) }
+        let now = Date()
+        let maxAttempts = options.maxJobAttempts
+        let stored = try await withFreshID { id -> StoredImage in
+            let image = Image(
+                id: id, title: input.title, userid: owner.id, imagetype: input.imagetype, contenttype: input.contenttype,
+                imported: false, environmentReference: reference, specifics: input.specifics, status: .queued,
+                createdAt: now, updatedAt: now)
+            let stored = StoredImage(image: image, originEnvironmentID: origin?.id, sealedOrigin: sealedOrigin)
+            try await self.store.write { tx in
+                try tx.insertImage(stored)
+                if origin != nil {
+                    try tx.insertJob(Job(kind: .importImage, subjectID: id, maxAttempts: maxAttempts))
+                }
+            }
+            return stored
+        }
+        if origin != nil { notify(.import) }
+        return try render(stored)
+    }
+
+    /// `PUT /images`: fields present in the body replace the stored ones. An image with an origin
+    /// is imported again (once: a queued import is not doubled).
+    public func updateImage(_ input: Image, owner: UserRecord) async throws -> Image {
+        let id = try Validate.id(input.id, field: "id")
+        try Validate.title(input.title)
+        let origin = try await resolveOrigin(input.originEnvironment, owner: owner)
+        let sealedOrigin = try origin.map { try cipher.seal(json: $0.environment) }
+        let maxAttempts = options.maxJobAttempts
+        let current = try await store.read { try $0.image(id: id) }
+        guard let current, current.userid == owner.id else { throw ViceError.notFound("image \(id) not found") }
+        let effectiveOrigin: Environment?
+        if let origin { effectiveOrigin = origin.environment } else { effectiveOrigin = try await originEnvironment(of: current) }
+        if let effectiveOrigin {
+            try checkImportable(input.contenttype ?? current.image.contenttype, from: effectiveOrigin)
+        }
+        let (stored, reimport) = try await store.write { tx -> (StoredImage, Bool) in
+            guard var stored = try tx.image(id: id), stored.userid == owner.id else {
+                throw ViceError.notFound("image \(id) not found")
+            }
+            if let title = input.title { stored.image.title = title }
+            if let imagetype = input.imagetype { stored.image.imagetype = imagetype }
+            if let contenttype = input.contenttype { stored.image.contenttype = contenttype }
+            if let specifics = input.specifics { stored.image.specifics = specifics }
+            if let reference = input.environmentReference?.trimmingCharacters(in: .whitespaces).nilIfEmpty {
+                stored.image.environmentReference = reference
+            }
+            if let origin {
+                stored.originEnvironmentID = origin.id
+                stored.sealedOrigin = sealedOrigin
+            }
+            let reimport = stored.sealedOrigin != nil
+            if reimport {
+                guard stored.image.environmentReference != nil else {
+                    throw ViceError.invalidInput("environmentReference is required to import")
+                }
+                let pending = try tx.jobs(subjectID: id).contains { $0.kind == .importImage && $0.state == .pending }
+                if !pending {
+                    try tx.insertJob(Job(kind: .importImage, subjectID: id, maxAttempts: maxAttempts))
+                }
+                if stored.image.status != .active { stored.image.status = .queued }
+                stored.image.statusMessage = stored.image.status == .active ? "re-import queued" : nil
+            }
+            stored.image.updatedAt = Date()
+            try tx.updateImage(stored)
+            return (stored, reimport)
+        }
+        if reimport { notify(.import) }
+        return try render(stored)
+    }
+
+    public func image(id: String, owner: UserRecord) async throws -> Image {
+        try render(try await ownedImage(id: id, owner: owner))
+    }
+
+    public func images(owner: UserRecord, query: ImageQuery) async throws -> Page<Image> {
+        try Validate.pageLimit(query.page)
+        var query = query
+        query.text = query.text?.trimmingCharacters(in: .whitespaces).nilIfEmpty
+        let rows = try await store.read { [query] in try $0.images(owner: owner.id, query: query) }
+        let page = rows.paged(query.page, id: \.id)
+        return Page(items: try page.items.map(render), nextMarker: page.nextMarker)
+    }
+
+    /// `DELETE /image/{id}`: removes the record and its queued jobs, and frees the bytes when no
+    /// other image holds the same content.
+    public func deleteImage(id: String, owner: UserRecord) async throws {
+        let checksum = try await store.write { tx -> String? in
+            guard let stored = try tx.image(id: id), stored.userid == owner.id else {
+                throw ViceError.notFound("image \(id) not found")
+            }
+            for job in try tx.jobs(subjectID: id) where job.state == .pending {
+                try tx.deleteJob(id: job.id)
+            }
+            try tx.deleteImage(id: id)
+            return stored.image.checksum
+        }
+        if let checksum { try await releaseBlobIfUnused(checksum) }
+    }
+
+    /// `POST /image/{id}/file` and `GET /image/{id}/file` belong to the streaming store.
+    public func checkImageFileAccess(id: String, owner: UserRecord) async throws -> Image {
+        try render(try await ownedImage(id: id, owner: owner))
+    }
+
+    func ownedImage(id: String, owner: UserRecord) async throws -> StoredImage {
+        guard let stored = try await store.read({ try $0.image(id: id) }), stored.userid == owner.id else {
+            throw ViceError.notFound("image \(id) not found")
+        }
+        return stored
+    }
+
+    /// The API view: the origin as it was given, without its password.
+    func render(_ stored: StoredImage) throws -> Image {
+        var image = stored.image
+        if let sealed = stored.sealedOrigin {
+            var origin = try cipher.open(json: Environment.self, from: sealed).redacted
+            origin.id = stored.originEnvironmentID
+            image.originEnvironment = origin
+        }
+        return image
+    }
+
+    /// The origin to import from, with credentials: the referenced environment as it is now, or the
+    /// sealed copy when it came inline or was deleted since.
+    func originEnvironment(of stored: StoredImage) async throws -> Environment? {
+        if let id = stored.originEnvironmentID,
+           let environment = try await store.read({ try $0.environment(id: id) }), environment.userid == stored.userid {
+            return try unsealed(environment)
+        }
+        return try stored.sealedOrigin.map { try cipher.open(json: Environment.self, from: $0) }
+    }
+
+    struct ResolvedOrigin: Sendable {
+        var id: String?
+        var environment: Environment
+    }
+
+    func resolveOrigin(_ given: Environment?, owner: UserRecord) async throws -> ResolvedOrigin? {
+        guard let given else { return nil }
+        if let id = given.id?.trimmingCharacters(in: .whitespaces).nilIfEmpty,
+           let stored = try await store.read({ try $0.environment(id: id) }), stored.userid == owner.id {
+            return ResolvedOrigin(id: id, environment: try unsealed(stored))
+        }
+        guard given.managementlayer != nil else {
+            throw ViceError.invalidInput("originEnvironment '\(given.id ?? "")' is not one of your environments")
+        }
+        // An inline environment: a copy is kept with the image, owned by the caller.
+        try validate(environment: given)
+        var inline = given
+        inline.id = nil
+        inline.userid = owner.id
+        return ResolvedOrigin(id: nil, environment: inline)
+    }
+
+    /// Refuses an import the origin's adapter cannot do. An origin with no registered adapter is
+    /// accepted (adapters can be added later); its job fails with a clear message.
+    func checkImportable(_ contenttype: ContentType?, from origin: Environment) throws {
+        guard let kind = origin.adapterKind, let descriptor = catalog.descriptor(forKind: kind), let contenttype else { return }
+        guard descriptor.capabilities.canImport(contenttype) else {
+            let supported = descriptor.capabilities.imports.map(\.rawValue).sorted().joined(separator: ", ")
+            throw ViceError.invalidInput(
+                "the \(kind) adapter cannot import \(contenttype.rawValue) images (it imports: \(supported))")
+        }
+    }
+
+    func releaseBlobIfUnused(_ checksum: String) async throws {
+        let users = try await store.read { try $0.imageCount(checksum: checksum) }
+        if users == 0 {
+            try await blobs.delete(checksum)
+        }
+    }
+}

@@ -1,0 +1,199 @@
+import Foundation
+
+extension Registry: JobHandler {
+    public func perform(_ job: Job) async throws {
+        switch job.kind {
+        case .importImage: try await performImport(job)
+        case .deploy: try await performDeploy(job)
+        case .removeDeployment: try await performRemoval(job)
+        }
+    }
+
+    public func recordFailure(of job: Job, error: any Error, retryAt: Date?) async throws {
+        let message = Self.describe(error)
+        let deferred = error is JobDeferred
+        try await store.write { tx in
+            if let retryAt {
+                var next = job
+                next.state = .pending
+                next.runAt = retryAt
+                next.leaseOwner = nil
+                next.leaseExpires = nil
+                next.lastError = message
+                if deferred { next.attempts -= 1 }
+                try tx.updateJob(next)
+            } else {
+                try tx.deleteJob(id: job.id)
+            }
+            let note = retryAt == nil
+                ? message
+                : deferred ? message : "attempt \(job.attempts) of \(job.maxAttempts) failed: \(message); retrying"
+            switch job.kind {
+            case .importImage:
+                guard var stored = try tx.image(id: job.subjectID) else { return }
+                if retryAt == nil { stored.image.status = .failed } else if stored.image.status != .active { stored.image.status = .queued }
+                stored.image.statusMessage = retryAt == nil ? "import failed: \(note)" : note
+                stored.image.updatedAt = Date()
+                try tx.updateImage(stored)
+            case .deploy, .removeDeployment:
+                guard var deployment = try tx.deployment(id: job.subjectID) else { return }
+                if retryAt == nil {
+                    deployment.status = .failed
+                    deployment.statusMessage = job.kind == .deploy ? "deployment failed: \(note)" : "removal failed: \(note)"
+                } else {
+                    deployment.statusMessage = note
+                }
+                deployment.updatedAt = Date()
+                try tx.updateDeployment(deployment)
+            }
+        }
+    }
+
+    static func describe(_ error: any Error) -> String {
+        switch error {
+        case let error as ViceError: error.message
+        case let error as AdapterError: error.message
+        case let error as JobDeferred: error.reason
+        default: String(describing: error)
+        }
+    }
+
+    // MARK: import
+
+    func performImport(_ job: Job) async throws {
+        guard let stored = try await store.read({ try $0.image(id: job.subjectID) }) else {
+            try await store.write { try $0.deleteJob(id: job.id) }
+            return
+        }
+        guard let origin = try await originEnvironment(of: stored), let reference = stored.image.environmentReference else {
+            throw ViceError.invalidInput("the image has no origin environment and reference to import from")
+        }
+        try await setImageStatus(stored.id, .importing)
+        let adapter = try catalog.makeAdapter(for: origin, logger: logger)
+        let source = try await adapter.importImage(reference: reference)
+        if let declared = stored.image.contenttype, declared != source.contenttype {
+            throw ViceError.invalidInput(
+                "the origin holds a \(source.contenttype.rawValue) image, but the image is declared \(declared.rawValue)")
+        }
+        let blob = try await blobs.put(source.content)
+        if let expected = source.expectedSize, expected != blob.size {
+            try await releaseBlobIfUnused(blob.digest)
+            throw AdapterError(.integrity, "the origin announced \(expected) bytes but sent \(blob.size)", transient: true)
+        }
+        let previous = try await store.write { tx -> (String?, Bool) in
+            guard var current = try tx.image(id: stored.id) else {
+                try tx.deleteJob(id: job.id)
+                return (nil, false)
+            }
+            let previous = current.image.checksum
+            current.image.status = .active
+            current.image.statusMessage = nil
+            current.image.imported = true
+            current.image.size = blob.size
+            current.image.checksum = blob.digest
+            current.image.contenttype = source.contenttype
+            if current.image.title == nil { current.image.title = source.title }
+            if current.image.specifics == nil { current.image.specifics = source.specifics }
+            current.image.updatedAt = Date()
+            try tx.updateImage(current)
+            try tx.deleteJob(id: job.id)
+            return (previous, true)
+        }
+        if !previous.1 {
+            try await releaseBlobIfUnused(blob.digest)  // the image was deleted meanwhile
+        } else if let old = previous.0, old != blob.digest {
+            try await releaseBlobIfUnused(old)
+        }
+    }
+
+    func setImageStatus(_ id: String, _ status: ImageStatus) async throws {
+        try await store.write { tx in
+            guard var stored = try tx.image(id: id) else { return }
+            // A re-import keeps an active image usable until the new bytes are in.
+            if stored.image.status != .active { stored.image.status = status }
+            stored.image.updatedAt = Date()
+            try tx.updateImage(stored)
+        }
+    }
+
+    // MARK: deploy
+
+    func performDeploy(_ job: Job) async throws {
+        guard var deployment = try await store.read({ try $0.deployment(id: job.subjectID) }),
+              deployment.status != .removing else {
+            try await store.write { try $0.deleteJob(id: job.id) }
+            return
+        }
+        let imageID = deployment.imageid ?? ""
+        guard let image = try await store.read({ try $0.image(id: imageID) }) else {
+            throw ViceError.invalidInput("image \(imageID) was deleted")
+        }
+        switch image.image.status {
+        case .active?: break
+        case .failed?: throw ViceError.invalidInput("image \(imageID) failed: \(image.image.statusMessage ?? "no content")")
+        default:
+            throw JobDeferred(delay: 2, reason: "waiting for image \(imageID) to be stored (status \(image.image.status?.rawValue ?? "queued"))")
+        }
+        guard let checksum = image.image.checksum, let size = image.image.size, let contenttype = image.image.contenttype else {
+            throw ViceError(.internal, "active image \(imageID) lacks size, checksum or content type")
+        }
+        let environmentID = deployment.environmentId ?? ""
+        guard let target = try await store.read({ try $0.environment(id: environmentID) }) else {
+            throw ViceError.invalidInput("environment \(environmentID) was deleted")
+        }
+        let adapter = try catalog.makeAdapter(for: try unsealed(target), logger: logger)
+        guard type(of: adapter).descriptor.capabilities.canDeploy(contenttype) else {
+            throw ViceError.invalidInput("the \(type(of: adapter).descriptor.kind) adapter cannot deploy \(contenttype.rawValue) images")
+        }
+        deployment.status = .deploying
+        deployment.updatedAt = Date()
+        try await store.write { [deployment] tx in
+            guard let current = try tx.deployment(id: job.subjectID), current.status != .removing else { return }
+            try tx.updateDeployment(deployment)
+        }
+        let description = ImageDescription(
+            imageID: imageID, title: image.image.title ?? imageID, contenttype: contenttype, imagetype: image.image.imagetype,
+            size: size, checksum: checksum, specifics: image.image.specifics, deploymentID: job.subjectID,
+            deploymentTitle: deployment.title)
+        let content = try await blobs.get(checksum)
+        let reference = try await adapter.deploy(description, content: content)
+        try await store.write { tx in
+            if var current = try tx.deployment(id: job.subjectID) {
+                // Record the reference even when a removal was asked meanwhile: it needs it.
+                current.environmentReference = reference.reference
+                if current.status != .removing {
+                    current.status = .deployed
+                    current.statusMessage = nil
+                }
+                current.updatedAt = Date()
+                try tx.updateDeployment(current)
+            }
+            try tx.deleteJob(id: job.id)
+        }
+    }
+
+    // MARK: remove
+
+    func performRemoval(_ job: Job) async throws {
+        guard let deployment = try await store.read({ try $0.deployment(id: job.subjectID) }) else {
+            try await store.write { try $0.deleteJob(id: job.id) }
+            return
+        }
+        let jobs = try await store.read { try $0.jobs(subjectID: job.subjectID) }
+        if jobs.contains(where: { $0.kind == .deploy && $0.state == .running }) {
+            throw JobDeferred(delay: 2, reason: "waiting for the running deployment to finish before removing it")
+        }
+        if let reference = deployment.environmentReference,
+           let target = try await store.read({ try $0.environment(id: deployment.environmentId ?? "") }) {
+            let adapter = try catalog.makeAdapter(for: try unsealed(target), logger: logger)
+            try await adapter.remove(reference: reference)
+        }
+        try await store.write { tx in
+            for other in try tx.jobs(subjectID: job.subjectID) where other.kind == .deploy {
+                try tx.deleteJob(id: other.id)
+            }
+            try tx.deleteDeployment(id: job.subjectID)
+            try tx.deleteJob(id: job.id)
+        }
+    }
+}

@@ -1,0 +1,99 @@
+import Foundation
+
+extension Registry {
+    /// Checks Basic credentials. Unknown user and wrong password look the same to the caller.
+    public func authenticate(username: String, password: String) async throws -> UserRecord {
+        let user = try await store.read { try $0.user(username: username) }
+        guard let user else {
+            throw ViceError(.unauthorized, "invalid username or password")
+        }
+        if credentialCache.isVerified(username: username, password: password, user: user) {
+            return user
+        }
+        guard try await hasher.verify(password, hash: user.passwordHash) else {
+            throw ViceError(.unauthorized, "invalid username or password")
+        }
+        credentialCache.remember(username: username, password: password, user: user)
+        return user
+    }
+
+    /// `POST /user`: registers a user. With registration closed only an admin may do it, and only
+    /// an admin may create another admin.
+    public func createUser(_ input: User, by principal: UserRecord?) async throws -> User {
+        if !options.openRegistration {
+            guard let principal else { throw ViceError(.unauthorized, "registration is closed: authenticate as an admin") }
+            guard principal.isAdmin else { throw ViceError(.forbidden, "registration is closed: only admins create users") }
+        }
+        let admin = input.admin == true && principal?.isAdmin == true
+        return try await addUser(username: input.username, password: input.password, email: input.email,
+                                 fullname: input.fullname, admin: admin).publicView
+    }
+
+    /// Adds a user (the API and `vice user add`).
+    public func addUser(username: String?, password: String?, email: String?, fullname: String?, admin: Bool) async throws -> UserRecord {
+        guard let username = username?.trimmingCharacters(in: .whitespaces), !username.isEmpty else {
+            throw ViceError.invalidInput("username is required")
+        }
+        try Self.validate(username: username)
+        guard let password else { throw ViceError.invalidInput("password is required") }
+        try Self.validate(password: password)
+        if let email, !email.isEmpty, !(email.contains("@") && email.count <= 254) {
+            throw ViceError.invalidInput("email is not an address")
+        }
+        try Validate.title(fullname, field: "fullname")
+        let hash = try await hasher.hash(password)
+        let now = Date()
+        return try await withFreshID { id in
+            let record = UserRecord(id: id, username: username, passwordHash: hash, email: email, fullname: fullname,
+                                    isAdmin: admin, createdAt: now, updatedAt: now)
+            try await self.store.write { tx in
+                if try tx.user(username: username) != nil {
+                    throw ViceError.conflict("username '\(username)' is taken")
+                }
+                try tx.insertUser(record)
+            }
+            return record
+        }
+    }
+
+    /// Changes a password (`vice user passwd`); cached verifications of the old one stop counting.
+    public func setPassword(username: String, password: String) async throws {
+        try Self.validate(password: password)
+        let hash = try await hasher.hash(password)
+        let user = try await store.write { tx -> UserRecord in
+            guard var user = try tx.user(username: username) else { throw ViceError.notFound("no user '\(username)'") }
+            user.passwordHash = hash
+            user.updatedAt = Date()
+            try tx.updateUser(user)
+            return user
+        }
+        credentialCache.forget(userID: user.id)
+    }
+
+    public func listUsers() async throws -> [UserRecord] {
+        try await store.read { try $0.users() }
+    }
+
+    /// On a first start with no users: creates `admin` with `password`, or with a random password
+    /// that is returned so the caller can show it once. Nil when users exist already.
+    public func bootstrapAdmin(password: String?) async throws -> (user: UserRecord, generatedPassword: String?)? {
+        guard try await store.read({ try $0.userCount() }) == 0 else { return nil }
+        let generated = password == nil ? IDGenerator.make(length: 24) : nil
+        let user = try await addUser(username: "admin", password: password ?? generated, email: nil,
+                                     fullname: "Administrator", admin: true)
+        return (user, generated)
+    }
+
+    static func validate(username: String) throws {
+        let allowed = username.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "._@-".contains($0)) }
+        guard allowed, username.count <= 64, username.first?.isLetter == true || username.first?.isNumber == true else {
+            throw ViceError.invalidInput("username must be 1-64 characters of letters, digits and . _ @ -, starting with a letter or digit")
+        }
+    }
+
+    static func validate(password: String) throws {
+        guard password.count >= 8 else { throw ViceError.invalidInput("password must have at least 8 characters") }
+        // bcrypt reads 72 bytes; a longer password would be silently cut.
+        guard password.utf8.count <= 72 else { throw ViceError.invalidInput("password must not exceed 72 bytes") }
+    }
+}

@@ -1,0 +1,106 @@
+import Foundation
+import Logging
+
+/// Settings of the registry's use cases.
+public struct RegistryOptions: Sendable {
+    /// Whether `POST /user` works without credentials. When closed, only admins create users.
+    public var openRegistration: Bool
+    /// How often a job is tried before its subject is marked failed.
+    public var maxJobAttempts: Int
+
+    public init(openRegistration: Bool = false, maxJobAttempts: Int = 5) {
+        self.openRegistration = openRegistration
+        self.maxJobAttempts = maxJobAttempts
+    }
+}
+
+/// The registry's use cases: users, environments, images, deployments and the jobs behind them.
+/// Everything it needs arrives through protocols; it knows no HTTP, database or adapter.
+public final class Registry: Sendable {
+    let store: any MetadataStore
+    let blobs: any BlobStore
+    public let catalog: AdapterCatalog
+    let hasher: any PasswordHasher
+    let cipher: CredentialCipher
+    let credentialCache: CredentialCache
+    let signals: [JobQueueName: JobSignal]
+    let workerSlots = LockedBox<[JobQueueName: Int]>([:])
+    let logger: Logger
+    public let options: RegistryOptions
+
+    public init(store: any MetadataStore, blobs: any BlobStore, catalog: AdapterCatalog, hasher: any PasswordHasher,
+                cipher: CredentialCipher, options: RegistryOptions = RegistryOptions(),
+                credentialCache: CredentialCache = CredentialCache(), logger: Logger = Logger(label: "vice.registry")) {
+        self.store = store
+        self.blobs = blobs
+        self.catalog = catalog
+        self.hasher = hasher
+        self.cipher = cipher
+        self.options = options
+        self.credentialCache = credentialCache
+        self.logger = logger
+        self.signals = Dictionary(uniqueKeysWithValues: JobQueueName.allCases.map { ($0, JobSignal()) })
+    }
+
+    /// The signal that wakes the workers of `queue`.
+    public func signal(for queue: JobQueueName) -> JobSignal {
+        signals[queue]!
+    }
+
+    /// Makes the worker pool of `queue` and counts its slots in `RuntimeStats`.
+    public func makeWorkerPool(queue: JobQueueName, concurrency: Int, jobs: any JobQueue,
+                               retry: RetryPolicy = RetryPolicy(), lease: TimeInterval = 30,
+                               pollInterval: Duration = .seconds(1), grace: Duration = .seconds(30)) -> WorkerPool {
+        workerSlots.withLock { $0[queue, default: 0] += concurrency }
+        return WorkerPool(queue: queue, concurrency: concurrency, jobs: jobs, handler: self, signal: signal(for: queue),
+                          retry: retry, lease: lease, pollInterval: pollInterval, grace: grace, logger: logger)
+    }
+
+    /// Inserts with a fresh id, retrying on the (astronomically unlikely) collision rather than
+    /// ever answering for a record that was not stored.
+    func withFreshID<T: Sendable>(_ body: @escaping @Sendable (String) async throws -> T) async throws -> T {
+        for attempt in 1...3 {
+            do {
+                return try await body(IDGenerator.make())
+            } catch let error as ViceError where error.code == .conflict && error.message.hasPrefix("duplicate id") && attempt < 3 {
+                continue
+            }
+        }
+        throw ViceError(.internal, "could not allocate an id")
+    }
+
+    func notify(_ queue: JobQueueName) {
+        signal(for: queue).notify()
+    }
+}
+
+/// Checks on free text from callers.
+enum Validate {
+    static func title(_ title: String?, field: String = "title") throws {
+        if let title, title.count > 256 {
+            throw ViceError.invalidInput("\(field) is longer than 256 characters")
+        }
+    }
+
+    static func id(_ id: String?, field: String) throws -> String {
+        guard let id = id?.trimmingCharacters(in: .whitespaces), !id.isEmpty else {
+            throw ViceError.invalidInput("\(field) is required")
+        }
+        return id
+    }
+
+    static func pageLimit(_ page: PageRequest) throws {
+        if let limit = page.limit, !(1...PageRequest.maximumLimit).contains(limit) {
+            throw ViceError.invalidInput("limit must be between 1 and \(PageRequest.maximumLimit)")
+        }
+    }
+}
+
+extension Array where Element: Sendable {
+    /// Cuts the `limit + 1` rows a store returned into a page and the marker of the next one.
+    func paged(_ page: PageRequest, id: (Element) -> String) -> Page<Element> {
+        guard let limit = page.limit, count > limit else { return Page(items: self, nextMarker: nil) }
+        let items = Array(prefix(limit))
+        return Page(items: items, nextMarker: items.last.map(id))
+    }
+}

@@ -1,0 +1,54 @@
+import Foundation
+
+/// Where the registry keeps its records and jobs. Every use case runs its reads and writes in one
+/// `read` or `write` transaction, so that a record and the job that works on it appear together
+/// or not at all.
+public protocol MetadataStore: Sendable {
+    func read<T: Sendable>(_ body: @escaping @Sendable (any MetadataReader) throws -> T) async throws -> T
+    func write<T: Sendable>(_ body: @escaping @Sendable (any MetadataWriter) throws -> T) async throws -> T
+}
+
+/// Queries inside a transaction. Lists with a `PageRequest` return up to `limit + 1` items, so the
+/// caller can tell whether another page follows; an unknown marker throws `invalidInput`.
+public protocol MetadataReader {
+    func user(id: String) throws -> UserRecord?
+    func user(username: String) throws -> UserRecord?
+    func users() throws -> [UserRecord]
+    func userCount() throws -> Int
+
+    func environment(id: String) throws -> StoredEnvironment?
+    func environments(owner: String, filter: EnvironmentFilter) throws -> [StoredEnvironment]
+
+    func image(id: String) throws -> StoredImage?
+    func images(owner: String, query: ImageQuery) throws -> [StoredImage]
+    /// How many images hold the blob with this checksum.
+    func imageCount(checksum: String) throws -> Int
+
+    func deployment(id: String) throws -> Deployment?
+    func deployments(owner: String, page: PageRequest) throws -> [Deployment]
+
+    func jobs(subjectID: String) throws -> [Job]
+    func pendingJobCount(queue: JobQueueName) throws -> Int
+}
+
+/// Changes inside a transaction. Inserting an id or username that exists throws `conflict`.
+public protocol MetadataWriter: MetadataReader {
+    func insertUser(_ user: UserRecord) throws
+    func updateUser(_ user: UserRecord) throws
+
+    func insertEnvironment(_ environment: StoredEnvironment) throws
+    func updateEnvironment(_ environment: StoredEnvironment) throws
+    func deleteEnvironment(id: String) throws
+
+    func insertImage(_ image: StoredImage) throws
+    func updateImage(_ image: StoredImage) throws
+    func deleteImage(id: String) throws
+
+    func insertDeployment(_ deployment: Deployment) throws
+    func updateDeployment(_ deployment: Deployment) throws
+    func deleteDeployment(id: String) throws
+
+    func insertJob(_ job: Job) throws
+    func updateJob(_ job: Job) throws
+    func deleteJob(id: String) throws
+}

@@ -1,0 +1,153 @@
+import Foundation
+import GRDB
+import ViceCore
+
+/// The embedded metadata store and durable job queue: one SQLite file in WAL mode. Records keep
+/// their JSON document plus the columns that queries filter and order on; `seq` gives lists a
+/// stable creation order for `limit` + `marker` pagination.
+public final class SQLiteStore: MetadataStore, JobQueue {
+    let pool: DatabasePool
+
+    /// Opens (and migrates) the database at `path`, creating its folder if needed.
+    public init(path: String) throws {
+        let directory = (path as NSString).deletingLastPathComponent
+        if !directory.isEmpty {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        }
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(10)
+        configuration.prepareDatabase { db in
+            // FULL: a committed job or record survives power loss, not just a killed process.
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+        }
+        do {
+            pool = try DatabasePool(path: path, configuration: configuration)
+            try Self.migrator.migrate(pool)
+        } catch {
+            throw ViceError(.internal, "cannot open the database at \(path): \(error)")
+        }
+    }
+
+    public func read<T: Sendable>(_ body: @escaping @Sendable (any MetadataReader) throws -> T) async throws -> T {
+        try await mapErrors { try await self.pool.read { db in try body(SQLiteTransaction(db: db)) } }
+    }
+
+    public func write<T: Sendable>(_ body: @escaping @Sendable (any MetadataWriter) throws -> T) async throws -> T {
+        try await mapErrors { try await self.pool.write { db in try body(SQLiteTransaction(db: db)) } }
+    }
+
+    private func mapErrors<T>(_ body: () async throws -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT {
+            throw ViceError(.conflict, "duplicate id or name", cause: error)
+        } catch let error as DatabaseError {
+            throw ViceError(.unavailable, "database error: \(error.message ?? "\(error.resultCode)")", cause: error)
+        }
+    }
+
+    // MARK: JobQueue
+
+    public func claim(queue: JobQueueName, owner: String, lease: TimeInterval, now: Date) async throws -> Job? {
+        try await pool.write { db in
+            let row = try Row.fetchOne(db, sql: """
+                UPDATE jobs SET state = 'running', attempts = attempts + 1, lease_owner = ?, lease_expires = ?
+                WHERE seq = (
+                    SELECT seq FROM jobs
+                    WHERE queue = ? AND ((state = 'pending' AND run_at <= ?) OR (state = 'running' AND lease_expires < ?))
+                    ORDER BY run_at, seq LIMIT 1)
+                RETURNING *
+                """, arguments: [owner, now.addingTimeInterval(lease).timeIntervalSince1970, queue.rawValue,
+                                 now.timeIntervalSince1970, now.timeIntervalSince1970])
+            return try row.map(SQLiteTransaction.job(from:))
+        }
+    }
+
+    public func renewLease(jobID: String, owner: String, until: Date) async throws -> Bool {
+        try await pool.write { db in
+            try db.execute(
+                sql: "UPDATE jobs SET lease_expires = ? WHERE id = ? AND lease_owner = ? AND state = 'running'",
+                arguments: [until.timeIntervalSince1970, jobID, owner])
+            return db.changesCount > 0
+        }
+    }
+
+    public func release(jobID: String, owner: String) async throws {
+        try await pool.write { db in
+            try db.execute(sql: """
+                UPDATE jobs SET state = 'pending', attempts = MAX(attempts - 1, 0), lease_owner = NULL, lease_expires = NULL
+                WHERE id = ? AND lease_owner = ?
+                """, arguments: [jobID, owner])
+        }
+    }
+
+    public func requeueAbandoned() async throws -> Int {
+        try await pool.write { db in
+            // The attempt stays counted: a job that kills the process each time still runs out of tries.
+            try db.execute(sql: "UPDATE jobs SET state = 'pending', lease_owner = NULL, lease_expires = NULL WHERE state = 'running'")
+            return db.changesCount
+        }
+    }
+
+    // MARK: schema
+
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1") { db in
+            try db.execute(sql: """
+                CREATE TABLE users (
+                    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                    id TEXT NOT NULL UNIQUE,
+                    username TEXT NOT NULL UNIQUE COLLATE NOCASE,
+                    password_hash TEXT NOT NULL,
+                    email TEXT,
+                    fullname TEXT,
+                    is_admin INTEGER NOT NULL DEFAULT 0,
+                    created_at REAL NOT NULL,
+                    updated_at REAL NOT NULL);
+                CREATE TABLE environments (
+                    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                    id TEXT NOT NULL UNIQUE,
+                    userid TEXT NOT NULL,
+                    ml_type TEXT, ml_software TEXT, rt_type TEXT, rt_software TEXT,
+                    doc BLOB NOT NULL,
+                    sealed_credentials BLOB);
+                CREATE INDEX environments_by_user ON environments(userid, seq);
+                CREATE TABLE images (
+                    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                    id TEXT NOT NULL UNIQUE,
+                    userid TEXT NOT NULL,
+                    title TEXT, contenttype TEXT, imagetype TEXT, status TEXT, checksum TEXT,
+                    origin_environment_id TEXT,
+                    doc BLOB NOT NULL,
+                    sealed_origin BLOB);
+                CREATE INDEX images_by_user ON images(userid, seq);
+                CREATE INDEX images_by_checksum ON images(checksum);
+                CREATE TABLE deployments (
+                    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                    id TEXT NOT NULL UNIQUE,
+                    userid TEXT NOT NULL,
+                    imageid TEXT, environment_id TEXT, status TEXT,
+                    doc BLOB NOT NULL);
+                CREATE INDEX deployments_by_user ON deployments(userid, seq);
+                CREATE TABLE jobs (
+                    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                    id TEXT NOT NULL UNIQUE,
+                    kind TEXT NOT NULL,
+                    queue TEXT NOT NULL,
+                    subject_id TEXT NOT NULL,
+                    state TEXT NOT NULL,
+                    attempts INTEGER NOT NULL,
+                    max_attempts INTEGER NOT NULL,
+                    run_at REAL NOT NULL,
+                    lease_owner TEXT,
+                    lease_expires REAL,
+                    last_error TEXT,
+                    created_at REAL NOT NULL);
+                CREATE INDEX jobs_due ON jobs(queue, state, run_at);
+                CREATE INDEX jobs_by_subject ON jobs(subject_id);
+                """)
+        }
+        return migrator
+    }
+}

@@ -1,0 +1,275 @@
+import Foundation
+import GRDB
+import ViceCore
+
+/// `MetadataReader`/`MetadataWriter` over one GRDB database connection inside a transaction.
+struct SQLiteTransaction: MetadataWriter {
+    let db: Database
+
+    private static let encoder = JSONEncoder()
+    private static let decoder = JSONDecoder()
+
+    private func encode<T: Encodable>(_ value: T) throws -> Data { try Self.encoder.encode(value) }
+    private func decode<T: Decodable>(_ type: T.Type, _ data: Data) throws -> T { try Self.decoder.decode(type, from: data) }
+
+    // MARK: users
+
+    private func user(from row: Row) -> UserRecord {
+        UserRecord(id: row["id"], username: row["username"], passwordHash: row["password_hash"], email: row["email"],
+                   fullname: row["fullname"], isAdmin: row["is_admin"],
+                   createdAt: Date(timeIntervalSince1970: row["created_at"]),
+                   updatedAt: Date(timeIntervalSince1970: row["updated_at"]))
+    }
+
+    func user(id: String) throws -> UserRecord? {
+        try Row.fetchOne(db, sql: "SELECT * FROM users WHERE id = ?", arguments: [id]).map(user(from:))
+    }
+
+    func user(username: String) throws -> UserRecord? {
+        try Row.fetchOne(db, sql: "SELECT * FROM users WHERE username = ?", arguments: [username]).map(user(from:))
+    }
+
+    func users() throws -> [UserRecord] {
+        try Row.fetchAll(db, sql: "SELECT * FROM users ORDER BY seq").map(user(from:))
+    }
+
+    func userCount() throws -> Int {
+        try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM users") ?? 0
+    }
+
+    func insertUser(_ user: UserRecord) throws {
+        try db.execute(sql: """
+            INSERT INTO users (id, username, password_hash, email, fullname, is_admin, created_at, updated_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+            """, arguments: [user.id, user.username, user.passwordHash, user.email, user.fullname, user.isAdmin,
+                             user.createdAt.timeIntervalSince1970, user.updatedAt.timeIntervalSince1970])
+    }
+
+    func updateUser(_ user: UserRecord) throws {
+        try db.execute(sql: """
+            UPDATE users SET username = ?, password_hash = ?, email = ?, fullname = ?, is_admin = ?, updated_at = ?
+            WHERE id = ?
+            """, arguments: [user.username, user.passwordHash, user.email, user.fullname, user.isAdmin,
+                             user.updatedAt.timeIntervalSince1970, user.id])
+    }
+
+    // MARK: environments
+
+    private func environment(from row: Row) throws -> StoredEnvironment {
+        StoredEnvironment(environment: try decode(Environment.self, row["doc"]), sealedCredentials: row["sealed_credentials"])
+    }
+
+    private func environmentColumns(_ stored: StoredEnvironment) throws -> [(any DatabaseValueConvertible)?] {
+        let environment = stored.environment
+        return [environment.managementlayer?.type?.rawValue, environment.managementlayer?.software?.lowercased(),
+                environment.runtimetechnology?.type?.rawValue, environment.runtimetechnology?.software?.lowercased(),
+                try encode(environment), stored.sealedCredentials]
+    }
+
+    func environment(id: String) throws -> StoredEnvironment? {
+        try Row.fetchOne(db, sql: "SELECT * FROM environments WHERE id = ?", arguments: [id]).map(environment(from:))
+    }
+
+    func environments(owner: String, filter: EnvironmentFilter) throws -> [StoredEnvironment] {
+        var sql = "SELECT * FROM environments WHERE userid = ?"
+        var arguments: [(any DatabaseValueConvertible)?] = [owner]
+        if let layer = filter.managementLayer {
+            sql += " AND (ml_type = ? OR ml_software = ?)"
+            arguments += [layer, layer]
+        }
+        if let technology = filter.runtimeTechnology {
+            sql += " AND (rt_type = ? OR rt_software = ?)"
+            arguments += [technology, technology]
+        }
+        sql += " ORDER BY seq"
+        return try Row.fetchAll(db, sql: sql, arguments: StatementArguments(arguments)).map(environment(from:))
+    }
+
+    func insertEnvironment(_ stored: StoredEnvironment) throws {
+        try db.execute(sql: """
+            INSERT INTO environments (id, userid, ml_type, ml_software, rt_type, rt_software, doc, sealed_credentials)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+            """, arguments: StatementArguments([stored.id, stored.userid] + environmentColumns(stored)))
+    }
+
+    func updateEnvironment(_ stored: StoredEnvironment) throws {
+        try db.execute(sql: """
+            UPDATE environments SET ml_type = ?, ml_software = ?, rt_type = ?, rt_software = ?, doc = ?, sealed_credentials = ?
+            WHERE id = ?
+            """, arguments: StatementArguments(environmentColumns(stored) + [stored.id]))
+    }
+
+    func deleteEnvironment(id: String) throws {
+        try db.execute(sql: "DELETE FROM environments WHERE id = ?", arguments: [id])
+    }
+
+    // MARK: images
+
+    private func image(from row: Row) throws -> StoredImage {
+        StoredImage(image: try decode(Image.self, row["doc"]), originEnvironmentID: row["origin_environment_id"],
+                    sealedOrigin: row["sealed_origin"])
+    }
+
+    private func imageColumns(_ stored: StoredImage) throws -> [(any DatabaseValueConvertible)?] {
+        var image = stored.image
+        image.originEnvironment = nil
+        return [image.title, image.contenttype?.rawValue, image.imagetype?.rawValue, image.status?.rawValue,
+                image.checksum, stored.originEnvironmentID, try encode(image), stored.sealedOrigin]
+    }
+
+    func image(id: String) throws -> StoredImage? {
+        try Row.fetchOne(db, sql: "SELECT * FROM images WHERE id = ?", arguments: [id]).map(image(from:))
+    }
+
+    /// The `seq` of a page marker, which must be one of the owner's rows.
+    private func markerSeq(table: String, owner: String, marker: String?) throws -> Int64? {
+        guard let marker else { return nil }
+        guard let seq = try Int64.fetchOne(db, sql: "SELECT seq FROM \(table) WHERE id = ? AND userid = ?",
+                                           arguments: [marker, owner]) else {
+            throw ViceError.invalidInput("marker '\(marker)' is not an item of this list")
+        }
+        return seq
+    }
+
+    func images(owner: String, query: ImageQuery) throws -> [StoredImage] {
+        var sql = "SELECT * FROM images WHERE userid = ?"
+        var arguments: [(any DatabaseValueConvertible)?] = [owner]
+        if let seq = try markerSeq(table: "images", owner: owner, marker: query.page.marker) {
+            sql += " AND seq > ?"
+            arguments.append(seq)
+        }
+        if let text = query.text {
+            let escaped = text.replacingOccurrences(of: "\\", with: "\\\\")
+                .replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_")
+            sql += " AND title LIKE ? ESCAPE '\\'"
+            arguments.append("%\(escaped)%")
+        }
+        if let contenttype = query.contenttype {
+            sql += " AND contenttype = ?"
+            arguments.append(contenttype.rawValue)
+        }
+        if let imagetype = query.imagetype {
+            sql += " AND imagetype = ?"
+            arguments.append(imagetype.rawValue)
+        }
+        if let status = query.status {
+            sql += " AND status = ?"
+            arguments.append(status.rawValue)
+        }
+        sql += " ORDER BY seq"
+        if let limit = query.page.limit {
+            sql += " LIMIT ?"
+            arguments.append(limit + 1)
+        }
+        return try Row.fetchAll(db, sql: sql, arguments: StatementArguments(arguments)).map(image(from:))
+    }
+
+    func imageCount(checksum: String) throws -> Int {
+        try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM images WHERE checksum = ?", arguments: [checksum]) ?? 0
+    }
+
+    func insertImage(_ stored: StoredImage) throws {
+        try db.execute(sql: """
+            INSERT INTO images (id, userid, title, contenttype, imagetype, status, checksum, origin_environment_id, doc, sealed_origin)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """, arguments: StatementArguments([stored.id, stored.userid] + imageColumns(stored)))
+    }
+
+    func updateImage(_ stored: StoredImage) throws {
+        try db.execute(sql: """
+            UPDATE images SET title = ?, contenttype = ?, imagetype = ?, status = ?, checksum = ?, origin_environment_id = ?,
+                doc = ?, sealed_origin = ?
+            WHERE id = ?
+            """, arguments: StatementArguments(imageColumns(stored) + [stored.id]))
+    }
+
+    func deleteImage(id: String) throws {
+        try db.execute(sql: "DELETE FROM images WHERE id = ?", arguments: [id])
+    }
+
+    // MARK: deployments
+
+    func deployment(id: String) throws -> Deployment? {
+        try Row.fetchOne(db, sql: "SELECT doc FROM deployments WHERE id = ?", arguments: [id]).map {
+            try decode(Deployment.self, $0["doc"])
+        }
+    }
+
+    func deployments(owner: String, page: PageRequest) throws -> [Deployment] {
+        var sql = "SELECT doc FROM deployments WHERE userid = ?"
+        var arguments: [(any DatabaseValueConvertible)?] = [owner]
+        if let seq = try markerSeq(table: "deployments", owner: owner, marker: page.marker) {
+            sql += " AND seq > ?"
+            arguments.append(seq)
+        }
+        sql += " ORDER BY seq"
+        if let limit = page.limit {
+            sql += " LIMIT ?"
+            arguments.append(limit + 1)
+        }
+        return try Row.fetchAll(db, sql: sql, arguments: StatementArguments(arguments)).map {
+            try decode(Deployment.self, $0["doc"])
+        }
+    }
+
+    func insertDeployment(_ deployment: Deployment) throws {
+        try db.execute(sql: """
+            INSERT INTO deployments (id, userid, imageid, environment_id, status, doc) VALUES (?, ?, ?, ?, ?, ?)
+            """, arguments: [deployment.id, deployment.userid, deployment.imageid, deployment.environmentId,
+                             deployment.status?.rawValue, try encode(deployment)])
+    }
+
+    func updateDeployment(_ deployment: Deployment) throws {
+        try db.execute(sql: "UPDATE deployments SET status = ?, doc = ? WHERE id = ?",
+                       arguments: [deployment.status?.rawValue, try encode(deployment), deployment.id])
+    }
+
+    func deleteDeployment(id: String) throws {
+        try db.execute(sql: "DELETE FROM deployments WHERE id = ?", arguments: [id])
+    }
+
+    // MARK: jobs
+
+    static func job(from row: Row) throws -> Job {
+        guard let kind = JobKind(rawValue: row["kind"]), let state = JobState(rawValue: row["state"]) else {
+            throw ViceError(.internal, "job \(row["id"] as String? ?? "?") has an unknown kind or state")
+        }
+        let leaseExpires: Double? = row["lease_expires"]
+        return Job(id: row["id"], kind: kind, subjectID: row["subject_id"], state: state, attempts: row["attempts"],
+                   maxAttempts: row["max_attempts"], runAt: Date(timeIntervalSince1970: row["run_at"]),
+                   leaseOwner: row["lease_owner"], leaseExpires: leaseExpires.map(Date.init(timeIntervalSince1970:)),
+                   lastError: row["last_error"], createdAt: Date(timeIntervalSince1970: row["created_at"]))
+    }
+
+    func jobs(subjectID: String) throws -> [Job] {
+        try Row.fetchAll(db, sql: "SELECT * FROM jobs WHERE subject_id = ? ORDER BY seq", arguments: [subjectID])
+            .map(Self.job(from:))
+    }
+
+    func pendingJobCount(queue: JobQueueName) throws -> Int {
+        try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM jobs WHERE queue = ? AND state = 'pending'",
+                         arguments: [queue.rawValue]) ?? 0
+    }
+
+    func insertJob(_ job: Job) throws {
+        try db.execute(sql: """
+            INSERT INTO jobs (id, kind, queue, subject_id, state, attempts, max_attempts, run_at, lease_owner, lease_expires,
+                last_error, created_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """, arguments: [job.id, job.kind.rawValue, job.queue.rawValue, job.subjectID, job.state.rawValue, job.attempts,
+                             job.maxAttempts, job.runAt.timeIntervalSince1970, job.leaseOwner,
+                             job.leaseExpires?.timeIntervalSince1970, job.lastError, job.createdAt.timeIntervalSince1970])
+    }
+
+    func updateJob(_ job: Job) throws {
+        try db.execute(sql: """
+            UPDATE jobs SET state = ?, attempts = ?, max_attempts = ?, run_at = ?, lease_owner = ?, lease_expires = ?, last_error = ?
+            WHERE id = ?
+            """, arguments: [job.state.rawValue, job.attempts, job.maxAttempts, job.runAt.timeIntervalSince1970,
+                             job.leaseOwner, job.leaseExpires?.timeIntervalSince1970, job.lastError, job.id])
+    }
+
+    func deleteJob(id: String) throws {
+        try db.execute(sql: "DELETE FROM jobs WHERE id = ?", arguments: [id])
+    }
+}

@@ -1,0 +1,23 @@
+import Hummingbird
+import ViceCore
+
+extension ViceAPI {
+    func getRuntimeStats(_ request: Request, _ context: ViceRequestContext) async throws -> Response {
+        _ = try context.requirePrincipal()
+        return try JSONBody.response(try await registry.runtimeStats())
+    }
+
+    func createUser(_ request: Request, _ context: ViceRequestContext) async throws -> Response {
+        let input = try await JSONBody.decode(User.self, from: request)
+        return try JSONBody.response(try await registry.createUser(input, by: context.principal))
+    }
+
+    func getUser(_ request: Request, _ context: ViceRequestContext) async throws -> Response {
+        try JSONBody.response(try context.requirePrincipal().publicView)
+    }
+
+    func getOpenAPIDocument(_ request: Request, _ context: ViceRequestContext) async throws -> Response {
+        Response(status: .ok, headers: [.contentType: "application/json; charset=utf-8"],
+                 body: ResponseBody(byteBuffer: ByteBuffer(bytes: OpenAPIDocument.json)))
+    }
+}

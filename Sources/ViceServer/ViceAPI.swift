@@ -1,0 +1,111 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import ViceCore
+
+/// The HTTP control API of the seed spec over a `Registry`.
+public struct ViceAPI: Sendable {
+    let registry: Registry
+
+    public init(registry: Registry) {
+        self.registry = registry
+    }
+
+    /// A router with every route of `APIRoute.all` and the middleware chain: CORS, request log,
+    /// JSON errors, Basic auth.
+    public func makeRouter() -> Router<ViceRequestContext> {
+        let router = Router(context: ViceRequestContext.self)
+        router.add(middleware: CORSMiddleware(
+            allowOrigin: .all, allowHeaders: [.accept, .authorization, .contentType, .origin],
+            allowMethods: [.get, .post, .put, .delete, .options], maxAge: .seconds(1000)))
+        router.add(middleware: RequestLogMiddleware())
+        router.add(middleware: ErrorMiddleware())
+        router.add(middleware: BasicAuthMiddleware(registry: registry))
+        for route in APIRoute.all {
+            router.on(RouterPath(route.routerPath), method: route.method, use: handler(for: route.operationId))
+        }
+        return router
+    }
+
+    typealias Handler = @Sendable (Request, ViceRequestContext) async throws -> Response
+
+    func handler(for operationId: String) -> Handler {
+        switch operationId {
+        case "createEnvironment": createEnvironment
+        case "findEnvironment": findEnvironments
+        case "updateEnvironment": updateEnvironment
+        case "getEnvironment": getEnvironment
+        case "deleteEnvironment": deleteEnvironment
+        case "createImage": createImage
+        case "findImages": findImages
+        case "updateImage": updateImage
+        case "getImage": getImage
+        case "deleteImage": deleteImage
+        case "uploadImage": uploadImage
+        case "downloadImage": downloadImage
+        case "deployImage": deployImage
+        case "findDeployments": findDeployments
+        case "getDeployment": getDeployment
+        case "deleteDeployment": deleteDeployment
+        case "getRuntimeStats": getRuntimeStats
+        case "createUser": createUser
+        case "getUser": getUser
+        case "getOpenAPIDocument": getOpenAPIDocument
+        default: preconditionFailure("no handler for operation \(operationId)")
+        }
+    }
+
+    /// A path parameter, checked to look like an id (anything else cannot exist: 404).
+    static func pathID(_ name: String, _ context: ViceRequestContext, kind: String) throws -> String {
+        let id = context.parameters.get(name) ?? ""
+        guard IDGenerator.isPlausible(id) else { throw ViceError.notFound("\(kind) \(id) not found") }
+        return id
+    }
+}
+
+/// Query parameters, validated.
+struct Query {
+    let request: Request
+
+    func string(_ name: String) -> String? {
+        request.uri.queryParameters.get(name).flatMap { $0.isEmpty ? nil : $0 }
+    }
+
+    func page() throws -> PageRequest {
+        var page = PageRequest(marker: string("marker"))
+        if let text = string("limit") {
+            guard let limit = Int(text), (1...PageRequest.maximumLimit).contains(limit) else {
+                throw ViceError.invalidInput("limit must be a whole number between 1 and \(PageRequest.maximumLimit)")
+            }
+            page.limit = limit
+        }
+        return page
+    }
+
+    func enumValue<E: RawRepresentable & CaseIterable>(_ name: String, _ type: E.Type) throws -> E? where E.RawValue == String {
+        guard let text = string(name) else { return nil }
+        guard let value = E(rawValue: text) else {
+            throw ViceError.invalidInput("\(name) must be one of: \(E.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        return value
+    }
+}
+
+extension Page {
+    /// `Link: <…>; rel="next"` and `X-Next-Marker` for a page that has a successor.
+    func headers(for request: Request) -> HTTPFields {
+        guard let nextMarker else { return [:] }
+        var items = request.uri.queryParameters.filter { $0.key != "marker" }.map { (String($0.key), String($0.value)) }
+        items.append(("marker", nextMarker))
+        var components = URLComponents()
+        components.path = request.uri.path
+        components.queryItems = items.map { URLQueryItem(name: $0.0, value: $0.1) }
+        var headers: HTTPFields = [:]
+        if let link = components.string {
+            headers[HTTPField.Name("Link")!] = "<\(link)>; rel=\"next\""
+        }
+        headers[HTTPField.Name("X-Next-Marker")!] = nextMarker
+        return headers
+    }
+}

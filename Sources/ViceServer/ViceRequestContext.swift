@@ -1,0 +1,19 @@
+import Hummingbird
+import ViceCore
+
+/// The per-request context: Hummingbird's core storage plus the authenticated user.
+public struct ViceRequestContext: RequestContext {
+    public var coreContext: CoreRequestContextStorage
+    /// Set by `BasicAuthMiddleware` once the caller's credentials check out.
+    public var principal: UserRecord?
+
+    public init(source: ApplicationRequestContextSource) {
+        coreContext = .init(source: source)
+    }
+
+    /// The authenticated user; routes behind the auth middleware always have one.
+    func requirePrincipal() throws -> UserRecord {
+        guard let principal else { throw ViceError(.unauthorized, "authentication required") }
+        return principal
+    }
+}

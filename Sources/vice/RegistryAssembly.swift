@@ -1,0 +1,47 @@
+import Foundation
+import Logging
+import ViceAdapterTesting
+import ViceConfig
+import ViceCore
+import ViceServer
+import ViceSQLite
+import ViceStorage
+
+/// The composition root: turns a configuration into concrete stores, adapters and a `Registry`.
+/// The only place that names concrete types.
+struct RegistryAssembly {
+    let configuration: ViceConfiguration
+    let registry: Registry
+    let store: SQLiteStore
+    let blobs: FileBlobStore
+
+    init(configuration: ViceConfiguration, logger: Logger) throws {
+        self.configuration = configuration
+        let cipher = try CredentialCipher.loadOrCreate(keyFile: configuration.security.credentialKeyFile)
+        store = try SQLiteStore(path: configuration.database.sqlite)
+        blobs = try FileBlobStore(root: URL(fileURLWithPath: configuration.storage.path, isDirectory: true))
+        let catalog = AdapterCatalog()
+        if configuration.adapters.memory.enabled {
+            catalog.register(InMemoryAdapter.self)
+        }
+        registry = Registry(
+            store: store, blobs: blobs, catalog: catalog,
+            hasher: BcryptPasswordHasher(cost: configuration.security.bcryptCost), cipher: cipher,
+            options: RegistryOptions(openRegistration: configuration.security.openRegistration,
+                                     maxJobAttempts: configuration.workers.maxAttempts),
+            logger: logger)
+    }
+
+    static func loadConfiguration(_ path: String) throws -> ViceConfiguration {
+        do {
+            return try ViceConfiguration.load(path: path)
+        } catch let error as ConfigError {
+            printError("configuration error: \(error)")
+            throw ExitCodeError(code: 2)
+        }
+    }
+}
+
+struct ExitCodeError: Error {
+    let code: Int32
+}

@@ -1,0 +1,95 @@
+import ArgumentParser
+import Foundation
+import Hummingbird
+import Logging
+import ServiceLifecycle
+import ViceConfig
+import ViceCore
+import ViceServer
+
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve", abstract: "Run the registry: the HTTP control API and the job workers.")
+
+    @OptionGroup var options: ConfigOption
+
+    func run() async throws {
+        let configuration: ViceConfiguration
+        do {
+            configuration = try RegistryAssembly.loadConfiguration(options.config)
+        } catch let error as ExitCodeError {
+            throw ExitCode(error.code)
+        }
+        LogSetup.bootstrap(configuration.logging)
+        let logger = Logger(label: "vice")
+        let assembly = try RegistryAssembly(configuration: configuration, logger: logger)
+        let registry = assembly.registry
+
+        let removed = try assembly.blobs.removeTemporaryFiles()
+        if removed > 0 { logger.notice("removed \(removed) temporary files left by an interrupted write") }
+        let requeued = try await assembly.store.requeueAbandoned()
+        if requeued > 0 { logger.notice("re-queued \(requeued) jobs that were running when the registry last stopped") }
+        try await bootstrapAdmin(registry, configuration: configuration, logger: logger)
+
+        let grace = Duration.seconds(configuration.workers.shutdownGraceSeconds)
+        let pools = [
+            registry.makeWorkerPool(queue: .import, concurrency: configuration.workers.import, jobs: assembly.store, grace: grace),
+            registry.makeWorkerPool(queue: .export, concurrency: configuration.workers.export, jobs: assembly.store, grace: grace),
+            registry.makeWorkerPool(queue: .store, concurrency: configuration.workers.store, jobs: assembly.store, grace: grace),
+        ]
+        let host = configuration.server.host
+        let app = Application(
+            router: ViceAPI(registry: registry).makeRouter(),
+            configuration: .init(address: .hostname(host, port: configuration.server.port), serverName: "vice-registry"),
+            onServerRunning: { channel in
+                let port = channel.localAddress?.port ?? configuration.server.port
+                // Printed on stdout so scripts and tests learn the port (also with port 0).
+                FileHandle.standardOutput.write(Data("vice listening on http://\(host):\(port)\n".utf8))
+            },
+            logger: logger)
+        // Services stop in reverse order: first the HTTP server stops taking requests, then the
+        // workers finish their running jobs within the grace period.
+        let services: [any Service] = pools.map(WorkerPoolService.init) + [app]
+        let group = ServiceGroup(configuration: .init(
+            services: services.map { .init(service: $0) },
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger))
+        try await group.run()
+        logger.info("stopped")
+    }
+
+    func bootstrapAdmin(_ registry: Registry, configuration: ViceConfiguration, logger: Logger) async throws {
+        let given = ProcessInfo.processInfo.environment["VICE_ADMIN_PASSWORD"].flatMap { $0.isEmpty ? nil : $0 }
+        guard let created = try await registry.bootstrapAdmin(password: given) else { return }
+        guard let generated = created.generatedPassword else {
+            logger.notice("created user 'admin' with the password from VICE_ADMIN_PASSWORD")
+            return
+        }
+        let path = configuration.security.adminPasswordFile
+        let directory = (path as NSString).deletingLastPathComponent
+        if !directory.isEmpty {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        }
+        FileManager.default.createFile(atPath: path, contents: Data((generated + "\n").utf8),
+                                       attributes: [.posixPermissions: 0o600])
+        // Shown once, on the terminal only: never through the logger.
+        FileHandle.standardOutput.write(Data("""
+            Created user 'admin' with the generated password: \(generated)
+            (also stored in \(path), readable only by this user; change it with 'vice user passwd admin')
+
+            """.utf8))
+    }
+}
+
+/// Runs a worker pool as a service: graceful shutdown stops claiming and drains running jobs.
+struct WorkerPoolService: Service {
+    let pool: WorkerPool
+
+    func run() async throws {
+        await withGracefulShutdownHandler {
+            await pool.run()
+        } onGracefulShutdown: {
+            pool.shutdown()
+        }
+    }
+}

@@ -1,0 +1,97 @@
+import ArgumentParser
+import Foundation
+import Logging
+import ViceCore
+
+struct UserCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "user", abstract: "Manage registry users.", subcommands: [Add.self, Passwd.self, List.self])
+
+    /// Reads a password from VICE_PASSWORD or the first line of standard input; never from argv,
+    /// where other users of the machine could see it.
+    static func readPassword() throws -> String {
+        if let password = ProcessInfo.processInfo.environment["VICE_PASSWORD"], !password.isEmpty {
+            return password
+        }
+        if isatty(STDIN_FILENO) != 0 {
+            guard let pointer = getpass("Password: ") else { throw ValidationError("no password given") }
+            return String(cString: pointer)
+        }
+        guard let line = readLine(strippingNewline: true), !line.isEmpty else {
+            throw ValidationError("no password given: set VICE_PASSWORD or pipe it on standard input")
+        }
+        return line
+    }
+
+    static func open(_ options: ConfigOption) async throws -> Registry {
+        let configuration: ConfigurationBox
+        do {
+            configuration = ConfigurationBox(value: try RegistryAssembly.loadConfiguration(options.config))
+        } catch let error as ExitCodeError {
+            throw ExitCode(error.code)
+        }
+        var logger = Logger(label: "vice")
+        logger.logLevel = .warning
+        return try RegistryAssembly(configuration: configuration.value, logger: logger).registry
+    }
+
+    struct Add: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Add a user (password from VICE_PASSWORD or standard input).")
+        @OptionGroup var options: ConfigOption
+        @Argument(help: "The user name.") var username: String
+        @Option(help: "E-mail address.") var email: String?
+        @Option(help: "Full name.") var fullname: String?
+        @Flag(help: "May manage other users.") var admin = false
+
+        func run() async throws {
+            let registry = try await UserCommand.open(options)
+            let password = try UserCommand.readPassword()
+            let user = try await runReportingErrors {
+                try await registry.addUser(username: username, password: password, email: email, fullname: fullname, admin: admin)
+            }
+            print("added user \(user.username) (id \(user.id))\(user.isAdmin ? " as admin" : "")")
+        }
+    }
+
+    struct Passwd: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Set a user's password (from VICE_PASSWORD or standard input).")
+        @OptionGroup var options: ConfigOption
+        @Argument(help: "The user name.") var username: String
+
+        func run() async throws {
+            let registry = try await UserCommand.open(options)
+            let password = try UserCommand.readPassword()
+            try await runReportingErrors { try await registry.setPassword(username: username, password: password) }
+            print("password of \(username) changed")
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List users.")
+        @OptionGroup var options: ConfigOption
+
+        func run() async throws {
+            let registry = try await UserCommand.open(options)
+            for user in try await registry.listUsers() {
+                let role = user.isAdmin ? "admin" : "user"
+                print([user.id, user.username, role, user.email ?? "", user.fullname ?? ""].joined(separator: "\t"))
+            }
+        }
+    }
+}
+
+struct ConfigurationBox {
+    let value: ViceConfig.ViceConfiguration
+}
+
+import ViceConfig
+
+/// Prints a registry error the way an operator wants to read it, and exits non-zero.
+func runReportingErrors<T>(_ body: () async throws -> T) async throws -> T {
+    do {
+        return try await body()
+    } catch let error as ViceError {
+        printError("error: \(error.message)")
+        throw ExitCode.failure
+    }
+}
