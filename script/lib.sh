@@ -1,0 +1,50 @@
+# Shared helpers of the scripts in script/. Source it; do not run it.
+
+# Finds the real Swift toolchain: the folder holding swiftc. Debian's OpenStack packages install a
+# Python `swift` command that can come first on PATH, so `swift` alone is not trusted.
+find_swift() {
+    local dir candidates=("${SWIFT_TOOLCHAIN_BIN:-}" /opt/swift/usr/bin)
+    if command -v swiftc >/dev/null 2>&1; then
+        candidates+=("$(dirname "$(readlink -f "$(command -v swiftc)")")")
+    fi
+    candidates+=(/usr/share/swift/usr/bin /usr/local/bin /usr/bin)
+    for dir in "${candidates[@]}"; do
+        [ -n "$dir" ] || continue
+        if [ -x "$dir/swiftc" ] && [ -x "$dir/swift" ] && "$dir/swift" --version 2>/dev/null | grep -q "Swift version"; then
+            SWIFT="$dir/swift"
+            export PATH="$dir:$PATH"
+            return 0
+        fi
+    done
+    echo "error: no Swift toolchain found (looked for swiftc in: ${candidates[*]}); set SWIFT_TOOLCHAIN_BIN" >&2
+    exit 1
+}
+
+# Installs the Debian packages that are missing, via apt when running as root.
+ensure_packages() {
+    local missing=() package
+    for package in "$@"; do
+        dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
+    done
+    [ ${#missing[@]} -eq 0 ] && return 0
+    if [ "$(id -u)" -ne 0 ]; then
+        echo "error: missing Debian packages: ${missing[*]}" >&2
+        echo "       install them with: sudo apt-get install -y ${missing[*]}" >&2
+        exit 1
+    fi
+    echo "installing Debian packages: ${missing[*]}" >&2
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq >&2
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+}
+
+# Installs a Python package with pip when its module cannot be imported.
+ensure_python_module() {
+    local module=$1 package=$2
+    python3 -c "import $module" 2>/dev/null && return 0
+    echo "installing Python package $package" >&2
+    python3 -m pip install --quiet "$package" >&2 || python3 -m pip install --quiet --break-system-packages "$package" >&2
+}
+
+# The system libraries the registry builds against.
+BUILD_PACKAGES=(libcurl4-openssl-dev libyaml-dev libsqlite3-dev pkg-config)
