@@ -87,9 +87,16 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Fixtures shared by the test targets (temporary directories, a registry on real stores).
+        .target(
+            name: "ViceTestSupport",
+            dependencies: ["ViceCore", "ViceStorage", "ViceSQLite", "ViceServer", "ViceAdapterTesting"],
+            path: "Tests/ViceTestSupport",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "ViceCoreTests",
-            dependencies: ["ViceCore", "ViceStorage", "ViceSQLite", "ViceAdapterTesting"],
+            dependencies: ["ViceCore", "ViceStorage", "ViceSQLite", "ViceAdapterTesting", "ViceTestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -100,14 +107,14 @@ let package = Package(
         .testTarget(
             name: "ViceServerTests",
             dependencies: [
-                "ViceCore", "ViceStorage", "ViceSQLite", "ViceServer", "ViceAdapterTesting",
+                "ViceCore", "ViceStorage", "ViceSQLite", "ViceServer", "ViceAdapterTesting", "ViceTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "ViceProcessTests",
-            dependencies: ["ViceCore"],
+            dependencies: ["ViceCore", "ViceTestSupport", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swiftSettings
         ),
     ]

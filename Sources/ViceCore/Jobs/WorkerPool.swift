@@ -110,8 +110,10 @@ public final class WorkerPool: Sendable {
             logger.info("job finished", metadata: ["seconds": "\((seconds * 1000).rounded() / 1000)"])
         } catch {
             if Task.isCancelled || error is CancellationError {
-                // Shutdown: nothing failed, the job waits for the next start.
-                try? await jobs.release(jobID: job.id, owner: owner)
+                // Shutdown: nothing failed, the job waits for the next start. The release runs in a
+                // task of its own because this one is cancelled (and the store honours that).
+                let (jobs, owner) = (self.jobs, self.owner)
+                await Task { try? await jobs.release(jobID: job.id, owner: owner) }.value
                 logger.notice("job interrupted by shutdown; released")
                 return
             }

@@ -1,0 +1,151 @@
+import Foundation
+import Testing
+import ViceCore
+import ViceSQLite
+import ViceTestSupport
+
+@Suite struct SQLiteStoreTests {
+    let directory: TemporaryDirectory
+    let store: SQLiteStore
+
+    init() throws {
+        directory = try TemporaryDirectory()
+        store = try SQLiteStore(path: directory.file("db/vice.sqlite"))
+    }
+
+    func image(_ id: String, owner: String = "u1", title: String, contenttype: ContentType = .diskRaw,
+               status: ImageStatus = .active) -> StoredImage {
+        StoredImage(image: Image(id: id, title: title, userid: owner, imagetype: .implicit, contenttype: contenttype,
+                                 status: status, createdAt: Date(), updatedAt: Date()))
+    }
+
+    @Test func pagesFollowCreationOrderWithMarkers() async throws {
+        try await store.write { tx in
+            for i in 0..<7 { try tx.insertImage(image("img\(i)", title: "image \(i)")) }
+            try tx.insertImage(image("other", owner: "u2", title: "someone else's"))
+        }
+        let first = try await store.read { try $0.images(owner: "u1", query: ImageQuery(page: PageRequest(limit: 3))) }
+        #expect(first.map(\.id) == ["img0", "img1", "img2", "img3"])  // limit + 1 tells that more follow
+        let second = try await store.read {
+            try $0.images(owner: "u1", query: ImageQuery(page: PageRequest(limit: 3, marker: "img2")))
+        }
+        #expect(second.map(\.id) == ["img3", "img4", "img5", "img6"])
+        let last = try await store.read {
+            try $0.images(owner: "u1", query: ImageQuery(page: PageRequest(limit: 3, marker: "img5")))
+        }
+        #expect(last.map(\.id) == ["img6"])
+        await #expect(throws: ViceError.self) {
+            try await store.read { try $0.images(owner: "u1", query: ImageQuery(page: PageRequest(limit: 3, marker: "other"))) }
+        }
+    }
+
+    @Test func imageSearchMatchesTitleTextAndFilters() async throws {
+        try await store.write { tx in
+            try tx.insertImage(image("a", title: "Ubuntu 24.04 server", contenttype: .diskQcow2))
+            try tx.insertImage(image("b", title: "ubuntu desktop", contenttype: .diskRaw, status: .failed))
+            try tx.insertImage(image("c", title: "Debian 100%_done", contenttype: .dockerImage))
+        }
+        func ids(_ query: ImageQuery) async throws -> [String] {
+            try await store.read { try $0.images(owner: "u1", query: query) }.map(\.id)
+        }
+        #expect(try await ids(ImageQuery(text: "UBUNTU")) == ["a", "b"])
+        #expect(try await ids(ImageQuery(text: "ubuntu", contenttype: .diskQcow2)) == ["a"])
+        #expect(try await ids(ImageQuery(status: .failed)) == ["b"])
+        #expect(try await ids(ImageQuery(text: "100%_")) == ["c"])
+        #expect(try await ids(ImageQuery(text: "0%d")) == [])  // % and _ are literal, not wildcards
+        #expect(try await ids(ImageQuery(imagetype: .declarative)) == [])
+    }
+
+    @Test func environmentFiltersMatchTypeOrSoftwareCaseInsensitively() async throws {
+        @Sendable func environment(_ id: String, layer: ManagementLayer, technology: RuntimeTechnology) -> StoredEnvironment {
+            StoredEnvironment(environment: Environment(id: id, title: id, userid: "u1", runtimetechnology: technology,
+                                                       managementlayer: layer), sealedCredentials: nil)
+        }
+        try await store.write { tx in
+            try tx.insertEnvironment(environment("os", layer: ManagementLayer(type: .cloudcomputing, software: "OpenStack"),
+                                                 technology: RuntimeTechnology(type: .virtualmachine, software: "KVM")))
+            try tx.insertEnvironment(environment("dk", layer: ManagementLayer(software: "docker"),
+                                                 technology: RuntimeTechnology(type: .container, software: "docker")))
+        }
+        func ids(_ filter: EnvironmentFilter) async throws -> [String] {
+            try await store.read { try $0.environments(owner: "u1", filter: filter) }.map(\.id)
+        }
+        #expect(try await ids(EnvironmentFilter()) == ["os", "dk"])
+        #expect(try await ids(EnvironmentFilter(managementLayer: "openstack")) == ["os"])
+        #expect(try await ids(EnvironmentFilter(managementLayer: "cloudcomputing")) == ["os"])
+        #expect(try await ids(EnvironmentFilter(runtimeTechnology: "container")) == ["dk"])
+        #expect(try await ids(EnvironmentFilter(managementLayer: "docker", runtimeTechnology: "kvm")) == [])
+    }
+
+    @Test func duplicateIdsAndUsernamesAreConflicts() async throws {
+        let user = UserRecord(id: "u1", username: "Alice", passwordHash: "x", email: nil, fullname: nil, isAdmin: false,
+                              createdAt: Date(), updatedAt: Date())
+        try await store.write { try $0.insertUser(user) }
+        let twin = UserRecord(id: "u2", username: "alice", passwordHash: "x", email: nil, fullname: nil, isAdmin: false,
+                              createdAt: Date(), updatedAt: Date())
+        await #expect(throws: ViceError.self) { try await store.write { try $0.insertUser(twin) } }
+        #expect(try await store.read { try $0.user(username: "ALICE") }?.id == "u1")
+    }
+
+    @Test func aFailedTransactionLeavesNothingBehind() async throws {
+        struct Abort: Error {}
+        await #expect(throws: Abort.self) {
+            try await store.write { tx in
+                try tx.insertImage(image("half", title: "half"))
+                try tx.insertJob(Job(kind: .importImage, subjectID: "half"))
+                throw Abort()
+            }
+        }
+        #expect(try await store.read { try $0.image(id: "half") } == nil)
+        #expect(try await store.read { try $0.jobs(subjectID: "half") }.isEmpty)
+    }
+
+    @Test func claimsTakeDueJobsOnceAndExpiredLeasesAgain() async throws {
+        let now = Date()
+        try await store.write { tx in
+            try tx.insertJob(Job(id: "later", kind: .importImage, subjectID: "s1", runAt: now.addingTimeInterval(60)))
+            try tx.insertJob(Job(id: "first", kind: .importImage, subjectID: "s2", runAt: now.addingTimeInterval(-2)))
+            try tx.insertJob(Job(id: "second", kind: .importImage, subjectID: "s3", runAt: now.addingTimeInterval(-1)))
+            try tx.insertJob(Job(id: "export", kind: .deploy, subjectID: "s4", runAt: now.addingTimeInterval(-3)))
+        }
+        let a = try await store.claim(queue: .import, owner: "A", lease: 10, now: now)
+        let b = try await store.claim(queue: .import, owner: "B", lease: 10, now: now)
+        let none = try await store.claim(queue: .import, owner: "C", lease: 10, now: now)
+        #expect(a?.id == "first" && a?.attempts == 1 && a?.state == .running && a?.leaseOwner == "A")
+        #expect(b?.id == "second")
+        #expect(none == nil)
+        #expect(try await store.read { try $0.pendingJobCount(queue: .import) } == 1)
+        #expect(try await store.read { try $0.pendingJobCount(queue: .export) } == 1)
+        // A's process dies: after its lease runs out, another worker takes the job again.
+        let reclaimed = try await store.claim(queue: .import, owner: "C", lease: 10, now: now.addingTimeInterval(11))
+        #expect(reclaimed?.id == "first" && reclaimed?.attempts == 2 && reclaimed?.leaseOwner == "C")
+        #expect(try await store.renewLease(jobID: "first", owner: "A", until: now.addingTimeInterval(30)) == false)
+        #expect(try await store.renewLease(jobID: "first", owner: "C", until: now.addingTimeInterval(30)) == true)
+    }
+
+    @Test func releaseAndRequeueMakeJobsPendingAgain() async throws {
+        let now = Date()
+        try await store.write { tx in
+            try tx.insertJob(Job(id: "j1", kind: .importImage, subjectID: "s1", runAt: now))
+            try tx.insertJob(Job(id: "j2", kind: .importImage, subjectID: "s2", runAt: now))
+        }
+        _ = try await store.claim(queue: .import, owner: "A", lease: 60, now: now)
+        _ = try await store.claim(queue: .import, owner: "A", lease: 60, now: now)
+        try await store.release(jobID: "j1", owner: "A")
+        let released = try await store.read { try $0.jobs(subjectID: "s1") }.first
+        #expect(released?.state == .pending && released?.attempts == 0)
+        #expect(try await store.requeueAbandoned() == 1)
+        let requeued = try await store.read { try $0.jobs(subjectID: "s2") }.first
+        #expect(requeued?.state == .pending && requeued?.attempts == 1 && requeued?.leaseOwner == nil)
+    }
+
+    @Test func recordsSurviveReopeningTheDatabase() async throws {
+        try await store.write { tx in
+            try tx.insertImage(image("keep", title: "kept"))
+            try tx.insertJob(Job(id: "job", kind: .importImage, subjectID: "keep"))
+        }
+        let reopened = try SQLiteStore(path: directory.file("db/vice.sqlite"))
+        #expect(try await reopened.read { try $0.image(id: "keep") }?.image.title == "kept")
+        #expect(try await reopened.read { try $0.jobs(subjectID: "keep") }.map(\.id) == ["job"])
+    }
+}

@@ -1,0 +1,94 @@
+import Foundation
+import Logging
+import ViceAdapterTesting
+import ViceCore
+import ViceServer
+import ViceSQLite
+import ViceStorage
+
+/// A registry on real stores (SQLite file, file blob store) in a temporary directory, with the
+/// in-memory and limited test adapters, bcrypt at its cheapest cost, and helpers to run workers.
+public final class RegistryFixture: @unchecked Sendable {
+    public let directory: TemporaryDirectory
+    public let store: SQLiteStore
+    public let blobs: FileBlobStore
+    public let registry: Registry
+    public let cipher: CredentialCipher
+    private var workers: [(WorkerPool, Task<Void, Never>)] = []
+
+    /// Opens a registry in `directory` (a new one unless given: pass one to "restart").
+    public init(directory: TemporaryDirectory? = nil, openRegistration: Bool = true, maxJobAttempts: Int = 5) throws {
+        self.directory = try directory ?? TemporaryDirectory()
+        store = try SQLiteStore(path: self.directory.file("vice.sqlite"))
+        blobs = try FileBlobStore(root: self.directory.url.appendingPathComponent("store"))
+        cipher = try CredentialCipher.loadOrCreate(keyFile: self.directory.file("credential.key"))
+        var logger = Logger(label: "vice.test")
+        logger.logLevel = .error
+        registry = Registry(
+            store: store, blobs: blobs, catalog: AdapterCatalog([InMemoryAdapter.self, LimitedTestAdapter.self]),
+            hasher: BcryptPasswordHasher(cost: 4), cipher: cipher,
+            options: RegistryOptions(openRegistration: openRegistration, maxJobAttempts: maxJobAttempts),
+            logger: logger)
+    }
+
+    /// Adds a user (password `password-of-<name>`).
+    @discardableResult
+    public func user(_ name: String, admin: Bool = false) async throws -> UserRecord {
+        try await registry.addUser(username: name, password: Self.password(of: name), email: "\(name)@example.org",
+                                   fullname: name.capitalized, admin: admin)
+    }
+
+    public static func password(of name: String) -> String { "password-of-\(name)" }
+
+    /// Starts import and export workers with quick retries.
+    public func startWorkers(concurrency: Int = 2, grace: Duration = .seconds(5),
+                             retry: RetryPolicy = RetryPolicy(base: 0.05, cap: 0.2)) {
+        for queue in [JobQueueName.import, .export] {
+            let pool = registry.makeWorkerPool(queue: queue, concurrency: concurrency, jobs: store, retry: retry,
+                                               lease: 5, pollInterval: .milliseconds(50), grace: grace)
+            workers.append((pool, Task { await pool.run() }))
+        }
+    }
+
+    /// Stops the workers the way a graceful shutdown does and waits for them.
+    public func stopWorkers() async {
+        for (pool, _) in workers { pool.shutdown() }
+        for (_, task) in workers { await task.value }
+        workers = []
+    }
+
+    /// A memory environment of `owner` on the in-memory cloud `cloud`.
+    public func memoryEnvironment(owner: UserRecord, cloud: String, password: String = "cloud-secret",
+                                  specifics: JSONValue? = nil) async throws -> Environment {
+        try await registry.createEnvironment(
+            Environment(title: "memory \(cloud)",
+                        credentials: Credentials(location: cloud, username: "tester", password: password, specifics: specifics),
+                        runtimetechnology: RuntimeTechnology(type: .virtualmachine, software: "kvm"),
+                        managementlayer: ManagementLayer(type: .cloudcomputing, software: "memory")),
+            owner: owner)
+    }
+
+    /// Waits until the image reaches `status` (or fails trying).
+    public func waitForImage(_ id: String, owner: UserRecord, status: ImageStatus) async throws -> Image {
+        var last: Image?
+        _ = try await eventually {
+            last = try await registry.image(id: id, owner: owner)
+            return last?.status == status || (status != .failed && last?.status == .failed)
+        }
+        return last!
+    }
+
+    public func waitForDeployment(_ id: String, owner: UserRecord, status: DeploymentStatus) async throws -> Deployment? {
+        var last: Deployment?
+        _ = try await eventually {
+            do {
+                last = try await registry.deployment(id: id, owner: owner)
+            } catch let error as ViceError where error.code == .notFound {
+                last = nil
+                return true
+            }
+            return last?.status == status || (status != .failed && last?.status == .failed)
+        }
+        return last
+    }
+}
