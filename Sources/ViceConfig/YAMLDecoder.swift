@@ -141,7 +141,8 @@ struct NodeDecoder: Decoder {
     func decodeInteger<T: FixedWidthInteger>(_ type: T.Type) throws -> T {
         let (text, _) = try scalar()
         guard let value = T(text.replacingOccurrences(of: "_", with: "")) else {
-            throw fail("expected a whole number (\(T.min)...\(T.max)), found '\(text)'")
+            let range = T.bitWidth >= 64 ? "" : " (\(T.min)...\(T.max))"
+            throw fail("expected a whole number\(range), found '\(text)'")
         }
         return value
     }
