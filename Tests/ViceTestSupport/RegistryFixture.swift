@@ -92,3 +92,10 @@ public final class RegistryFixture: @unchecked Sendable {
         return last
     }
 }
+
+extension Registry {
+    /// The stored (decrypted) credentials of an environment, for tests that check what was kept.
+    public func unsealedCredentialsForTesting(environmentID: String) async throws -> Credentials? {
+        try await environmentWithCredentials(id: environmentID)?.credentials
+    }
+}

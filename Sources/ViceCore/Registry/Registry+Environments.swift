@@ -77,6 +77,12 @@ extension Registry {
         return stored
     }
 
+    /// An environment with its decrypted credentials, for adapters and operators' tools, never for
+    /// API responses.
+    public func environmentWithCredentials(id: String) async throws -> Environment? {
+        try await store.read { try $0.environment(id: id) }.map(unsealed)
+    }
+
     /// The environment with its decrypted credentials, for adapters only.
     func unsealed(_ stored: StoredEnvironment) throws -> Environment {
         var environment = stored.environment
