@@ -114,7 +114,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ViceProcessTests",
-            dependencies: ["ViceCore", "ViceTestSupport", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["ViceCore", "ViceTestSupport", "ViceAdapterTesting", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swiftSettings
         ),
     ]

@@ -1,0 +1,180 @@
+import Crypto
+import Foundation
+import Testing
+import ViceAdapterTesting
+import ViceTestSupport
+
+/// Tests of the real `vice` executable: restarts, kills, signals and the operator commands.
+@Suite(.serialized) struct ServerProcessTests {
+    func sha256(_ bytes: [UInt8]) -> String {
+        "sha256:" + SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
+    }
+
+    @Test func killingTheServerWhileJobsRunLosesNoJobAndNoRecord() async throws {
+        let directory = try TemporaryDirectory()
+        try ServerProcess.writeConfiguration(in: directory.url)
+        var server = try ServerProcess(directory: directory.url)
+
+        // Slow imports (about 0.8 s each) so that the kill lands in the middle of them.
+        let environment = try await server.object("POST", "/v1/environments", json: """
+            {"title": "slow", "managementlayer": {"software": "memory"},
+             "credentials": {"location": "kill-test", "specifics": {"chunkDelayMs": 50}}}
+            """)
+        let environmentID = try #require(environment["id"] as? String)
+        var imageIDs: [String] = []
+        for n in 0..<6 {
+            let image = try await server.object("POST", "/v1/images", json: """
+                {"title": "image \(n)", "originEnvironment": "\(environmentID)", "environmentReference": "sample-raw"}
+                """)
+            imageIDs.append(try #require(image["id"] as? String))
+        }
+        let deployment = try await server.object("POST", "/v1/deploy", json: """
+            {"imageid": "\(imageIDs[0])", "environmentId": "\(environmentID)"}
+            """)
+        let deploymentID = try #require(deployment["id"] as? String)
+
+        // Wait until imports are running, then kill the process without any chance to clean up.
+        let running = try await eventually(timeout: .seconds(30)) {
+            let image = try await server.object("GET", "/v1/image/\(imageIDs[0])")
+            return image["status"] as? String == "importing"
+        }
+        #expect(running)
+        server.signal(SIGKILL)
+        #expect(try server.waitForExit() != 0)
+        let before = try await ServerProcessTests.countAfterKill(directory)
+        #expect(before.images == 6)
+
+        // Start again: every job is still there and runs to the end.
+        server = try ServerProcess(directory: directory.url)
+        let expected = sha256(InMemoryCloud.named("reference").image("sample-raw")!.bytes)
+        for id in imageIDs {
+            var image: [String: Any] = [:]
+            let done = try await eventually(timeout: .seconds(60)) {
+                image = try await server.object("GET", "/v1/image/\(id)")
+                return image["status"] as? String == "active"
+            }
+            #expect(done, "image \(id): \(image)")
+            #expect(image["checksum"] as? String == expected)
+            #expect(image["size"] as? Int == 1 << 20)
+        }
+        var deployed: [String: Any] = [:]
+        #expect(try await eventually(timeout: .seconds(60)) {
+            deployed = try await server.object("GET", "/v1/deployment/\(deploymentID)")
+            return deployed["status"] as? String == "deployed"
+        })
+        let images = try await server.request("GET", "/v1/images")
+        #expect((images.body as? [Any])?.count == 6)
+        let stats = try await server.object("GET", "/v1/runtimestats")
+        #expect(stats["importsPending"] as? Int == 0 && stats["exportsPending"] as? Int == 0)
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: directory.url.appendingPathComponent("data/store/tmp").path)
+        #expect(leftovers.isEmpty, "no partial files remain: \(leftovers)")
+        server.signal(SIGTERM)
+        #expect(try server.waitForExit() == 0)
+    }
+
+    /// The records a killed server left behind, read by a fresh process.
+    static func countAfterKill(_ directory: TemporaryDirectory) async throws -> (images: Int, Void) {
+        let server = try ServerProcess(directory: directory.url)
+        defer {
+            server.signal(SIGKILL)
+            _ = try? server.waitForExit()
+        }
+        let images = try await server.request("GET", "/v1/images")
+        return ((images.body as? [Any])?.count ?? -1, ())
+    }
+
+    @Test func sigtermLetsRunningJobsFinishAndStopsCleanly() async throws {
+        let directory = try TemporaryDirectory()
+        try ServerProcess.writeConfiguration(in: directory.url)
+        let server = try ServerProcess(directory: directory.url)
+        let environment = try await server.object("POST", "/v1/environments", json: """
+            {"title": "slow", "managementlayer": {"software": "memory"},
+             "credentials": {"location": "term-test", "specifics": {"chunkDelayMs": 40}}}
+            """)
+        let image = try await server.object("POST", "/v1/images", json: """
+            {"originEnvironment": "\(environment["id"] as? String ?? "")", "environmentReference": "sample-raw"}
+            """)
+        let id = try #require(image["id"] as? String)
+        #expect(try await eventually { try await server.object("GET", "/v1/image/\(id)")["status"] as? String == "importing" })
+        server.signal(SIGTERM)
+        #expect(try server.waitForExit() == 0)
+        #expect(server.output.contains("vice listening"))
+
+        // The job finished during the grace period: after a restart the image is there, active.
+        let again = try ServerProcess(directory: directory.url)
+        let stored = try await again.object("GET", "/v1/image/\(id)")
+        #expect(stored["status"] as? String == "active")
+        again.signal(SIGINT)
+        #expect(try again.waitForExit() == 0)
+    }
+
+    @Test func aFirstStartWithoutAPasswordGeneratesOneAndKeepsItPrivate() async throws {
+        let directory = try TemporaryDirectory()
+        try ServerProcess.writeConfiguration(in: directory.url)
+        let server = try ServerProcess(directory: directory.url, environment: ["VICE_ADMIN_PASSWORD": ""])
+        let file = directory.url.appendingPathComponent("data/admin-password")
+        let password = try String(contentsOf: file, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(password.count >= 20)
+        #expect(server.output.contains(password))
+        let attributes = try FileManager.default.attributesOfItem(atPath: file.path)
+        #expect((attributes[.posixPermissions] as? Int) == 0o600)
+        #expect(try await server.request("GET", "/v1/user", password: password).status == 200)
+        #expect(try await server.request("GET", "/v1/user", password: "admin").status == 401)
+        server.signal(SIGTERM)
+        _ = try server.waitForExit()
+
+        // A second start creates nothing and prints no password.
+        let second = try ServerProcess(directory: directory.url, environment: ["VICE_ADMIN_PASSWORD": ""])
+        #expect(!second.output.contains("generated password"))
+        second.signal(SIGTERM)
+        _ = try second.waitForExit()
+    }
+
+    @Test func operatorsManageUsersFromTheCommandLine() async throws {
+        let directory = try TemporaryDirectory()
+        try ServerProcess.writeConfiguration(in: directory.url)
+        let add = try runVice(["user", "add", "--config", "vice.yaml", "olivia", "--email", "o@example.org", "--admin"],
+                              environment: ["VICE_PASSWORD": "olivias-password"], directory: directory.url)
+        #expect(add.status == 0, "\(add.output)")
+        #expect(add.output.contains("added user olivia"))
+        let duplicate = try runVice(["user", "add", "--config", "vice.yaml", "olivia"], directory: directory.url,
+                                    input: "another-password\n")
+        #expect(duplicate.status != 0)
+        #expect(duplicate.output.contains("taken"))
+        let short = try runVice(["user", "add", "--config", "vice.yaml", "pete"], directory: directory.url, input: "short\n")
+        #expect(short.status != 0)
+        #expect(short.output.contains("at least 8"))
+        let list = try runVice(["user", "list", "--config", "vice.yaml"], directory: directory.url)
+        #expect(list.status == 0)
+        #expect(list.output.contains("olivia\tadmin\to@example.org"))
+        #expect(!list.output.contains("$2"))
+
+        let server = try ServerProcess(directory: directory.url)
+        #expect(try await server.request("GET", "/v1/user", user: "olivia", password: "olivias-password").status == 200)
+        // A password changed by another process stops working at once, cached or not.
+        let passwd = try runVice(["user", "passwd", "--config", "vice.yaml", "olivia"], directory: directory.url,
+                                 input: "olivias-new-password\n")
+        #expect(passwd.status == 0, "\(passwd.output)")
+        #expect(try await server.request("GET", "/v1/user", user: "olivia", password: "olivias-password").status == 401)
+        #expect(try await server.request("GET", "/v1/user", user: "olivia", password: "olivias-new-password").status == 200)
+        server.signal(SIGTERM)
+        _ = try server.waitForExit()
+    }
+
+    @Test func configCheckValidatesWithoutStartingAndPointsAtTheProblem() throws {
+        let directory = try TemporaryDirectory()
+        try ServerProcess.writeConfiguration(in: directory.url)
+        let good = try runVice(["config", "check", "vice.yaml"], directory: directory.url)
+        #expect(good.status == 0)
+        #expect(good.output.contains("OK"))
+        try "server:\n  port: 8080\n  hots: localhost\n".write(to: directory.url.appendingPathComponent("bad.yaml"),
+                                                             atomically: true, encoding: .utf8)
+        let bad = try runVice(["config", "check", "bad.yaml"], directory: directory.url)
+        #expect(bad.status == 2)
+        #expect(bad.output.contains("bad.yaml:3:3: unknown key 'hots'"))
+        let serve = try runVice(["serve", "--config", "bad.yaml"], directory: directory.url)
+        #expect(serve.status == 2)
+        #expect(serve.output.contains("bad.yaml:3:3"))
+        #expect(!FileManager.default.fileExists(atPath: directory.url.appendingPathComponent("data").path))
+    }
+}
