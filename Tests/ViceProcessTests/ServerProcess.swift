@@ -47,6 +47,8 @@ final class ServerProcess: @unchecked Sendable {
     let process = Process()
     private let outputLines = LockedLines()
     private(set) var port = 0
+    /// Where the server's log lines (standard error) go.
+    let logFile: URL
 
     static func writeConfiguration(in directory: URL, extra: String = "") throws {
         let yaml = """
@@ -79,7 +81,10 @@ final class ServerProcess: @unchecked Sendable {
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         let stdout = Pipe()
         process.standardOutput = stdout
-        process.standardError = FileHandle(forWritingAtPath: "/dev/null")
+        let logFile = directory.appendingPathComponent("server-\(UUID().uuidString).log")
+        FileManager.default.createFile(atPath: logFile.path, contents: nil)
+        process.standardError = try FileHandle(forWritingTo: logFile)
+        self.logFile = logFile
         let lines = outputLines
         stdout.fileHandleForReading.readabilityHandler = { handle in
             let data = handle.availableData
@@ -101,6 +106,7 @@ final class ServerProcess: @unchecked Sendable {
     }
 
     var output: String { outputLines.text }
+    var log: String { (try? String(contentsOf: logFile, encoding: .utf8)) ?? "" }
 
     func signal(_ signal: Int32) {
         kill(process.processIdentifier, signal)

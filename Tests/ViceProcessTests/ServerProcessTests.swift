@@ -108,6 +108,39 @@ import ViceTestSupport
         #expect(try again.waitForExit() == 0)
     }
 
+    @Test func noSecretReachesTheLogEvenAtTraceLevel() async throws {
+        let directory = try TemporaryDirectory()
+        try ServerProcess.writeConfiguration(in: directory.url, extra: "")
+        var yaml = try String(contentsOf: directory.url.appendingPathComponent("vice.yaml"), encoding: .utf8)
+        yaml = yaml.replacingOccurrences(of: "level: notice", with: "level: trace")
+        try yaml.write(to: directory.url.appendingPathComponent("vice.yaml"), atomically: true, encoding: .utf8)
+        let server = try ServerProcess(directory: directory.url)
+        let secret = "cloud-secret-\(UUID().uuidString)"
+        let environment = try await server.object("POST", "/v1/environments", json: """
+            {"title": "locked", "managementlayer": {"software": "memory"},
+             "credentials": {"location": "log-test", "username": "someone", "password": "\(secret)"}}
+            """)
+        let id = try #require(environment["id"] as? String)
+        _ = try await server.object("POST", "/v1/images", json: """
+            {"originEnvironment": "\(id)", "environmentReference": "no-such-image"}
+            """)
+        _ = try await server.request("GET", "/v1/user", password: "a-wrong-password")
+        _ = try await server.object("PUT", "/v1/environments", json: """
+            {"id": "\(id)", "credentials": {"password": "\(secret)-new"}}
+            """)
+        #expect(try await eventually {
+            try await server.request("GET", "/v1/images").body.map { "\($0)" }?.contains("failed") == true
+        })
+        server.signal(SIGTERM)
+        _ = try server.waitForExit()
+        let log = server.log
+        #expect(log.contains("request"), "the log has request lines")
+        #expect(log.contains("job failed"), "the log has job lines")
+        for needle in [secret, "admin-password", "a-wrong-password", "Basic "] {
+            #expect(!log.contains(needle), "the log contains \(needle)")
+        }
+    }
+
     @Test func aFirstStartWithoutAPasswordGeneratesOneAndKeepsItPrivate() async throws {
         let directory = try TemporaryDirectory()
         try ServerProcess.writeConfiguration(in: directory.url)
