@@ -23,8 +23,14 @@ func viceExecutable() throws -> URL {
 /// Runs `vice` with arguments and returns its exit status and output.
 func runVice(_ arguments: [String], environment: [String: String] = [:], directory: URL? = nil,
              input: String? = nil) throws -> (status: Int32, output: String) {
+    try runProcess(try viceExecutable(), arguments, environment: environment, directory: directory, input: input)
+}
+
+/// Runs a program to its end, feeding `input` on standard input; returns its status and output.
+func runProcess(_ executable: URL, _ arguments: [String], environment: [String: String] = [:], directory: URL? = nil,
+                input: String? = nil) throws -> (status: Int32, output: String) {
     let process = Process()
-    process.executableURL = try viceExecutable()
+    process.executableURL = executable
     process.arguments = arguments
     process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
     if let directory { process.currentDirectoryURL = directory }
@@ -144,6 +150,16 @@ final class ServerProcess: @unchecked Sendable {
         return (code, try? JSONSerialization.jsonObject(with: body))
     }
 
+    /// Registers an in-memory environment whose transfers take `chunkDelayMs` per 64 KiB chunk.
+    func slowEnvironment(cloud: String, chunkDelayMs: Int) async throws -> String {
+        let environment = try await object("POST", "/v1/environments", json: """
+            {"title": "slow", "managementlayer": {"software": "memory"},
+             "credentials": {"location": "\(cloud)", "specifics": {"chunkDelayMs": \(chunkDelayMs)}}}
+            """)
+        guard let id = environment["id"] as? String else { throw ProcessTestError(description: "no environment id") }
+        return id
+    }
+
     func object(_ method: String, _ path: String, json: String? = nil) async throws -> [String: Any] {
         let (status, body) = try await request(method, path, json: json)
         guard (200..<300).contains(status), let object = body as? [String: Any] else {
@@ -160,29 +176,14 @@ final class LockedLines: @unchecked Sendable {
     var text: String { lock.withLock { buffer } }
 }
 
-/// Runs a command off the cooperative pool and collects its output.
+/// Runs a command on a thread of its own, off the cooperative pool.
 enum BlockingRun {
     static func run(_ command: String, _ arguments: [String], input: String? = nil) async throws -> (Int32, String) {
         try await withCheckedThrowingContinuation { continuation in
             Thread.detachNewThread {
-                do {
-                    let process = Process()
-                    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-                    process.arguments = [command] + arguments
-                    let output = Pipe()
-                    let stdin = Pipe()
-                    process.standardOutput = output
-                    process.standardError = output
-                    process.standardInput = stdin
-                    try process.run()
-                    if let input { stdin.fileHandleForWriting.write(Data(input.utf8)) }
-                    try stdin.fileHandleForWriting.close()
-                    let data = output.fileHandleForReading.readDataToEndOfFile()
-                    process.waitUntilExit()
-                    continuation.resume(returning: (process.terminationStatus, String(decoding: data, as: UTF8.self)))
-                } catch {
-                    continuation.resume(throwing: error)
-                }
+                continuation.resume(with: Result {
+                    try runProcess(URL(fileURLWithPath: "/usr/bin/env"), [command] + arguments, input: input)
+                })
             }
         }
     }

@@ -16,11 +16,7 @@ import ViceTestSupport
         var server = try ServerProcess(directory: directory.url)
 
         // Slow imports (about 0.8 s each) so that the kill lands in the middle of them.
-        let environment = try await server.object("POST", "/v1/environments", json: """
-            {"title": "slow", "managementlayer": {"software": "memory"},
-             "credentials": {"location": "kill-test", "specifics": {"chunkDelayMs": 50}}}
-            """)
-        let environmentID = try #require(environment["id"] as? String)
+        let environmentID = try await server.slowEnvironment(cloud: "kill-test", chunkDelayMs: 50)
         var imageIDs: [String] = []
         for n in 0..<6 {
             let image = try await server.object("POST", "/v1/images", json: """
@@ -87,12 +83,9 @@ import ViceTestSupport
         let directory = try TemporaryDirectory()
         try ServerProcess.writeConfiguration(in: directory.url)
         let server = try ServerProcess(directory: directory.url)
-        let environment = try await server.object("POST", "/v1/environments", json: """
-            {"title": "slow", "managementlayer": {"software": "memory"},
-             "credentials": {"location": "term-test", "specifics": {"chunkDelayMs": 40}}}
-            """)
+        let environmentID = try await server.slowEnvironment(cloud: "term-test", chunkDelayMs: 40)
         let image = try await server.object("POST", "/v1/images", json: """
-            {"originEnvironment": "\(environment["id"] as? String ?? "")", "environmentReference": "sample-raw"}
+            {"originEnvironment": "\(environmentID)", "environmentReference": "sample-raw"}
             """)
         let id = try #require(image["id"] as? String)
         #expect(try await eventually { try await server.object("GET", "/v1/image/\(id)")["status"] as? String == "importing" })

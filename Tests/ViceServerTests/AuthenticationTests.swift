@@ -41,6 +41,7 @@ import ViceTestSupport
         let harness = try await APIHarness.make(openRegistration: false)
         try await harness.run { api in
             expectError(try await api.send(.post, "/v1/user", json: SeedExamples.user), 401)
+            expectError(try await api.send(.post, "/v1/user", json: "not json"), 401)
             expectError(try await api.send(.post, "/v1/user", as: "bob", json: SeedExamples.user), 403, kind: "forbidden")
             let created = try await api.send(.post, "/v1/user", as: "alice", json: SeedExamples.user)
             #expect(created.status == 200)  // the spec's code for POST /user

@@ -8,6 +8,10 @@ extension ViceAPI {
     }
 
     func createUser(_ request: Request, _ context: ViceRequestContext) async throws -> Response {
+        // With registration closed, say "authenticate" before looking at the body.
+        if !registry.options.openRegistration && context.principal == nil {
+            throw ViceError(.unauthorized, "registration is closed: authenticate as an admin")
+        }
         let input = try await JSONBody.decode(User.self, from: request)
         return try JSONBody.response(try await registry.createUser(input, by: context.principal))
     }
