@@ -56,15 +56,21 @@ public struct ServerSettings: Decodable, Sendable, Equatable {
 }
 
 public struct StorageSettings: Decodable, Sendable, Equatable {
-    /// Folder of the image store (blobs and temporary files).
+    /// Folder of the image store (blobs, staged uploads and temporary files).
     public var path = "data/store"
+    /// The largest image file an upload may bring, in bytes (default 1 TiB).
+    public var maxUploadBytes: Int64 = 1 << 40
 
     public init() {}
-    enum CodingKeys: String, CodingKey, CaseIterable { case path }
+    enum CodingKeys: String, CodingKey, CaseIterable { case path, maxUploadBytes }
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         path = try c.decodeIfPresent(String.self, forKey: .path) ?? path
+        maxUploadBytes = try c.decodeIfPresent(Int64.self, forKey: .maxUploadBytes) ?? maxUploadBytes
+        guard maxUploadBytes > 0 else {
+            throw DecodingError.dataCorruptedError(forKey: .maxUploadBytes, in: c, debugDescription: "must be a positive number of bytes")
+        }
     }
 }
 

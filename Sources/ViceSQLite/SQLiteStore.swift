@@ -148,6 +148,9 @@ public final class SQLiteStore: MetadataStore, JobQueue {
                 CREATE INDEX jobs_by_subject ON jobs(subject_id);
                 """)
         }
+        migrator.registerMigration("v2: job payloads") { db in
+            try db.execute(sql: "ALTER TABLE jobs ADD COLUMN payload TEXT")
+        }
         return migrator
     }
 }

@@ -238,12 +238,17 @@ struct SQLiteTransaction: MetadataWriter {
         return Job(id: row["id"], kind: kind, subjectID: row["subject_id"], state: state, attempts: row["attempts"],
                    maxAttempts: row["max_attempts"], runAt: Date(timeIntervalSince1970: row["run_at"]),
                    leaseOwner: row["lease_owner"], leaseExpires: leaseExpires.map(Date.init(timeIntervalSince1970:)),
-                   lastError: row["last_error"], createdAt: Date(timeIntervalSince1970: row["created_at"]))
+                   lastError: row["last_error"], createdAt: Date(timeIntervalSince1970: row["created_at"]),
+                   payload: row["payload"])
     }
 
     func jobs(subjectID: String) throws -> [Job] {
         try Row.fetchAll(db, sql: "SELECT * FROM jobs WHERE subject_id = ? ORDER BY seq", arguments: [subjectID])
             .map(Self.job(from:))
+    }
+
+    func jobs(kind: JobKind) throws -> [Job] {
+        try Row.fetchAll(db, sql: "SELECT * FROM jobs WHERE kind = ? ORDER BY seq", arguments: [kind.rawValue]).map(Self.job(from:))
     }
 
     func pendingJobCount(queue: JobQueueName) throws -> Int {
@@ -254,19 +259,20 @@ struct SQLiteTransaction: MetadataWriter {
     func insertJob(_ job: Job) throws {
         try db.execute(sql: """
             INSERT INTO jobs (id, kind, queue, subject_id, state, attempts, max_attempts, run_at, lease_owner, lease_expires,
-                last_error, created_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                last_error, created_at, payload)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """, arguments: [job.id, job.kind.rawValue, job.queue.rawValue, job.subjectID, job.state.rawValue, job.attempts,
                              job.maxAttempts, job.runAt.timeIntervalSince1970, job.leaseOwner,
-                             job.leaseExpires?.timeIntervalSince1970, job.lastError, job.createdAt.timeIntervalSince1970])
+                             job.leaseExpires?.timeIntervalSince1970, job.lastError, job.createdAt.timeIntervalSince1970, job.payload])
     }
 
     func updateJob(_ job: Job) throws {
         try db.execute(sql: """
-            UPDATE jobs SET state = ?, attempts = ?, max_attempts = ?, run_at = ?, lease_owner = ?, lease_expires = ?, last_error = ?
+            UPDATE jobs SET state = ?, attempts = ?, max_attempts = ?, run_at = ?, lease_owner = ?, lease_expires = ?, last_error = ?,
+                payload = ?
             WHERE id = ?
             """, arguments: [job.state.rawValue, job.attempts, job.maxAttempts, job.runAt.timeIntervalSince1970,
-                             job.leaseOwner, job.leaseExpires?.timeIntervalSince1970, job.lastError, job.id])
+                             job.leaseOwner, job.leaseExpires?.timeIntervalSince1970, job.lastError, job.payload, job.id])
     }
 
     func deleteJob(id: String) throws {

@@ -7,9 +7,13 @@ import ViceCore
 /// The HTTP control API of the seed spec over a `Registry`.
 public struct ViceAPI: Sendable {
     let registry: Registry
+    /// The largest image file `POST /v1/image/{id}/file` accepts.
+    let maxUploadBytes: Int64
+    let fileIO = FileIO()
 
-    public init(registry: Registry) {
+    public init(registry: Registry, maxUploadBytes: Int64 = 1 << 40) {
         self.registry = registry
+        self.maxUploadBytes = maxUploadBytes
     }
 
     /// A router with every route of `APIRoute.all` and the middleware chain: CORS, request log,

@@ -33,7 +33,7 @@ public final class FileBlobStore: BlobStore {
         return names.count
     }
 
-    func path(of digest: String) throws -> URL {
+    public func path(of digest: String) throws -> URL {
         let prefix = "sha256:"
         let hex = digest.hasPrefix(prefix) ? String(digest.dropFirst(prefix.count)) : ""
         guard hex.count == 64, hex.allSatisfy({ $0.isHexDigit && !$0.isUppercase }) else {

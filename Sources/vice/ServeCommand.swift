@@ -29,6 +29,8 @@ struct ServeCommand: AsyncParsableCommand {
         if removed > 0 { logger.notice("removed \(removed) temporary files left by an interrupted write") }
         let requeued = try await assembly.store.requeueAbandoned()
         if requeued > 0 { logger.notice("re-queued \(requeued) jobs that were running when the registry last stopped") }
+        let orphans = try await registry.removeOrphanedStagingFiles()
+        if orphans > 0 { logger.notice("removed \(orphans) staged uploads that were cut off when the registry last stopped") }
         try await bootstrapAdmin(registry, configuration: configuration, logger: logger)
 
         let grace = Duration.seconds(configuration.workers.shutdownGraceSeconds)
@@ -39,7 +41,7 @@ struct ServeCommand: AsyncParsableCommand {
         ]
         let host = configuration.server.host
         let app = Application(
-            router: ViceAPI(registry: registry).makeRouter(),
+            router: ViceAPI(registry: registry, maxUploadBytes: configuration.storage.maxUploadBytes).makeRouter(),
             configuration: .init(address: .hostname(host, port: configuration.server.port), serverName: "vice-registry"),
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? configuration.server.port

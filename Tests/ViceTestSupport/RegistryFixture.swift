@@ -43,7 +43,7 @@ public final class RegistryFixture: @unchecked Sendable {
     /// Starts import and export workers with quick retries.
     public func startWorkers(concurrency: Int = 2, grace: Duration = .seconds(5),
                              retry: RetryPolicy = RetryPolicy(base: 0.05, cap: 0.2)) {
-        for queue in [JobQueueName.import, .export] {
+        for queue in JobQueueName.allCases {
             let pool = registry.makeWorkerPool(queue: queue, concurrency: concurrency, jobs: store, retry: retry,
                                                lease: 5, pollInterval: .milliseconds(50), grace: grace)
             workers.append((pool, Task { await pool.run() }))

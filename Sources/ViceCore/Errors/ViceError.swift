@@ -9,6 +9,11 @@ public struct ViceError: Error, Sendable, CustomStringConvertible {
 
         /// The request is malformed or names something that cannot be used (the spec's 405).
         public static let invalidInput = Code("invalidInput")
+        /// The request is malformed at the protocol level (a broken multipart body, a digest that
+        /// does not match): the spec's 400.
+        public static let badRequest = Code("badRequest")
+        /// The content is larger than the registry accepts.
+        public static let payloadTooLarge = Code("payloadTooLarge")
         public static let notFound = Code("notFound")
         public static let unauthorized = Code("unauthorized")
         public static let forbidden = Code("forbidden")

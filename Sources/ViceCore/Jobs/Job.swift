@@ -13,11 +13,14 @@ public enum JobKind: String, Sendable, Hashable, Codable {
     case deploy
     /// Take a deployment out of its environment (subject: deployment id).
     case removeDeployment = "remove-deployment"
+    /// Inspect staged bytes and commit them to the blob store (subject: image id).
+    case storeImage = "store-image"
 
     public var queue: JobQueueName {
         switch self {
         case .importImage: .import
         case .deploy, .removeDeployment: .export
+        case .storeImage: .store
         }
     }
 }
@@ -42,12 +45,14 @@ public struct Job: Sendable, Hashable {
     public var leaseExpires: Date?
     public var lastError: String?
     public var createdAt: Date
+    /// What the job needs besides its subject (JSON; e.g. the staged file of a store job).
+    public var payload: String?
 
     public var queue: JobQueueName { kind.queue }
 
     public init(id: String = IDGenerator.make(), kind: JobKind, subjectID: String, state: JobState = .pending,
                 attempts: Int = 0, maxAttempts: Int = 5, runAt: Date = Date(), leaseOwner: String? = nil,
-                leaseExpires: Date? = nil, lastError: String? = nil, createdAt: Date = Date()) {
+                leaseExpires: Date? = nil, lastError: String? = nil, createdAt: Date = Date(), payload: String? = nil) {
         self.id = id
         self.kind = kind
         self.subjectID = subjectID
@@ -59,6 +64,7 @@ public struct Job: Sendable, Hashable {
         self.leaseExpires = leaseExpires
         self.lastError = lastError
         self.createdAt = createdAt
+        self.payload = payload
     }
 }
 

@@ -6,6 +6,7 @@ extension Registry: JobHandler {
         case .importImage: try await performImport(job)
         case .deploy: try await performDeploy(job)
         case .removeDeployment: try await performRemoval(job)
+        case .storeImage: try await performStore(job)
         }
     }
 
@@ -29,10 +30,20 @@ extension Registry: JobHandler {
                 ? message
                 : deferred ? message : "attempt \(job.attempts) of \(job.maxAttempts) failed: \(message); retrying"
             switch job.kind {
-            case .importImage:
+            case .importImage, .storeImage:
                 guard var stored = try tx.image(id: job.subjectID) else { return }
-                if retryAt == nil { stored.image.status = .failed } else if stored.image.status != .active { stored.image.status = .queued }
-                stored.image.statusMessage = retryAt == nil ? "import failed: \(note)" : note
+                let what = job.kind == .importImage ? "import" : "upload"
+                if retryAt != nil {
+                    if stored.image.status != .active && job.kind == .importImage { stored.image.status = .queued }
+                    stored.image.statusMessage = note
+                } else if stored.image.checksum != nil {
+                    // The image keeps the bytes it had; only the new ones were refused.
+                    stored.image.status = .active
+                    stored.image.statusMessage = "the last \(what) failed: \(note)"
+                } else {
+                    stored.image.status = .failed
+                    stored.image.statusMessage = "\(what) failed: \(note)"
+                }
                 stored.image.updatedAt = Date()
                 try tx.updateImage(stored)
             case .deploy, .removeDeployment:

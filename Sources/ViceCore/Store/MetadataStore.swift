@@ -28,6 +28,7 @@ public protocol MetadataReader {
     func deployments(owner: String, page: PageRequest) throws -> [Deployment]
 
     func jobs(subjectID: String) throws -> [Job]
+    func jobs(kind: JobKind) throws -> [Job]
     func pendingJobCount(queue: JobQueueName) throws -> Int
 }
 

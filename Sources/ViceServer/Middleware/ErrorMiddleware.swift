@@ -51,7 +51,8 @@ struct ErrorMiddleware: RouterMiddleware {
         case .conflict: .conflict
         case .notImplemented: .notImplemented
         case .unavailable: .serviceUnavailable
-        case ViceError.Code("payloadTooLarge"): .contentTooLarge
+        case .payloadTooLarge: .contentTooLarge
+        case .badRequest: .badRequest
         default: .internalServerError
         }
     }

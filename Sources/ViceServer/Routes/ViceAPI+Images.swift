@@ -36,15 +36,4 @@ extension ViceAPI {
         return try JSONBody.response(["message": "image \(id) deleted"])
     }
 
-    func uploadImage(_ request: Request, _ context: ViceRequestContext) async throws -> Response {
-        let id = try Self.pathID("imageId", context, kind: "image")
-        _ = try await registry.checkImageFileAccess(id: id, owner: try context.requirePrincipal())
-        throw ViceError(.notImplemented, "uploading image files is not available yet: it arrives with the streaming store")
-    }
-
-    func downloadImage(_ request: Request, _ context: ViceRequestContext) async throws -> Response {
-        let id = try Self.pathID("imageId", context, kind: "image")
-        _ = try await registry.checkImageFileAccess(id: id, owner: try context.requirePrincipal())
-        throw ViceError(.notImplemented, "downloading image files is not available yet: it arrives with the streaming store")
-    }
 }

@@ -19,7 +19,7 @@ enum JSONBody {
         do {
             buffer = try await request.body.collect(upTo: maximumSize)
         } catch {
-            throw ViceError(.init("payloadTooLarge"), "the JSON body is larger than \(maximumSize) bytes")
+            throw ViceError(.payloadTooLarge, "the JSON body is larger than \(maximumSize) bytes")
         }
         guard buffer.readableBytes > 0 else { throw ViceError.invalidInput("a JSON body is required") }
         do {

@@ -1,0 +1,150 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import ViceCore
+
+extension ViceAPI {
+    /// `POST /v1/image/{id}/file`: the spec's `multipart/form-data` field `upfile`, or the raw
+    /// bytes as the body. Streamed to a staging file while counting and hashing; nothing of the
+    /// image is ever held in memory. A store job then inspects and commits the bytes.
+    func uploadImage(_ request: Request, _ context: ViceRequestContext) async throws -> Response {
+        let id = try Self.pathID("imageId", context, kind: "image")
+        let owner = try context.requirePrincipal()
+        let declaredLength = request.headers[.contentLength].flatMap { Int64($0) }
+        let declared = try DeclaredDigests(request.headers)
+        let boundary = try MultipartFile<RequestBody>.boundary(of: request.headers[.contentType] ?? "application/octet-stream")
+        if let declaredLength, declaredLength > maxUploadBytes + (boundary == nil ? 0 : 64 * 1024) {
+            throw ViceError(.payloadTooLarge, "the upload is larger than the registry's limit of \(maxUploadBytes) bytes")
+        }
+        let ticket = try await registry.beginUpload(imageID: id, owner: owner)
+        do {
+            // The whole message as received, and the file inside it.
+            let received = UploadMeter(limit: maxUploadBytes + 1 << 20, hashing: boundary != nil && declared.content != nil)
+            let file = UploadMeter(limit: maxUploadBytes, hashing: true)
+            let body = Metered(base: request.body, meter: received)
+            if let boundary {
+                let found = MultipartFile<Metered<RequestBody>>.FoundFlag()
+                let parts = MultipartFile(base: body, boundary: boundary, field: "upfile", found: found)
+                try await fileIO.writeFile(contents: Metered(base: parts, meter: file), path: ticket.stagingFile.path, context: context)
+                guard found.value else { throw ViceError(.badRequest, "the form has no file field named upfile") }
+            } else {
+                try await fileIO.writeFile(contents: Metered(base: body, meter: file), path: ticket.stagingFile.path, context: context)
+            }
+            if let declaredLength, declaredLength != received.bytes {
+                throw ViceError(.badRequest, "Content-Length said \(declaredLength) bytes but \(received.bytes) arrived")
+            }
+            let digest = file.hexDigest()!
+            let contentDigest = boundary == nil ? digest : received.hexDigest()
+            if let expected = declared.content, expected != contentDigest {
+                throw ViceError(.badRequest, "Content-Digest does not match the bytes received (sha-256 \(contentDigest ?? "?")); nothing was kept")
+            }
+            if let expected = declared.file, expected != digest {
+                throw ViceError(.badRequest, "X-Checksum-Sha256 does not match the bytes received (\(digest)); nothing was kept")
+            }
+            let image = try await registry.finishUpload(ticket, digest: "sha256:" + digest, size: file.bytes, owner: owner)
+            return try JSONBody.response(image)
+        } catch {
+            await registry.abortUpload(ticket)
+            throw error
+        }
+    }
+
+    /// `GET /v1/image/{id}/file`: the committed bytes, with their digest as a strong ETag and
+    /// single-range requests.
+    func downloadImage(_ request: Request, _ context: ViceRequestContext) async throws -> Response {
+        let id = try Self.pathID("imageId", context, kind: "image")
+        let file = try await registry.imageFile(id: id, owner: try context.requirePrincipal())
+        guard let url = file.file else { throw ViceError(.internal, "the blob store keeps no local file for \(file.digest)") }
+        let etag = "\"\(file.digest)\""
+        var headers: HTTPFields = [
+            .contentType: Self.mediaType(of: file.image.contenttype),
+            .eTag: etag,
+            .acceptRanges: "bytes",
+            HTTPField.Name("Content-Disposition")!: "attachment; filename=\"\(id)\(Self.fileExtension(of: file.image.contenttype))\"",
+        ]
+        if let match = request.headers[.ifNoneMatch], match.split(separator: ",").contains(where: {
+            let tag = $0.trimmingCharacters(in: .whitespaces)
+            return tag == etag || tag == "*"
+        }) {
+            return Response(status: .notModified, headers: headers)
+        }
+        var range: ClosedRange<Int64>?
+        if let header = request.headers[.range], request.headers[.ifRange].map({ $0 == etag }) ?? true {
+            switch ByteRange.parse(header, size: file.size) {
+            case .whole: break
+            case .range(let bounds): range = bounds
+            case .unsatisfiable:
+                return try ErrorMiddleware.response(
+                    status: .rangeNotSatisfiable, kind: "rangeNotSatisfiable",
+                    message: "the range \(header) is outside the \(file.size) bytes of the image", context: context,
+                    headers: [.contentRange: "bytes */\(file.size)"])
+            }
+        }
+        if let range {
+            headers[.contentRange] = "bytes \(range.lowerBound)-\(range.upperBound)/\(file.size)"
+            headers[.contentLength] = String(range.count)
+            let body = try await fileIO.loadFile(path: url.path, range: Int(range.lowerBound)...Int(range.upperBound),
+                                                 context: context, chunkLength: 1 << 20)
+            return Response(status: .partialContent, headers: headers, body: body)
+        }
+        headers[.contentLength] = String(file.size)
+        let body = try await fileIO.loadFile(path: url.path, context: context, chunkLength: 1 << 20)
+        return Response(status: .ok, headers: headers, body: body)
+    }
+
+    static func mediaType(of type: ContentType?) -> String {
+        switch type {
+        case .dockerImage?: "application/x-tar"
+        case .dockerFile?: "text/x-dockerfile; charset=utf-8"
+        case .packerfile?: "text/plain; charset=utf-8"
+        default: "application/octet-stream"
+        }
+    }
+
+    static func fileExtension(of type: ContentType?) -> String {
+        switch type {
+        case .diskQcow2?: ".qcow2"
+        case .diskVmdk?: ".vmdk"
+        case .diskRaw?: ".img"
+        case .dockerImage?: ".tar"
+        case .dockerFile?: ".Dockerfile"
+        case .packerfile?: ".pkr"
+        case nil: ""
+        }
+    }
+}
+
+/// A single `Range: bytes=…` request (RFC 9110 §14.1.2). Several ranges are answered with the
+/// whole content, which the RFC allows.
+enum ByteRange: Equatable {
+    case whole
+    case range(ClosedRange<Int64>)
+    case unsatisfiable
+
+    static func parse(_ header: String, size: Int64) -> ByteRange {
+        let trimmed = header.trimmingCharacters(in: .whitespaces)
+        guard trimmed.lowercased().hasPrefix("bytes=") else { return .whole }
+        let spec = trimmed.dropFirst("bytes=".count).trimmingCharacters(in: .whitespaces)
+        guard !spec.contains(",") else { return .whole }
+        let bounds = spec.split(separator: "-", maxSplits: 1, omittingEmptySubsequences: false)
+        guard bounds.count == 2 else { return .whole }
+        let first = bounds[0].trimmingCharacters(in: .whitespaces)
+        let last = bounds[1].trimmingCharacters(in: .whitespaces)
+        if first.isEmpty {
+            // A suffix: the last N bytes.
+            guard let count = Int64(last), count >= 0 else { return .whole }
+            guard count > 0, size > 0 else { return .unsatisfiable }
+            return .range(max(0, size - count)...(size - 1))
+        }
+        guard let start = Int64(first), start >= 0 else { return .whole }
+        let end: Int64
+        if last.isEmpty {
+            end = size - 1
+        } else {
+            guard let value = Int64(last), value >= start else { return .whole }
+            end = min(value, size - 1)
+        }
+        guard start < size else { return .unsatisfiable }
+        return .range(start...end)
+    }
+}

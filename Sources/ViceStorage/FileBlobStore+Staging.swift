@@ -1,0 +1,98 @@
+import Foundation
+import ViceCore
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+extension FileBlobStore {
+    var stagingDirectory: URL { root.appendingPathComponent("staging", isDirectory: true) }
+
+    public func makeStagingFile(for imageID: String) throws -> URL {
+        try FileManager.default.createDirectory(at: stagingDirectory, withIntermediateDirectories: true)
+        return stagingDirectory.appendingPathComponent("\(imageID)-\(UUID().uuidString).part")
+    }
+
+    public func syncStaged(_ file: URL) async throws {
+        try await BlockingIO.run {
+            guard let descriptor = FileDescriptor.openForReading(file.path) else {
+                throw ViceError.notFound("staged file \(file.lastPathComponent) is gone")
+            }
+            try descriptor.sync()
+            descriptor.close()
+        }
+    }
+
+    public func openStaged(_ file: URL) async throws -> any ByteReader {
+        try await BlockingIO.run { try FileByteReader(path: file.path) }
+    }
+
+    public func commitStaged(_ file: URL, digest: String) async throws -> BlobRef {
+        let final = try path(of: digest)
+        return try await BlockingIO.run {
+            let fm = FileManager.default
+            try fm.createDirectory(at: final.deletingLastPathComponent(), withIntermediateDirectories: true)
+            if fm.fileExists(atPath: final.path) {
+                // Identical content is stored once (or a crash hit between rename and record).
+                try? fm.removeItem(at: file)
+            } else {
+                guard rename(file.path, final.path) == 0 else {
+                    throw ViceError(.internal, "cannot move \(file.lastPathComponent) into the store: \(String(cString: strerror(errno)))")
+                }
+                try FileDescriptor.syncDirectory(final.deletingLastPathComponent().path)
+            }
+            let size = (try fm.attributesOfItem(atPath: final.path)[.size] as? NSNumber)?.int64Value ?? 0
+            return BlobRef(digest: digest, size: size)
+        }
+    }
+
+    public func removeStaged(_ file: URL) async {
+        _ = try? await BlockingIO.run { try? FileManager.default.removeItem(at: file) }
+    }
+
+    public func stagedFiles() throws -> [URL] {
+        guard FileManager.default.fileExists(atPath: stagingDirectory.path) else { return [] }
+        return try FileManager.default.contentsOfDirectory(atPath: stagingDirectory.path)
+            .map { stagingDirectory.appendingPathComponent($0) }
+    }
+
+    public func localFile(of digest: String) throws -> URL? {
+        try path(of: digest)
+    }
+}
+
+/// `pread` over an open file.
+final class FileByteReader: ByteReader, @unchecked Sendable {
+    let descriptor: Int32
+    let size: Int64
+
+    init(path: String) throws {
+        descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { throw ViceError.notFound("cannot open \(path): \(String(cString: strerror(errno)))") }
+        var info = stat()
+        guard fstat(descriptor, &info) == 0 else {
+            _ = Glibc.close(descriptor)
+            throw ViceError(.internal, "cannot stat \(path)")
+        }
+        size = Int64(info.st_size)
+    }
+
+    deinit { _ = Glibc.close(descriptor) }
+
+    func read(at offset: Int64, count: Int) throws -> [UInt8] {
+        guard offset < size, count > 0 else { return [] }
+        let wanted = Int(min(Int64(count), size - offset))
+        var buffer = [UInt8](repeating: 0, count: wanted)
+        var filled = 0
+        while filled < wanted {
+            let n = buffer.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress! + filled, wanted - filled, off_t(offset) + off_t(filled)) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw ViceError(.internal, "read failed: \(String(cString: strerror(errno)))")
+            }
+            if n == 0 { break }
+            filled += n
+        }
+        return Array(buffer.prefix(filled))
+    }
+}
