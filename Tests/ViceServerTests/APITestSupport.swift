@@ -39,7 +39,7 @@ final class APIClient: @unchecked Sendable {
 
     @discardableResult
     func send(_ method: HTTPRequest.Method, _ uri: String, as user: String? = nil, password: String? = nil,
-              json: String? = nil, headers extra: HTTPFields = [:]) async throws -> Exchange {
+              json: String? = nil, headers extra: HTTPFields = [:], body: [UInt8]? = nil) async throws -> Exchange {
         var headers = extra
         if let user {
             let secret = password ?? RegistryFixture.password(of: user)
@@ -47,10 +47,12 @@ final class APIClient: @unchecked Sendable {
         }
         if json != nil { headers[.contentType] = "application/json" }
         let response = try await client.execute(uri: uri, method: method, headers: headers,
-                                                body: json.map { ByteBuffer(string: $0) })
+                                                body: body.map { ByteBuffer(bytes: $0) } ?? json.map { ByteBuffer(string: $0) })
         let exchange = Exchange(status: Int(response.status.code), headers: response.headers,
                                 body: Data(response.body.readableBytesView))
-        lock.withLock { bodies.append(exchange.text) }
+        if exchange.headers[.contentType]?.hasPrefix("application/json") == true {
+            lock.withLock { bodies.append(exchange.text) }
+        }
         return exchange
     }
 }
@@ -68,8 +70,8 @@ struct APIHarness {
         return APIHarness(fixture: fixture, alice: alice, bob: bob)
     }
 
-    func run(_ test: @escaping @Sendable (APIClient) async throws -> Void) async throws {
-        let app = Application(router: ViceAPI(registry: fixture.registry).makeRouter())
+    func run(maxUploadBytes: Int64 = 1 << 40, _ test: @escaping @Sendable (APIClient) async throws -> Void) async throws {
+        let app = Application(router: ViceAPI(registry: fixture.registry, maxUploadBytes: maxUploadBytes).makeRouter())
         try await app.test(.router) { client in
             try await test(APIClient(client))
         }

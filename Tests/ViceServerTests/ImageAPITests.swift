@@ -133,16 +133,16 @@ import ViceTestSupport
         }
     }
 
-    @Test func fileTransfersAnswerAClear501ForOwnImagesAnd404Otherwise() async throws {
+    @Test func fileRoutesCheckOwnershipAndSayWhenThereAreNoBytesYet() async throws {
         let harness = try await APIHarness.make()
         try await harness.run { api in
             let created = try await api.send(.post, "/v1/images", as: "alice", json: #"{"title": "t"}"#)
             let id = try #require(created.string("id"))
-            expectError(try await api.send(.post, "/v1/image/\(id)/file", as: "alice"), 501, kind: "notImplemented")
-            expectError(try await api.send(.get, "/v1/image/\(id)/file", as: "alice"), 501, kind: "notImplemented")
+            expectError(try await api.send(.get, "/v1/image/\(id)/file", as: "alice"), 409, kind: "conflict", mentioning: "status queued")
             expectError(try await api.send(.get, "/v1/image/nosuchimage/file", as: "alice"), 404)
-            expectError(try await api.send(.post, "/v1/image/nosuchimage/file", as: "alice"), 404)
+            expectError(try await api.send(.post, "/v1/image/nosuchimage/file", as: "alice", body: [1]), 404)
             expectError(try await api.send(.get, "/v1/image/\(id)/file", as: "bob"), 404)
+            expectError(try await api.send(.post, "/v1/image/\(id)/file", as: "bob", body: [1]), 404)
         }
     }
 }

@@ -22,13 +22,17 @@ extension ViceAPI {
             let received = UploadMeter(limit: maxUploadBytes + 1 << 20, hashing: boundary != nil && declared.content != nil)
             let file = UploadMeter(limit: maxUploadBytes, hashing: true)
             let body = Metered(base: request.body, meter: received)
-            if let boundary {
-                let found = MultipartFile<Metered<RequestBody>>.FoundFlag()
-                let parts = MultipartFile(base: body, boundary: boundary, field: "upfile", found: found)
-                try await fileIO.writeFile(contents: Metered(base: parts, meter: file), path: ticket.stagingFile.path, context: context)
-                guard found.value else { throw ViceError(.badRequest, "the form has no file field named upfile") }
-            } else {
-                try await fileIO.writeFile(contents: Metered(base: body, meter: file), path: ticket.stagingFile.path, context: context)
+            do {
+                if let boundary {
+                    let found = MultipartFile<Metered<RequestBody>>.FoundFlag()
+                    let parts = MultipartFile(base: body, boundary: boundary, field: "upfile", found: found)
+                    try await fileIO.writeFile(contents: Metered(base: parts, meter: file), path: ticket.stagingFile.path, context: context)
+                    guard found.value else { throw ViceError(.badRequest, "the form has no file field named upfile") }
+                } else {
+                    try await fileIO.writeFile(contents: Metered(base: body, meter: file), path: ticket.stagingFile.path, context: context)
+                }
+            } catch {
+                throw received.failure ?? file.failure ?? error
             }
             if let declaredLength, declaredLength != received.bytes {
                 throw ViceError(.badRequest, "Content-Length said \(declaredLength) bytes but \(received.bytes) arrived")

@@ -1,0 +1,85 @@
+import Crypto
+import Foundation
+import Testing
+import ViceCore
+import ViceTestSupport
+
+@Suite struct StoreJobTests {
+    func stage(_ fixture: RegistryFixture, _ bytes: [UInt8], image: String, owner: UserRecord) async throws -> (UploadTicket, String) {
+        let ticket = try await fixture.registry.beginUpload(imageID: image, owner: owner)
+        try Data(bytes).write(to: ticket.stagingFile)
+        return (ticket, "sha256:" + SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined())
+    }
+
+    @Test func aStoreJobCommitsStagedBytesAndReportsThemInRuntimeStats() async throws {
+        let fixture = try RegistryFixture()
+        let alice = try await fixture.user("alice")
+        let image = try await fixture.registry.createImage(Image(title: "up", contenttype: .diskRaw), owner: alice)
+        let bytes = Array(repeating: UInt8(9), count: 300_000)
+        let (ticket, digest) = try await stage(fixture, bytes, image: image.id!, owner: alice)
+        let storing = try await fixture.registry.finishUpload(ticket, digest: digest, size: Int64(bytes.count), owner: alice)
+        #expect(storing.status == .storing)
+        #expect(try await fixture.registry.runtimeStats().storePending == 1)
+        fixture.startWorkers()
+        let active = try await fixture.waitForImage(image.id!, owner: alice, status: .active)
+        #expect(active.checksum == digest)
+        #expect(active.size == Int64(bytes.count))
+        #expect(try await fixture.registry.runtimeStats().storePending == 0)
+        let stored = try await fixture.blobs.get(digest).collect(upTo: 1 << 20)
+        #expect(stored.count == bytes.count)
+        await fixture.stopWorkers()
+    }
+
+    @Test func aCrashBetweenCommittingTheBlobAndRecordingItIsFinishedOnTheNextRun() async throws {
+        let fixture = try RegistryFixture()
+        let alice = try await fixture.user("alice")
+        let image = try await fixture.registry.createImage(Image(title: "up"), owner: alice)
+        let bytes = Array("FROM alpine\n".utf8)
+        let (ticket, digest) = try await stage(fixture, bytes, image: image.id!, owner: alice)
+        _ = try await fixture.registry.finishUpload(ticket, digest: digest, size: Int64(bytes.count), owner: alice)
+        // The process died right after moving the file into the store: the job is still queued.
+        _ = try await fixture.blobs.commitStaged(ticket.stagingFile, digest: digest)
+        #expect(!FileManager.default.fileExists(atPath: ticket.stagingFile.path))
+        fixture.startWorkers()
+        let active = try await fixture.waitForImage(image.id!, owner: alice, status: .active)
+        #expect(active.checksum == digest)
+        await fixture.stopWorkers()
+    }
+
+    @Test func stagedFilesNoJobRefersToAreRemovedAtStartUp() async throws {
+        let fixture = try RegistryFixture()
+        let alice = try await fixture.user("alice")
+        let image = try await fixture.registry.createImage(Image(title: "up"), owner: alice)
+        let (cutOff, _) = try await stage(fixture, [1, 2, 3], image: image.id!, owner: alice)
+        let (queued, digest) = try await stage(fixture, [4, 5, 6], image: image.id!, owner: alice)
+        _ = try await fixture.registry.finishUpload(queued, digest: digest, size: 3, owner: alice)
+        #expect(try await fixture.registry.removeOrphanedStagingFiles() == 1)
+        #expect(!FileManager.default.fileExists(atPath: cutOff.stagingFile.path))
+        #expect(FileManager.default.fileExists(atPath: queued.stagingFile.path))
+    }
+
+    @Test func aRejectedReuploadKeepsTheBytesTheImageHad() async throws {
+        let fixture = try RegistryFixture()
+        let alice = try await fixture.user("alice")
+        let image = try await fixture.registry.createImage(Image(title: "df", contenttype: .dockerFile), owner: alice)
+        fixture.startWorkers()
+        let good = Array("FROM alpine\n".utf8)
+        let (first, firstDigest) = try await stage(fixture, good, image: image.id!, owner: alice)
+        _ = try await fixture.registry.finishUpload(first, digest: firstDigest, size: Int64(good.count), owner: alice)
+        _ = try await fixture.waitForImage(image.id!, owner: alice, status: .active)
+        let bad = Array("RUN rm -rf /\n".utf8)
+        let (second, secondDigest) = try await stage(fixture, bad, image: image.id!, owner: alice)
+        _ = try await fixture.registry.finishUpload(second, digest: secondDigest, size: Int64(bad.count), owner: alice)
+        var after = try await fixture.registry.image(id: image.id!, owner: alice)
+        _ = try await eventually {
+            after = try await fixture.registry.image(id: image.id!, owner: alice)
+            return after.statusMessage != nil
+        }
+        #expect(after.status == .active)
+        #expect(after.checksum == firstDigest)
+        #expect(after.statusMessage?.contains("the last upload failed") == true)
+        #expect(try await fixture.blobs.contains(firstDigest))
+        #expect(try await !fixture.blobs.contains(secondDigest))
+        await fixture.stopWorkers()
+    }
+}
