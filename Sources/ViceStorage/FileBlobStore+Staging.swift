@@ -13,16 +13,6 @@ extension FileBlobStore {
         return stagingDirectory.appendingPathComponent("\(imageID)-\(UUID().uuidString).part")
     }
 
-    public func syncStaged(_ file: URL) async throws {
-        try await BlockingIO.run {
-            guard let descriptor = FileDescriptor.openForReading(file.path) else {
-                throw ViceError.notFound("staged file \(file.lastPathComponent) is gone")
-            }
-            try descriptor.sync()
-            descriptor.close()
-        }
-    }
-
     public func openStaged(_ file: URL) async throws -> any ByteReader {
         try await BlockingIO.run { try FileByteReader(path: file.path) }
     }

@@ -4,8 +4,13 @@ import Testing
 import ViceAdapterTesting
 import ViceTestSupport
 
-/// Tests of the real `vice` executable: restarts, kills, signals and the operator commands.
-@Suite(.serialized) struct ServerProcessTests {
+/// Tests that start the real `vice` executable. They run one at a time: they measure memory,
+/// watch jobs in flight and move gigabytes, which a neighbour would disturb.
+@Suite(.serialized) enum ProcessTests {}
+
+extension ProcessTests {
+/// Restarts, kills, signals and the operator commands.
+@Suite struct ServerProcessTests {
     func sha256(_ bytes: [UInt8]) -> String {
         "sha256:" + SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
     }
@@ -15,8 +20,8 @@ import ViceTestSupport
         try ServerProcess.writeConfiguration(in: directory.url)
         var server = try ServerProcess(directory: directory.url)
 
-        // Slow imports (about 0.8 s each) so that the kill lands in the middle of them.
-        let environmentID = try await server.slowEnvironment(cloud: "kill-test", chunkDelayMs: 50)
+        // Slow imports (about 1.6 s each, two at a time) so that the kill lands in the middle of them.
+        let environmentID = try await server.slowEnvironment(cloud: "kill-test", chunkDelayMs: 100)
         var imageIDs: [String] = []
         for n in 0..<6 {
             let image = try await server.object("POST", "/v1/images", json: """
@@ -31,8 +36,8 @@ import ViceTestSupport
 
         // Wait until imports are running, then kill the process without any chance to clean up.
         let running = try await eventually(timeout: .seconds(30)) {
-            let image = try await server.object("GET", "/v1/image/\(imageIDs[0])")
-            return image["status"] as? String == "importing"
+            let images = try await server.request("GET", "/v1/images").body as? [[String: Any]] ?? []
+            return images.contains { $0["status"] as? String == "importing" }
         }
         #expect(running)
         server.signal(SIGKILL)
@@ -203,4 +208,5 @@ import ViceTestSupport
         #expect(serve.output.contains("bad.yaml:3:3"))
         #expect(!FileManager.default.fileExists(atPath: directory.url.appendingPathComponent("data").path))
     }
+}
 }

@@ -3,8 +3,9 @@ import Foundation
 import Testing
 import ViceTestSupport
 
+extension ProcessTests {
 /// Uploads and downloads through the real server with curl.
-@Suite(.serialized) struct TransferProcessTests {
+@Suite struct TransferProcessTests {
     func curl(_ server: ServerProcess, _ arguments: [String]) -> Process {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
@@ -115,4 +116,5 @@ import ViceTestSupport
         server.signal(SIGTERM)
         _ = try server.waitForExit()
     }
+}
 }

@@ -28,10 +28,9 @@ extension Registry {
         return UploadTicket(imageID: imageID, stagingFile: try blobs.makeStagingFile(for: imageID))
     }
 
-    /// Ends an upload whose bytes are fully written to the staging file: flushes it, marks the
+    /// Ends an upload whose bytes are fully written (and fsynced) to the staging file: marks the
     /// image `storing` and queues the store job that inspects and commits the bytes.
     public func finishUpload(_ ticket: UploadTicket, digest: String, size: Int64, owner: UserRecord) async throws -> Image {
-        try await blobs.syncStaged(ticket.stagingFile)
         let payload = String(decoding: try JSONEncoder().encode(
             StorePayload(staging: ticket.stagingFile.path, digest: digest, size: size)), as: UTF8.self)
         let maxAttempts = options.maxJobAttempts

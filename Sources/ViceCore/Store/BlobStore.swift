@@ -25,8 +25,6 @@ public protocol BlobStore: Sendable {
 
     /// A new, not yet existing file in the staging area for bytes of `imageID`.
     func makeStagingFile(for imageID: String) throws -> URL
-    /// Flushes a fully written staging file to disk (before a job refers to it).
-    func syncStaged(_ file: URL) async throws
     /// Random access to a staged file, for inspection.
     func openStaged(_ file: URL) async throws -> any ByteReader
     /// Moves a staged file whose content has `digest` into the store (or drops it when the

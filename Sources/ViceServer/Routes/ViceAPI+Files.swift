@@ -22,17 +22,20 @@ extension ViceAPI {
             let received = UploadMeter(limit: maxUploadBytes + 1 << 20, hashing: boundary != nil && declared.content != nil)
             let file = UploadMeter(limit: maxUploadBytes, hashing: true)
             let body = Metered(base: request.body, meter: received)
+            let writer = try StagingFileWriter(path: ticket.stagingFile.path)
             do {
                 if let boundary {
                     let found = MultipartFile<Metered<RequestBody>>.FoundFlag()
                     let parts = MultipartFile(base: body, boundary: boundary, field: "upfile", found: found)
-                    try await fileIO.writeFile(contents: Metered(base: parts, meter: file), path: ticket.stagingFile.path, context: context)
+                    for try await chunk in Metered(base: parts, meter: file) { try await writer.write(chunk) }
                     guard found.value else { throw ViceError(.badRequest, "the form has no file field named upfile") }
                 } else {
-                    try await fileIO.writeFile(contents: Metered(base: body, meter: file), path: ticket.stagingFile.path, context: context)
+                    for try await chunk in Metered(base: body, meter: file) { try await writer.write(chunk) }
                 }
+                try await writer.finish()
             } catch {
-                throw received.failure ?? file.failure ?? error
+                writer.abort()
+                throw error
             }
             if let declaredLength, declaredLength != received.bytes {
                 throw ViceError(.badRequest, "Content-Length said \(declaredLength) bytes but \(received.bytes) arrived")
