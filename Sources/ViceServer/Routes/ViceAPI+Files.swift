@@ -91,11 +91,11 @@ extension ViceAPI {
             headers[.contentRange] = "bytes \(range.lowerBound)-\(range.upperBound)/\(file.size)"
             headers[.contentLength] = String(range.count)
             let body = try await fileIO.loadFile(path: url.path, range: Int(range.lowerBound)...Int(range.upperBound),
-                                                 context: context, chunkLength: 1 << 20)
+                                                 context: context, chunkLength: 256 << 10)
             return Response(status: .partialContent, headers: headers, body: body)
         }
         headers[.contentLength] = String(file.size)
-        let body = try await fileIO.loadFile(path: url.path, context: context, chunkLength: 1 << 20)
+        let body = try await fileIO.loadFile(path: url.path, context: context, chunkLength: 256 << 10)
         return Response(status: .ok, headers: headers, body: body)
     }
 
