@@ -38,7 +38,15 @@ wait_for "/image/$image" status active
 call GET "/image/$image"
 call PUT /images "{\"id\": \"$image\", \"title\": \"Sample disk v2\"}"
 call GET "/images?q=sample&limit=10"
-call GET "/image/$image/file"
+echo "\$ curl -o /tmp/vice-tour.img $url/image/$image/file" >&2
+curl -sS -u "$user:$password" -o /tmp/vice-tour.img -w '  → HTTP %{http_code}, %{size_download} bytes\n' "$url/image/$image/file"
+upload=$(call POST /images '{"title": "Uploaded Dockerfile"}' | tee /dev/stderr | field id)
+printf 'FROM debian:12-slim\nCMD ["echo", "hello"]\n' > /tmp/vice-tour.Dockerfile
+echo "\$ curl -X POST $url/image/$upload/file -F upfile=@/tmp/vice-tour.Dockerfile" >&2
+curl -sS -u "$user:$password" -X POST -F upfile=@/tmp/vice-tour.Dockerfile -w '  → HTTP %{http_code}\n' "$url/image/$upload/file"
+wait_for "/image/$upload" status active
+call GET "/image/$upload"
+call DELETE "/image/$upload"
 deployment=$(call POST /deploy "{\"title\": \"for the course\", \"imageid\": \"$image\", \"environmentId\": \"$target\"}" | tee /dev/stderr | field id)
 wait_for "/deployment/$deployment" status deployed
 call GET "/deployment/$deployment"

@@ -9,6 +9,13 @@ public final class InMemoryCloud: Sendable {
         public var title: String
         public var contenttype: ContentType
         public var bytes: [UInt8]
+
+        public init(reference: String, title: String, contenttype: ContentType, bytes: [UInt8]) {
+            self.reference = reference
+            self.title = title
+            self.contenttype = contenttype
+            self.bytes = bytes
+        }
     }
 
     private struct State {

@@ -3,6 +3,7 @@ import Foundation
 import Testing
 import ViceCore
 import ViceTestSupport
+import ViceAdapterTesting
 
 @Suite struct StoreJobTests {
     func stage(_ fixture: RegistryFixture, _ bytes: [UInt8], image: String, owner: UserRecord) async throws -> (UploadTicket, String) {
@@ -80,6 +81,37 @@ import ViceTestSupport
         #expect(after.statusMessage?.contains("the last upload failed") == true)
         #expect(try await fixture.blobs.contains(firstDigest))
         #expect(try await !fixture.blobs.contains(secondDigest))
+        await fixture.stopWorkers()
+    }
+}
+
+@Suite struct DeleteDuringDeployTests {
+    @Test func deletingAnImageWhileItIsBeingDeployedLetsTheDeploymentFinishWithItsBytes() async throws {
+        let fixture = try RegistryFixture()
+        let alice = try await fixture.user("alice")
+        let sourceCloud = "src-\(UUID())"
+        let big = InMemoryCloud.pseudoRandomBytes(count: 6 << 20, seed: 7)
+        InMemoryCloud.named(sourceCloud).put(.init(reference: "big", title: "big", contenttype: .diskRaw, bytes: big))
+        let source = try await fixture.memoryEnvironment(owner: alice, cloud: sourceCloud)
+        let targetCloud = "slow-target-\(UUID())"
+        // The store hands out 1 MiB chunks: six of them, 150 ms apart.
+        let target = try await fixture.memoryEnvironment(owner: alice, cloud: targetCloud,
+                                                         specifics: .object(["chunkDelayMs": .number(150)]))
+        fixture.startWorkers()
+        let image = try await fixture.registry.createImage(
+            Image(originEnvironment: Environment(id: source.id), environmentReference: "big"), owner: alice)
+        let active = try await fixture.waitForImage(image.id!, owner: alice, status: .active)
+        let digest = try #require(active.checksum)
+        let deployment = try await fixture.registry.createDeployment(
+            Deployment(imageid: image.id, environmentId: target.id), owner: alice)
+        _ = try await fixture.waitForDeployment(deployment.id!, owner: alice, status: .deploying)
+        try await fixture.registry.deleteImage(id: image.id!, owner: alice)
+        let deployed = try await fixture.waitForDeployment(deployment.id!, owner: alice, status: .deployed)
+        #expect(deployed?.status == .deployed)
+        let arrived = InMemoryCloud.named(targetCloud).image(try #require(deployed?.environmentReference))?.bytes
+        let intact = arrived == big
+        #expect(intact, "the deployment received every byte although the image was deleted meanwhile")
+        #expect(try await !fixture.blobs.contains(digest), "the blob is freed")
         await fixture.stopWorkers()
     }
 }
