@@ -46,6 +46,17 @@ let package = Package(
             dependencies: ["ViceCore", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: swiftSettings
         ),
+        // libcurl, with typed wrappers for its variadic setopt/getinfo.
+        .target(
+            name: "CCurl",
+            linkerSettings: [.linkedLibrary("curl")]
+        ),
+        // An async, streaming HTTP client on libcurl: TCP, TLS and unix sockets.
+        .target(
+            name: "ViceHTTP",
+            dependencies: ["CCurl", "ViceCore"],
+            swiftSettings: swiftSettings
+        ),
         .systemLibrary(
             name: "CLibYAML",
             pkgConfig: "yaml-0.1",
@@ -98,6 +109,15 @@ let package = Package(
         .testTarget(
             name: "ViceCoreTests",
             dependencies: ["ViceCore", "ViceStorage", "ViceSQLite", "ViceAdapterTesting", "ViceTestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ViceHTTPTests",
+            dependencies: [
+                "ViceHTTP", "ViceCore", "ViceTestSupport",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

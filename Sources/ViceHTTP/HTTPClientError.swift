@@ -1,0 +1,42 @@
+/// Why an HTTP exchange failed, with the stage it failed in.
+public struct HTTPClientError: Error, Sendable, CustomStringConvertible {
+    public enum Kind: String, Sendable {
+        /// The host name could not be resolved.
+        case dns
+        /// No connection could be made (refused, unreachable, socket missing).
+        case connect
+        /// TLS handshake or certificate verification failed.
+        case tls
+        /// The connect or idle timeout passed.
+        case timeout
+        /// The calling task was cancelled.
+        case cancelled
+        /// The request could not be sent (its body failed, the connection broke while sending).
+        case send
+        /// The response could not be received completely.
+        case receive
+        /// The request was malformed (URL, method, options).
+        case invalidRequest
+    }
+
+    public var kind: Kind
+    public var message: String
+    /// libcurl's result code, when libcurl reported the failure.
+    public var curlCode: Int?
+
+    public init(_ kind: Kind, _ message: String, curlCode: Int? = nil) {
+        self.kind = kind
+        self.message = message
+        self.curlCode = curlCode
+    }
+
+    public var description: String { "\(kind.rawValue): \(message)" }
+
+    /// Whether trying again later may help.
+    public var isTransient: Bool {
+        switch kind {
+        case .dns, .connect, .timeout, .send, .receive: true
+        case .tls, .cancelled, .invalidRequest: false
+        }
+    }
+}
