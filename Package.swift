@@ -57,6 +57,12 @@ let package = Package(
             dependencies: ["CCurl", "ViceCore"],
             swiftSettings: swiftSettings
         ),
+        // Docker Engine API adapter (unix socket or TCP).
+        .target(
+            name: "ViceDocker",
+            dependencies: ["ViceCore", "ViceHTTP"],
+            swiftSettings: swiftSettings
+        ),
         .systemLibrary(
             name: "CLibYAML",
             pkgConfig: "yaml-0.1",
@@ -92,7 +98,7 @@ let package = Package(
         .executableTarget(
             name: "vice",
             dependencies: [
-                "ViceCore", "ViceStorage", "ViceSQLite", "ViceConfig", "ViceServer", "ViceAdapterTesting",
+                "ViceCore", "ViceStorage", "ViceSQLite", "ViceConfig", "ViceServer", "ViceAdapterTesting", "ViceDocker",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
@@ -118,6 +124,11 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ViceDockerTests",
+            dependencies: ["ViceDocker", "ViceHTTP", "ViceCore", "ViceTestSupport", "ViceAdapterTesting"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -150,6 +150,8 @@ public struct AdapterSettings: Decodable, Sendable, Equatable {
     /// The in-memory reference adapter (`managementlayer.software: memory`): for trying the API
     /// and for tests; what it holds is lost on restart.
     public var memory = Toggle()
+    /// Docker engines (`managementlayer.software: docker`).
+    public var docker = Toggle(enabled: true)
 
     public struct Toggle: Decodable, Sendable, Equatable {
         public var enabled = false
@@ -157,16 +159,17 @@ public struct AdapterSettings: Decodable, Sendable, Equatable {
         enum CodingKeys: String, CodingKey, CaseIterable { case enabled }
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
-            enabled = try c.decodeIfPresent(Bool.self, forKey: .enabled) ?? false
+            enabled = try c.decodeIfPresent(Bool.self, forKey: .enabled) ?? true
         }
     }
 
     public init() {}
-    enum CodingKeys: String, CodingKey, CaseIterable { case memory }
+    enum CodingKeys: String, CodingKey, CaseIterable { case memory, docker }
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         memory = try c.decodeIfPresent(Toggle.self, forKey: .memory) ?? memory
+        docker = try c.decodeIfPresent(Toggle.self, forKey: .docker) ?? docker
     }
 }
 

@@ -3,6 +3,7 @@ import Logging
 import ViceAdapterTesting
 import ViceConfig
 import ViceCore
+import ViceDocker
 import ViceServer
 import ViceSQLite
 import ViceStorage
@@ -23,6 +24,9 @@ struct RegistryAssembly {
         let catalog = AdapterCatalog()
         if configuration.adapters.memory.enabled {
             catalog.register(InMemoryAdapter.self)
+        }
+        if configuration.adapters.docker.enabled {
+            catalog.register(DockerAdapter.self)
         }
         registry = Registry(
             store: store, blobs: blobs, catalog: catalog,

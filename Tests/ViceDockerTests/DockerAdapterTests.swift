@@ -1,0 +1,172 @@
+import Crypto
+import Foundation
+import Logging
+import Testing
+import ViceAdapterTesting
+import ViceCore
+import ViceDocker
+import ViceTestSupport
+
+/// The Docker adapter against the real engine that script/test starts.
+@Suite(.serialized) struct DockerAdapterTests {
+    func fixture() throws -> RegistryFixture {
+        let fixture = try RegistryFixture(maxJobAttempts: 2)
+        fixture.registry.catalog.register(DockerAdapter.self)
+        return fixture
+    }
+
+    @Test func healthAndListSeeTheEngine() async throws {
+        let socket = try DockerTestEngine.socket()
+        try await DockerTestEngine.buildHello("vice-test/listed:1")
+        let adapter = try DockerAdapter(environment: DockerTestEngine.environment(socket: socket),
+                                        context: AdapterContext(logger: Logger(label: "test")))
+        let health = await adapter.health()
+        #expect(health.status == .healthy, "\(health.message ?? "")")
+        #expect(health.message?.contains("API 1.") == true)
+        let images = try await adapter.listImages()
+        #expect(images.contains { $0.reference == "vice-test/listed:1" && $0.contenttype == .dockerImage })
+
+        let missing = try DockerAdapter(environment: DockerTestEngine.environment(socket: "/nonexistent/docker.sock"),
+                                        context: AdapterContext(logger: Logger(label: "test")))
+        #expect(await missing.health().status == .unhealthy)
+    }
+
+    @Test func anImageTravelsFromTheEngineThroughTheRegistryAndBack() async throws {
+        let socket = try DockerTestEngine.socket()
+        try await DockerTestEngine.buildHello("vice-test/roundtrip:1", text: "round trip \(UUID())")
+        let fixture = try fixture()
+        let alice = try await fixture.user("alice")
+        let engine = try await fixture.registry.createEnvironment(DockerTestEngine.environment(socket: socket), owner: alice)
+        fixture.startWorkers()
+
+        let image = try await fixture.registry.createImage(
+            Image(title: "Round Trip!", originEnvironment: Environment(id: engine.id), environmentReference: "vice-test/roundtrip:1"),
+            owner: alice)
+        let stored = try await fixture.waitForImage(image.id!, owner: alice, status: .active)
+        #expect(stored.status == .active, "\(stored.statusMessage ?? "")")
+        #expect(stored.contenttype == .dockerImage)
+        #expect(stored.specifics?["repoTags"] == .array([.string("vice-test/roundtrip:1")]))
+        #expect((stored.size ?? 0) > 1024)
+
+        // Gone from the engine, then deployed back from the registry.
+        #expect(try await DockerTestEngine.request("DELETE", "/images/vice-test/roundtrip:1?force=1").0 == 200)
+        #expect(try await !DockerTestEngine.exists("vice-test/roundtrip:1"))
+        let deployment = try await fixture.registry.createDeployment(
+            Deployment(imageid: image.id, environmentId: engine.id), owner: alice)
+        let deployed = try await fixture.waitForDeployment(deployment.id!, owner: alice, status: .deployed)
+        #expect(deployed?.status == .deployed, "\(deployed?.statusMessage ?? "")")
+        let reference = try #require(deployed?.environmentReference)
+        #expect(reference == "vice/round-trip:\(image.id!)")
+        #expect(try await DockerTestEngine.exists(reference))
+
+        _ = try await fixture.registry.deleteDeployment(id: deployment.id!, owner: alice)
+        #expect(await eventually { (try? await fixture.registry.deployment(id: deployment.id!, owner: alice)) == nil })
+        #expect(try await !DockerTestEngine.exists(reference))
+        await fixture.stopWorkers()
+    }
+
+    @Test func aDockerfileIsBuiltByTheEngineOnDeploy() async throws {
+        let socket = try DockerTestEngine.socket()
+        try await DockerTestEngine.buildHello("vice-test/base:1")
+        let fixture = try fixture()
+        let alice = try await fixture.user("alice")
+        let engine = try await fixture.registry.createEnvironment(DockerTestEngine.environment(socket: socket), owner: alice)
+        fixture.startWorkers()
+        let image = try await fixture.registry.createImage(
+            Image(title: "labelled", contenttype: .dockerFile, specifics: .object(["tag": .string("vice-test/built:7")])), owner: alice)
+        let dockerfile = Array("FROM vice-test/base:1\nLABEL vice.test=\"yes\"\n".utf8)
+        let ticket = try await fixture.registry.beginUpload(imageID: image.id!, owner: alice)
+        try Data(dockerfile).write(to: ticket.stagingFile)
+        let digest = "sha256:" + SHA256.hash(data: dockerfile).map { String(format: "%02x", $0) }.joined()
+        _ = try await fixture.registry.finishUpload(ticket, digest: digest, size: Int64(dockerfile.count), owner: alice)
+        _ = try await fixture.waitForImage(image.id!, owner: alice, status: .active)
+
+        let deployment = try await fixture.registry.createDeployment(Deployment(imageid: image.id, environmentId: engine.id), owner: alice)
+        let deployed = try await fixture.waitForDeployment(deployment.id!, owner: alice, status: .deployed)
+        #expect(deployed?.status == .deployed, "\(deployed?.statusMessage ?? "")")
+        #expect(deployed?.environmentReference == "vice-test/built:7")
+        let (status, body) = try await DockerTestEngine.request("GET", "/images/vice-test/built:7/json")
+        #expect(status == 200)
+        #expect(String(decoding: body, as: UTF8.self).contains("\"vice.test\":\"yes\""))
+
+        // A Dockerfile the engine cannot build fails the deployment with the engine's words.
+        let broken = try await fixture.registry.createImage(Image(title: "broken", contenttype: .dockerFile), owner: alice)
+        let bad = Array("FROM vice-test/does-not-exist:0\n".utf8)
+        let badTicket = try await fixture.registry.beginUpload(imageID: broken.id!, owner: alice)
+        try Data(bad).write(to: badTicket.stagingFile)
+        _ = try await fixture.registry.finishUpload(badTicket, digest: "sha256:" + SHA256.hash(data: bad).map { String(format: "%02x", $0) }.joined(),
+                                                    size: Int64(bad.count), owner: alice)
+        _ = try await fixture.waitForImage(broken.id!, owner: alice, status: .active)
+        let failing = try await fixture.registry.createDeployment(Deployment(imageid: broken.id, environmentId: engine.id), owner: alice)
+        let failed = try await fixture.waitForDeployment(failing.id!, owner: alice, status: .failed)
+        #expect(failed?.status == .failed)
+        #expect(failed?.statusMessage?.contains("building the Dockerfile") == true, "\(failed?.statusMessage ?? "")")
+        await fixture.stopWorkers()
+    }
+
+    @Test func engineErrorsEndAsFailedJobsWithTheEnginesMessage() async throws {
+        let socket = try DockerTestEngine.socket()
+        let fixture = try fixture()
+        let alice = try await fixture.user("alice")
+        let engine = try await fixture.registry.createEnvironment(DockerTestEngine.environment(socket: socket), owner: alice)
+        let unreachable = try await fixture.registry.createEnvironment(
+            DockerTestEngine.environment(socket: "/nonexistent/docker.sock"), owner: alice)
+        fixture.startWorkers()
+
+        let unknown = try await fixture.registry.createImage(
+            Image(originEnvironment: Environment(id: engine.id), environmentReference: "vice-test/never-built:0"), owner: alice)
+        let failed = try await fixture.waitForImage(unknown.id!, owner: alice, status: .failed)
+        #expect(failed.statusMessage?.contains("No such image") == true, "\(failed.statusMessage ?? "")")
+
+        let away = try await fixture.registry.createImage(
+            Image(originEnvironment: Environment(id: unreachable.id), environmentReference: "anything"), owner: alice)
+        let notReached = try await fixture.waitForImage(away.id!, owner: alice, status: .failed)
+        #expect(notReached.statusMessage?.contains("cannot be reached") == true, "\(notReached.statusMessage ?? "")")
+
+        // A tar the engine refuses to load.
+        let garbage = tar([("manifest.json", Array("not json".utf8))])
+        let blob = try await fixture.blobs.put(ByteStream(bytes: garbage))
+        let now = Date()
+        let bogusID = IDGenerator.make()
+        try await fixture.store.write { tx in
+            try tx.insertImage(StoredImage(image: Image(id: bogusID, title: "bogus", userid: alice.id, contenttype: .dockerImage,
+                                                        imported: true, status: .active, size: blob.size, checksum: blob.digest,
+                                                        createdAt: now, updatedAt: now)))
+        }
+        let deployment = try await fixture.registry.createDeployment(Deployment(imageid: bogusID, environmentId: engine.id), owner: alice)
+        let refused = try await fixture.waitForDeployment(deployment.id!, owner: alice, status: .failed)
+        #expect(refused?.status == .failed)
+        #expect(refused?.statusMessage?.contains("loading the image") == true, "\(refused?.statusMessage ?? "")")
+        await fixture.stopWorkers()
+    }
+
+    @Test func anImageAContainerUsesIsNotRemoved() async throws {
+        let socket = try DockerTestEngine.socket()
+        try await DockerTestEngine.buildHello("vice-test/inuse:1", text: "in use \(UUID())")
+        let fixture = try fixture()
+        let alice = try await fixture.user("alice")
+        let engine = try await fixture.registry.createEnvironment(DockerTestEngine.environment(socket: socket), owner: alice)
+        fixture.startWorkers()
+        let image = try await fixture.registry.createImage(
+            Image(title: "in use", originEnvironment: Environment(id: engine.id), environmentReference: "vice-test/inuse:1"), owner: alice)
+        _ = try await fixture.waitForImage(image.id!, owner: alice, status: .active)
+        let deployment = try await fixture.registry.createDeployment(Deployment(imageid: image.id, environmentId: engine.id), owner: alice)
+        let deployed = try #require(try await fixture.waitForDeployment(deployment.id!, owner: alice, status: .deployed))
+        let reference = try #require(deployed.environmentReference)
+        // Only the deployment's tag is left on the image, and a container uses it.
+        #expect(try await DockerTestEngine.request("DELETE", "/images/vice-test/inuse:1").0 == 200)
+        let (created, body) = try await DockerTestEngine.request(
+            "POST", "/containers/create", json: #"{"Image": "\#(reference)", "Cmd": ["/hello.txt"], "HostConfig": {"NetworkMode": "none"}}"#)
+        #expect(created == 201, "\(String(decoding: body, as: UTF8.self))")
+        let container = (try JSONSerialization.jsonObject(with: Data(body)) as? [String: Any])?["Id"] as? String ?? ""
+
+        _ = try await fixture.registry.deleteDeployment(id: deployment.id!, owner: alice)
+        let failed = try await fixture.waitForDeployment(deployment.id!, owner: alice, status: .failed)
+        #expect(failed?.status == .failed)
+        #expect(failed?.statusMessage?.contains("removal failed") == true, "\(failed?.statusMessage ?? "")")
+        #expect(failed?.statusMessage?.contains("being used") == true || failed?.statusMessage?.contains("conflict") == true)
+        #expect(try await DockerTestEngine.exists(reference))
+        _ = try await DockerTestEngine.request("DELETE", "/containers/\(container)?force=1")
+        await fixture.stopWorkers()
+    }
+}
