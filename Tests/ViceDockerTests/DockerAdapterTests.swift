@@ -170,3 +170,60 @@ import ViceTestSupport
         await fixture.stopWorkers()
     }
 }
+
+/// A container runs from an image that went engine → registry → engine.
+@Suite struct DockerContainerTests {
+    /// The output of a container without a TTY: frames of [stream, 0, 0, 0, length (u32 BE), payload].
+    static func demultiplex(_ bytes: [UInt8]) -> String {
+        var offset = 0
+        var text = ""
+        while offset + 8 <= bytes.count {
+            let length = Int(bytes[offset + 4]) << 24 | Int(bytes[offset + 5]) << 16 | Int(bytes[offset + 6]) << 8 | Int(bytes[offset + 7])
+            let end = min(bytes.count, offset + 8 + length)
+            text += String(decoding: bytes[(offset + 8)..<end], as: UTF8.self)
+            offset = end
+        }
+        return text
+    }
+
+    @Test func aBusyboxImageRunsAfterTheRoundTrip() async throws {
+        let socket = try DockerTestEngine.socket()
+        let busybox = try [UInt8](Data(contentsOf: URL(fileURLWithPath: "/bin/busybox")))
+        let context = tar([("Dockerfile", Array("FROM scratch\nCOPY busybox /bin/busybox\nENV PATH=/bin\nCMD [\"/bin/busybox\", \"echo\", \"hello\"]\n".utf8)),
+                           ("busybox", busybox)])
+        let (built, log) = try await DockerTestEngine.request("POST", "/build?t=vice-test/busybox:1&rm=1", body: context,
+                                                              contentType: "application/x-tar")
+        #expect(built == 200 && !String(decoding: log, as: UTF8.self).contains("\"error\""), "\(String(decoding: log, as: UTF8.self))")
+
+        let fixture = try RegistryFixture(maxJobAttempts: 2)
+        fixture.registry.catalog.register(DockerAdapter.self)
+        let alice = try await fixture.user("alice")
+        let engine = try await fixture.registry.createEnvironment(DockerTestEngine.environment(socket: socket), owner: alice)
+        fixture.startWorkers()
+        let image = try await fixture.registry.createImage(
+            Image(title: "busybox", originEnvironment: Environment(id: engine.id), environmentReference: "vice-test/busybox:1"), owner: alice)
+        #expect(try await fixture.waitForImage(image.id!, owner: alice, status: .active).status == .active)
+        #expect(try await DockerTestEngine.request("DELETE", "/images/vice-test/busybox:1").0 == 200)
+
+        let deployment = try await fixture.registry.createDeployment(Deployment(imageid: image.id, environmentId: engine.id), owner: alice)
+        let deployed = try #require(try await fixture.waitForDeployment(deployment.id!, owner: alice, status: .deployed))
+        let reference = try #require(deployed.environmentReference)
+
+        let (created, body) = try await DockerTestEngine.request("POST", "/containers/create", json: """
+            {"Image": "\(reference)", "Cmd": ["/bin/busybox", "echo", "hello from vice"], "HostConfig": {"NetworkMode": "none"}}
+            """)
+        #expect(created == 201, "\(String(decoding: body, as: UTF8.self))")
+        let container = try #require((try JSONSerialization.jsonObject(with: Data(body)) as? [String: Any])?["Id"] as? String)
+        #expect(try await DockerTestEngine.request("POST", "/containers/\(container)/start").0 == 204)
+        let (waited, exit) = try await DockerTestEngine.request("POST", "/containers/\(container)/wait")
+        #expect(waited == 200 && String(decoding: exit, as: UTF8.self).contains("\"StatusCode\":0"))
+        let (_, logs) = try await DockerTestEngine.request("GET", "/containers/\(container)/logs?stdout=1&stderr=1")
+        #expect(Self.demultiplex(logs) == "hello from vice\n")
+        #expect(try await DockerTestEngine.request("DELETE", "/containers/\(container)").0 == 204)
+
+        _ = try await fixture.registry.deleteDeployment(id: deployment.id!, owner: alice)
+        #expect(await eventually { (try? await fixture.registry.deployment(id: deployment.id!, owner: alice)) == nil })
+        #expect(try await !DockerTestEngine.exists(reference))
+        await fixture.stopWorkers()
+    }
+}
