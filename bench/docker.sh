@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# Imports a ~500 MiB Docker image from a private engine into the registry and deploys it back,
+# and in the same run does the same with `docker save` / `docker load` (the Engine API) straight
+# against the engine; prints both and the ratio.
+# Usage: bench/docker.sh [MiB]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source script/lib.sh
+ensure_packages "${BUILD_PACKAGES[@]}" docker.io curl python3
+find_swift
+mib=${1:-500}
+"$SWIFT" build -c release --product vice >&2
+vice="$("$SWIFT" build -c release --show-bin-path)/vice"
+
+work=$(mktemp -d /var/tmp/vice-docker-bench.XXXXXX)
+cleanup() {
+    [ -n "${server:-}" ] && kill "$server" 2>/dev/null && wait "$server" 2>/dev/null
+    local pid; pid=$(cat "$work/dockerd.pid" 2>/dev/null) || pid=""
+    if [ -n "$pid" ]; then kill "$pid"; for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done; fi
+    rm -rf "$work"
+}
+trap cleanup EXIT
+sock="$work/docker.sock"
+dockerd --iptables=false --ip6tables=false --bridge=none --storage-driver=vfs --host "unix://$sock" \
+    --data-root "$work/root" --exec-root "$work/exec" --pidfile "$work/dockerd.pid" > "$work/dockerd.log" 2>&1 &
+for _ in $(seq 150); do [ "$(curl -s --unix-socket "$sock" http://d/_ping)" = OK ] && break; sleep 0.2; done
+engine() { curl -sS --unix-socket "$sock" "$@"; }
+
+echo "building a $mib MiB image…" >&2
+mkdir "$work/ctx"
+head -c "${mib}M" /dev/urandom > "$work/ctx/blob"
+printf 'FROM scratch\nCOPY blob /blob\n' > "$work/ctx/Dockerfile"
+tar -C "$work/ctx" -cf "$work/ctx.tar" Dockerfile blob
+rm -rf "$work/ctx"
+engine -X POST -T "$work/ctx.tar" -H 'Content-Type: application/x-tar' "http://d/build?t=bench/big:1&rm=1" > /dev/null
+rm -f "$work/ctx.tar"
+
+now() { date +%s.%N; }
+elapsed() { python3 -c "print(round($2 - $1, 2))"; }
+
+# Straight against the engine.
+t0=$(now); engine -o "$work/save.tar" "http://d/images/bench/big:1/get"; t1=$(now)
+direct_save=$(elapsed "$t0" "$t1")
+bytes=$(stat -c %s "$work/save.tar")
+
+# Through the registry: import.
+cat > "$work/vice.yaml" <<YAML
+server: {host: 127.0.0.1, port: 0}
+security: {bcryptCost: 10}
+logging: {level: warning}
+YAML
+(cd "$work" && VICE_ADMIN_PASSWORD=bench-admin-password exec "$vice" serve --config vice.yaml > server.out 2> server.err) &
+server=$!
+for _ in $(seq 100); do grep -q "vice listening" "$work/server.out" 2>/dev/null && break; sleep 0.1; done
+port=$(sed -n 's/.*127.0.0.1:\([0-9]*\).*/\1/p' "$work/server.out" | head -1)
+api="http://127.0.0.1:$port/v1"
+vcurl() { curl -sS -u admin:bench-admin-password "$@"; }
+field() { python3 -c "import json,sys; print(json.load(sys.stdin).get('$1'))"; }
+env_id=$(vcurl -X POST "$api/environments" -d "{\"title\": \"engine\", \"managementlayer\": {\"software\": \"docker\"}, \"credentials\": {\"location\": \"unix://$sock\"}}" | field id)
+t0=$(now)
+image=$(vcurl -X POST "$api/images" -d "{\"title\": \"big\", \"originEnvironment\": \"$env_id\", \"environmentReference\": \"bench/big:1\"}" | field id)
+while [ "$(vcurl "$api/image/$image" | field status)" != active ]; do sleep 0.05; done
+t1=$(now)
+vice_import=$(elapsed "$t0" "$t1")
+
+# Straight load, then through the registry: deploy.
+engine -X DELETE "http://d/images/bench/big:1" > /dev/null
+t0=$(now); engine -X POST -T "$work/save.tar" -H 'Content-Type: application/x-tar' "http://d/images/load?quiet=1" > /dev/null; t1=$(now)
+direct_load=$(elapsed "$t0" "$t1")
+engine -X DELETE "http://d/images/bench/big:1" > /dev/null
+t0=$(now)
+deployment=$(vcurl -X POST "$api/deploy" -d "{\"imageid\": \"$image\", \"environmentId\": \"$env_id\"}" | field id)
+while true; do
+    status=$(vcurl "$api/deployment/$deployment" | field status)
+    [ "$status" = deployed ] && break
+    [ "$status" = failed ] && { vcurl "$api/deployment/$deployment"; exit 1; }
+    sleep 0.05
+done
+t1=$(now)
+vice_deploy=$(elapsed "$t0" "$t1")
+
+echo
+echo "Docker image of $((bytes / 1048576)) MiB (docker save tar), private dockerd (vfs), $(nproc) cores"
+printf '%-34s %10s %10s %8s\n' "operation" "engine s" "registry s" "ratio"
+printf '%-34s %10s %10s %8s\n' "import (save / GET images/get)" "$direct_save" "$vice_import" "$(python3 -c "print(round($vice_import / $direct_save, 2))")"
+printf '%-34s %10s %10s %8s\n' "deploy (load / POST images/load)" "$direct_load" "$vice_deploy" "$(python3 -c "print(round($vice_deploy / $direct_load, 2))")"
+echo "registry times run from the API call to the state change (job queue and polling included)"
