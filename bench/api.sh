@@ -17,16 +17,9 @@ vice="$("$SWIFT" build -c release --show-bin-path)/vice"
 
 work=$(mktemp -d)
 trap 'kill $server 2>/dev/null || true; wait $server 2>/dev/null || true; rm -rf "$work"' EXIT
-cat > "$work/vice.yaml" <<YAML
-server: {host: 127.0.0.1, port: 0}
-security: {bcryptCost: 12}
-logging: {level: warning}
-YAML
-(cd "$work" && VICE_ADMIN_PASSWORD=bench-admin-password exec "$vice" serve --config vice.yaml > server.out 2> server.err) &
-server=$!
-for _ in $(seq 100); do grep -q "vice listening" "$work/server.out" 2>/dev/null && break; sleep 0.1; done
-port=$(sed -n 's/.*127.0.0.1:\([0-9]*\).*/\1/p' "$work/server.out" | head -1)
-[ -n "$port" ] || { cat "$work/server.err"; exit 1; }
+start_bench_vice "$vice" "$work"
+server=$vice_pid
+port=$vice_port
 
 fill=$(python3 bench/fill.py "$port" admin bench-admin-password "$images" 4)
 read -r id rate < <(python3 -c 'import json,sys; d=json.loads(sys.argv[1]); print(d["sampleId"], d["perSecond"])' "$fill")

@@ -44,15 +44,9 @@ direct_save=$(elapsed "$t0" "$t1")
 bytes=$(stat -c %s "$work/save.tar")
 
 # Through the registry: import.
-cat > "$work/vice.yaml" <<YAML
-server: {host: 127.0.0.1, port: 0}
-security: {bcryptCost: 10}
-logging: {level: warning}
-YAML
-(cd "$work" && VICE_ADMIN_PASSWORD=bench-admin-password exec "$vice" serve --config vice.yaml > server.out 2> server.err) &
-server=$!
-for _ in $(seq 100); do grep -q "vice listening" "$work/server.out" 2>/dev/null && break; sleep 0.1; done
-port=$(sed -n 's/.*127.0.0.1:\([0-9]*\).*/\1/p' "$work/server.out" | head -1)
+start_bench_vice "$vice" "$work"
+server=$vice_pid
+port=$vice_port
 api="http://127.0.0.1:$port/v1"
 vcurl() { curl -sS -u admin:bench-admin-password "$@"; }
 field() { python3 -c "import json,sys; print(json.load(sys.stdin).get('$1'))"; }

@@ -49,15 +49,9 @@ CONF
 nginx -p "$work" -c "$work/nginx.conf"
 
 # The registry, release build, on its embedded defaults in the same folder.
-cat > "$work/vice.yaml" <<YAML
-server: {host: 127.0.0.1, port: 0}
-security: {bcryptCost: 10}
-logging: {level: warning}
-YAML
-(cd "$work" && VICE_ADMIN_PASSWORD=bench-admin-password exec "$vice" serve --config vice.yaml > server.out 2> server.err) &
-server=$!
-for _ in $(seq 100); do grep -q "vice listening" "$work/server.out" 2>/dev/null && break; sleep 0.1; done
-port=$(sed -n 's/.*127.0.0.1:\([0-9]*\).*/\1/p' "$work/server.out" | head -1)
+start_bench_vice "$vice" "$work"
+server=$vice_pid
+port=$vice_port
 auth=(-u admin:bench-admin-password)
 api="http://127.0.0.1:$port/v1"
 

@@ -48,3 +48,18 @@ ensure_python_module() {
 
 # The system libraries the registry builds against.
 BUILD_PACKAGES=(libcurl4-openssl-dev libyaml-dev libsqlite3-dev pkg-config)
+
+# For the benchmarks: starts `vice serve` ($1, the binary) in the folder $2 with a minimal
+# configuration; sets vice_pid and vice_port. The admin password is bench-admin-password.
+start_bench_vice() {
+    cat > "$2/vice.yaml" <<YAML
+server: {host: 127.0.0.1, port: 0}
+security: {bcryptCost: 10}
+logging: {level: warning}
+YAML
+    (cd "$2" && VICE_ADMIN_PASSWORD=bench-admin-password exec "$1" serve --config vice.yaml > server.out 2> server.err) &
+    vice_pid=$!
+    for _ in $(seq 100); do grep -q "vice listening" "$2/server.out" 2>/dev/null && break; sleep 0.1; done
+    vice_port=$(sed -n 's/.*127.0.0.1:\([0-9]*\).*/\1/p' "$2/server.out" | head -1)
+    [ -n "$vice_port" ] || { cat "$2/server.err" >&2; exit 1; }
+}

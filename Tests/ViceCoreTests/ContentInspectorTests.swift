@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import ViceCore
+import ViceTestSupport
 
 /// Bytes in memory as a `ByteReader`.
 struct MemoryReader: ByteReader {
@@ -10,30 +11,6 @@ struct MemoryReader: ByteReader {
         guard offset < size else { return [] }
         return Array(bytes[Int(offset)..<min(bytes.count, Int(offset) + count)])
     }
-}
-
-/// A ustar archive of the given files, as `docker save` writes them.
-func tarArchive(_ files: [(String, [UInt8])]) -> [UInt8] {
-    var archive: [UInt8] = []
-    for (name, content) in files {
-        var header = [UInt8](repeating: 0, count: 512)
-        header.replaceSubrange(0..<name.utf8.count, with: Array(name.utf8))
-        func octal(_ value: Int, at offset: Int, width: Int) {
-            let text = Array(String(value, radix: 8).utf8)
-            let padded = [UInt8](repeating: 0x30, count: width - 1 - text.count) + text + [0]
-            header.replaceSubrange(offset..<offset + width, with: padded)
-        }
-        octal(0o644, at: 100, width: 8)
-        octal(content.count, at: 124, width: 12)
-        header[156] = 0x30
-        header.replaceSubrange(257..<263, with: Array("ustar\0".utf8))
-        header.replaceSubrange(148..<156, with: [UInt8](repeating: 0x20, count: 8))
-        let sum = header.reduce(0) { $0 + Int($1) }
-        octal(sum, at: 148, width: 7)
-        header[155] = 0x20
-        archive += header + content + [UInt8](repeating: 0, count: (512 - content.count % 512) % 512)
-    }
-    return archive + [UInt8](repeating: 0, count: 1024)
 }
 
 @Suite struct ContentInspectorTests {

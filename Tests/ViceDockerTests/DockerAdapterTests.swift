@@ -124,7 +124,7 @@ import ViceTestSupport
         #expect(notReached.statusMessage?.contains("cannot be reached") == true, "\(notReached.statusMessage ?? "")")
 
         // A tar the engine refuses to load.
-        let garbage = tar([("manifest.json", Array("not json".utf8))])
+        let garbage = tarArchive([("manifest.json", Array("not json".utf8))])
         let blob = try await fixture.blobs.put(ByteStream(bytes: garbage))
         let now = Date()
         let bogusID = IDGenerator.make()
@@ -189,7 +189,7 @@ import ViceTestSupport
     @Test func aBusyboxImageRunsAfterTheRoundTrip() async throws {
         let socket = try DockerTestEngine.socket()
         let busybox = try [UInt8](Data(contentsOf: URL(fileURLWithPath: "/bin/busybox")))
-        let context = tar([("Dockerfile", Array("FROM scratch\nCOPY busybox /bin/busybox\nENV PATH=/bin\nCMD [\"/bin/busybox\", \"echo\", \"hello\"]\n".utf8)),
+        let context = tarArchive([("Dockerfile", Array("FROM scratch\nCOPY busybox /bin/busybox\nENV PATH=/bin\nCMD [\"/bin/busybox\", \"echo\", \"hello\"]\n".utf8)),
                            ("busybox", busybox)])
         let (built, log) = try await DockerTestEngine.request("POST", "/build?t=vice-test/busybox:1&rm=1", body: context,
                                                               contentType: "application/x-tar")

@@ -91,8 +91,17 @@ extension Registry: JobHandler {
             try await releaseBlobIfUnused(blob.digest)
             throw AdapterError(.integrity, "the origin announced \(expected) bytes but sent \(blob.size)", transient: true)
         }
-        let previous = try await store.write { tx -> (String?, Bool) in
-            guard var current = try tx.image(id: stored.id) else {
+        try await commit(blob, to: stored.id, finishing: job, contenttype: source.contenttype,
+                         title: source.title, specifics: source.specifics)
+    }
+
+    /// Records committed bytes on an image (active, size, checksum) and ends the job, in one
+    /// transaction; then frees the bytes the image held before, or the new ones when the image was
+    /// deleted meanwhile, if no other image holds them.
+    func commit(_ blob: BlobRef, to imageID: String, finishing job: Job, contenttype: ContentType?,
+                title: String? = nil, specifics: JSONValue? = nil) async throws {
+        let (previous, exists) = try await store.write { tx -> (String?, Bool) in
+            guard var current = try tx.image(id: imageID) else {
                 try tx.deleteJob(id: job.id)
                 return (nil, false)
             }
@@ -102,18 +111,18 @@ extension Registry: JobHandler {
             current.image.imported = true
             current.image.size = blob.size
             current.image.checksum = blob.digest
-            current.image.contenttype = source.contenttype
-            if current.image.title == nil { current.image.title = source.title }
-            if current.image.specifics == nil { current.image.specifics = source.specifics }
+            current.image.contenttype = contenttype ?? current.image.contenttype
+            if current.image.title == nil { current.image.title = title }
+            if current.image.specifics == nil { current.image.specifics = specifics }
             current.image.updatedAt = Date()
             try tx.updateImage(current)
             try tx.deleteJob(id: job.id)
             return (previous, true)
         }
-        if !previous.1 {
-            try await releaseBlobIfUnused(blob.digest)  // the image was deleted meanwhile
-        } else if let old = previous.0, old != blob.digest {
-            try await releaseBlobIfUnused(old)
+        if !exists {
+            try await releaseBlobIfUnused(blob.digest)
+        } else if let previous, previous != blob.digest {
+            try await releaseBlobIfUnused(previous)
         }
     }
 

@@ -120,28 +120,6 @@ extension Registry {
         let blob = stagedExists
             ? try await blobs.commitStaged(staging, digest: payload.digest)
             : BlobRef(digest: payload.digest, size: payload.size)
-        let finalType = contenttype
-        let previous = try await store.write { tx -> (String?, Bool) in
-            guard var current = try tx.image(id: job.subjectID) else {
-                try tx.deleteJob(id: job.id)
-                return (nil, false)
-            }
-            let previous = current.image.checksum
-            current.image.status = .active
-            current.image.statusMessage = nil
-            current.image.imported = true
-            current.image.size = blob.size
-            current.image.checksum = blob.digest
-            current.image.contenttype = finalType
-            current.image.updatedAt = Date()
-            try tx.updateImage(current)
-            try tx.deleteJob(id: job.id)
-            return (previous, true)
-        }
-        if !previous.1 {
-            try await releaseBlobIfUnused(blob.digest)
-        } else if let old = previous.0, old != blob.digest {
-            try await releaseBlobIfUnused(old)
-        }
+        try await commit(blob, to: job.subjectID, finishing: job, contenttype: contenttype)
     }
 }
