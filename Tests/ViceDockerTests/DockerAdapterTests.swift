@@ -91,7 +91,8 @@ import ViceTestSupport
 
         // A Dockerfile the engine cannot build fails the deployment with the engine's words.
         let broken = try await fixture.registry.createImage(Image(title: "broken", contenttype: .dockerFile), owner: alice)
-        let bad = Array("FROM vice-test/does-not-exist:0\n".utf8)
+        // (It fails inside the engine: nothing is pulled, this machine has no registry to reach.)
+        let bad = Array("FROM vice-test/base:1\nCOPY not-in-the-context.txt /\n".utf8)
         let badTicket = try await fixture.registry.beginUpload(imageID: broken.id!, owner: alice)
         try Data(bad).write(to: badTicket.stagingFile)
         _ = try await fixture.registry.finishUpload(badTicket, digest: "sha256:" + SHA256.hash(data: bad).map { String(format: "%02x", $0) }.joined(),
