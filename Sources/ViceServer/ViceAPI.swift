@@ -41,6 +41,9 @@ public struct ViceAPI: Sendable {
         case "updateEnvironment": updateEnvironment
         case "getEnvironment": getEnvironment
         case "deleteEnvironment": deleteEnvironment
+        case "getEnvironmentHealth": getEnvironmentHealth
+        case "findEnvironmentImages": findEnvironmentImages
+        case "findAdapters": findAdapters
         case "createImage": createImage
         case "findImages": findImages
         case "updateImage": updateImage

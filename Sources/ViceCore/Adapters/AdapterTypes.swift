@@ -11,6 +11,21 @@ public struct AdapterCapabilities: Sendable, Hashable, Codable {
         self.deploys = deploys
     }
 
+    enum CodingKeys: String, CodingKey { case imports, deploys }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        imports = Set(try c.decode([ContentType].self, forKey: .imports))
+        deploys = Set(try c.decode([ContentType].self, forKey: .deploys))
+    }
+
+    /// Sorted lists, so that answers are stable.
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(imports.map(\.rawValue).sorted(), forKey: .imports)
+        try c.encode(deploys.map(\.rawValue).sorted(), forKey: .deploys)
+    }
+
     public func canImport(_ type: ContentType) -> Bool { imports.contains(type) }
     public func canDeploy(_ type: ContentType) -> Bool { deploys.contains(type) }
 }

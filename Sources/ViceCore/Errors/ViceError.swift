@@ -21,6 +21,8 @@ public struct ViceError: Error, Sendable, CustomStringConvertible {
         public static let notImplemented = Code("notImplemented")
         /// A peer or resource is temporarily unavailable; retrying may help.
         public static let unavailable = Code("unavailable")
+        /// The execution environment behind an adapter failed to answer.
+        public static let badGateway = Code("badGateway")
         public static let `internal` = Code("internal")
     }
 

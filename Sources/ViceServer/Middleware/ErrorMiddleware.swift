@@ -51,6 +51,7 @@ struct ErrorMiddleware: RouterMiddleware {
         case .conflict: .conflict
         case .notImplemented: .notImplemented
         case .unavailable: .serviceUnavailable
+        case .badGateway: .badGateway
         case .payloadTooLarge: .contentTooLarge
         case .badRequest: .badRequest
         default: .internalServerError

@@ -31,4 +31,19 @@ extension ViceAPI {
         try await registry.deleteEnvironment(id: id, owner: try context.requirePrincipal())
         return try JSONBody.response(["message": "environment \(id) deleted"])
     }
+
+    func getEnvironmentHealth(_ request: Request, _ context: ViceRequestContext) async throws -> Response {
+        let id = try Self.pathID("environmentId", context, kind: "environment")
+        return try JSONBody.response(try await registry.environmentHealth(id: id, owner: try context.requirePrincipal()))
+    }
+
+    func findEnvironmentImages(_ request: Request, _ context: ViceRequestContext) async throws -> Response {
+        let id = try Self.pathID("environmentId", context, kind: "environment")
+        return try JSONBody.response(try await registry.environmentImages(id: id, owner: try context.requirePrincipal()))
+    }
+
+    func findAdapters(_ request: Request, _ context: ViceRequestContext) async throws -> Response {
+        _ = try context.requirePrincipal()
+        return try JSONBody.response(registry.adapters())
+    }
 }

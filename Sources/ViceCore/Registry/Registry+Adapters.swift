@@ -1,0 +1,30 @@
+import Foundation
+
+extension Registry {
+    /// `GET /v1/adapters`: every adapter this registry has, with its capabilities.
+    public func adapters() -> [AdapterDescriptor] {
+        catalog.descriptors
+    }
+
+    /// `GET /v1/environment/{id}/health`: whether the environment's adapter reaches it. A value,
+    /// never an error: an environment without an adapter is unhealthy and says why.
+    public func environmentHealth(id: String, owner: UserRecord) async throws -> AdapterHealth {
+        let environment = try unsealed(try await ownedEnvironment(id: id, owner: owner))
+        do {
+            return await (try catalog.makeAdapter(for: environment, logger: logger)).health()
+        } catch {
+            return .unhealthy(Self.describe(error))
+        }
+    }
+
+    /// `GET /v1/environment/{id}/images`: what could be imported from the environment.
+    public func environmentImages(id: String, owner: UserRecord) async throws -> [RemoteImage] {
+        let environment = try unsealed(try await ownedEnvironment(id: id, owner: owner))
+        let adapter = try catalog.makeAdapter(for: environment, logger: logger)
+        do {
+            return try await adapter.listImages()
+        } catch let error as AdapterError {
+            throw ViceError(.badGateway, "the environment could not list its images: \(error.message)", cause: error)
+        }
+    }
+}
