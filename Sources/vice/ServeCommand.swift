@@ -72,8 +72,12 @@ struct ServeCommand: AsyncParsableCommand {
         if !directory.isEmpty {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         }
-        FileManager.default.createFile(atPath: path, contents: Data((generated + "\n").utf8),
-                                       attributes: [.posixPermissions: 0o600])
+        guard FileManager.default.createFile(atPath: path, contents: Data((generated + "\n").utf8),
+                                             attributes: [.posixPermissions: 0o600]) else {
+            logger.error("could not write the generated admin password to \(path); it is shown below only")
+            FileHandle.standardOutput.write(Data("Created user 'admin' with the generated password: \(generated)\n".utf8))
+            return
+        }
         // Shown once, on the terminal only: never through the logger.
         FileHandle.standardOutput.write(Data("""
             Created user 'admin' with the generated password: \(generated)

@@ -67,7 +67,7 @@ import ViceTestSupport
 
     @Test func leftoverTemporaryFilesAreRemoved() throws {
         let leftover = directory.url.appendingPathComponent("tmp/crashed.part")
-        FileManager.default.createFile(atPath: leftover.path, contents: Data([1, 2, 3]))
+        #expect(FileManager.default.createFile(atPath: leftover.path, contents: Data([1, 2, 3])))
         #expect(try store.removeTemporaryFiles() == 1)
         #expect(!FileManager.default.fileExists(atPath: leftover.path))
     }

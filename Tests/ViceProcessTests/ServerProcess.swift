@@ -88,7 +88,7 @@ final class ServerProcess: @unchecked Sendable {
         let stdout = Pipe()
         process.standardOutput = stdout
         let logFile = directory.appendingPathComponent("server-\(UUID().uuidString).log")
-        FileManager.default.createFile(atPath: logFile.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: logFile.path, contents: nil)
         process.standardError = try FileHandle(forWritingTo: logFile)
         self.logFile = logFile
         let lines = outputLines

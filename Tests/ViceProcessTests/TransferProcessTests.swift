@@ -81,7 +81,7 @@ extension ProcessTests {
         let id = try #require(image["id"] as? String)
         let size: Int64 = 4 << 30
         let file = directory.url.appendingPathComponent("big.img")
-        FileManager.default.createFile(atPath: file.path, contents: nil)
+        #expect(FileManager.default.createFile(atPath: file.path, contents: nil))
         let handle = try FileHandle(forWritingTo: file)
         try handle.truncate(atOffset: UInt64(size))  // sparse: reads as zeros, costs no disk
         try handle.close()
