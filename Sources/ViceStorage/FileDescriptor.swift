@@ -40,17 +40,8 @@ final class FileDescriptor: @unchecked Sendable {
     }
 
     func write(_ bytes: [UInt8]) throws {
-        var offset = 0
-        try bytes.withUnsafeBytes { raw in
-            while offset < raw.count {
-                let written = Glibc.write(current, raw.baseAddress! + offset, raw.count - offset)
-                if written < 0 {
-                    if errno == EINTR { continue }
-                    throw ViceError(.internal, "write failed: \(String(cString: strerror(errno)))")
-                }
-                offset += written
-            }
-        }
+        let descriptor = current
+        try bytes.withUnsafeBytes { try writeFully(descriptor, $0) }
     }
 
     func read(upTo count: Int) throws -> [UInt8] {

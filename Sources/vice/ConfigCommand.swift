@@ -1,3 +1,4 @@
+import Foundation
 import ArgumentParser
 import ViceConfig
 
@@ -23,21 +24,7 @@ struct ConfigCommand: AsyncParsableCommand {
     }
 }
 
+/// One line on standard error.
 func printError(_ message: String) {
-    var stderr = StandardError()
-    print(message, to: &stderr)
-}
-
-struct StandardError: TextOutputStream {
-    mutating func write(_ string: String) {
-        FileHandleOutput.stderr(string)
-    }
-}
-
-import Foundation
-
-enum FileHandleOutput {
-    static func stderr(_ text: String) {
-        FileHandle.standardError.write(Data(text.utf8))
-    }
+    FileHandle.standardError.write(Data((message + "\n").utf8))
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import ViceConfig
 import ViceCore
 
 struct UserCommand: AsyncParsableCommand {
@@ -24,15 +25,15 @@ struct UserCommand: AsyncParsableCommand {
     }
 
     static func open(_ options: ConfigOption) async throws -> Registry {
-        let configuration: ConfigurationBox
+        let configuration: ViceConfiguration
         do {
-            configuration = ConfigurationBox(value: try RegistryAssembly.loadConfiguration(options.config))
+            configuration = try RegistryAssembly.loadConfiguration(options.config)
         } catch let error as ExitCodeError {
             throw ExitCode(error.code)
         }
         var logger = Logger(label: "vice")
         logger.logLevel = .warning
-        return try RegistryAssembly(configuration: configuration.value, logger: logger).registry
+        return try RegistryAssembly(configuration: configuration, logger: logger).registry
     }
 
     struct Add: AsyncParsableCommand {
@@ -80,11 +81,6 @@ struct UserCommand: AsyncParsableCommand {
     }
 }
 
-struct ConfigurationBox {
-    let value: ViceConfig.ViceConfiguration
-}
-
-import ViceConfig
 
 /// Prints a registry error the way an operator wants to read it, and exits non-zero.
 func runReportingErrors<T>(_ body: () async throws -> T) async throws -> T {

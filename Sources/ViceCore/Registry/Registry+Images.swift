@@ -114,11 +114,6 @@ extension Registry {
         if let checksum { try await releaseBlobIfUnused(checksum) }
     }
 
-    /// `POST /image/{id}/file` and `GET /image/{id}/file` belong to the streaming store.
-    public func checkImageFileAccess(id: String, owner: UserRecord) async throws -> Image {
-        try render(try await ownedImage(id: id, owner: owner))
-    }
-
     func ownedImage(id: String, owner: UserRecord) async throws -> StoredImage {
         guard let stored = try await store.read({ try $0.image(id: id) }), stored.userid == owner.id else {
             throw ViceError.notFound("image \(id) not found")

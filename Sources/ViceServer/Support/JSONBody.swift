@@ -57,7 +57,7 @@ enum JSONBody {
         case is Bool.Type: "true or false"
         case is Int.Type, is Int64.Type, is Double.Type: "a number"
         case is [Any].Type: "a list"
-        default: type == [String: JSONValue].self ? "an object" : "an object"
+        default: "an object"
         }
     }
 

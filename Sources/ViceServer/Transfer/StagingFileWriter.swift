@@ -21,7 +21,6 @@ final class StagingFileWriter: @unchecked Sendable {
     private var completion: CheckedContinuation<Void, any Error>?
     private var done = false
     private let descriptor: Int32
-    private let path: String
     private let window: Int
     private let syncEvery: Int
 
@@ -30,7 +29,6 @@ final class StagingFileWriter: @unchecked Sendable {
         guard descriptor >= 0 else {
             throw ViceError(.internal, "cannot create the staging file: \(String(cString: strerror(errno)))")
         }
-        self.path = path
         self.window = window
         self.syncEvery = syncEvery
         let thread = Thread { [self] in run() }
@@ -73,7 +71,7 @@ final class StagingFileWriter: @unchecked Sendable {
         }
     }
 
-    /// Stops writing and removes the file.
+    /// Stops writing. The file itself goes with the upload's ticket (`Registry.abortUpload`).
     func abort() {
         condition.lock()
         failure = failure ?? ViceError(.internal, "the upload was aborted")
@@ -81,7 +79,6 @@ final class StagingFileWriter: @unchecked Sendable {
         queue.removeAll()
         condition.signal()
         condition.unlock()
-        unlink(path)
     }
 
     private func run() {
@@ -137,17 +134,11 @@ final class StagingFileWriter: @unchecked Sendable {
     }
 
     private func writeAll(_ buffer: ByteBuffer) -> ViceError? {
-        buffer.withUnsafeReadableBytes { bytes -> ViceError? in
-            var offset = 0
-            while offset < bytes.count {
-                let n = Glibc.write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    return ViceError(.internal, "writing the staging file failed: \(String(cString: strerror(errno)))")
-                }
-                offset += n
-            }
+        do {
+            try buffer.withUnsafeReadableBytes { try writeFully(descriptor, $0) }
             return nil
+        } catch {
+            return ViceError(.internal, "writing the staging file failed: \(error)")
         }
     }
 }
