@@ -63,6 +63,12 @@ let package = Package(
             dependencies: ["ViceCore", "ViceHTTP"],
             swiftSettings: swiftSettings
         ),
+        // OpenStack adapter: Keystone v3 identity, Glance v2 images.
+        .target(
+            name: "ViceOpenStack",
+            dependencies: ["ViceCore", "ViceHTTP", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: swiftSettings
+        ),
         .systemLibrary(
             name: "CLibYAML",
             pkgConfig: "yaml-0.1",
@@ -98,7 +104,7 @@ let package = Package(
         .executableTarget(
             name: "vice",
             dependencies: [
-                "ViceCore", "ViceStorage", "ViceSQLite", "ViceConfig", "ViceServer", "ViceAdapterTesting", "ViceDocker",
+                "ViceCore", "ViceStorage", "ViceSQLite", "ViceConfig", "ViceServer", "ViceAdapterTesting", "ViceDocker", "ViceOpenStack",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
@@ -108,7 +114,10 @@ let package = Package(
         // Fixtures shared by the test targets (temporary directories, a registry on real stores).
         .target(
             name: "ViceTestSupport",
-            dependencies: ["ViceCore", "ViceStorage", "ViceSQLite", "ViceServer", "ViceAdapterTesting"],
+            dependencies: [
+                "ViceCore", "ViceStorage", "ViceSQLite", "ViceServer", "ViceAdapterTesting",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
             path: "Tests/ViceTestSupport",
             swiftSettings: swiftSettings
         ),
@@ -129,6 +138,11 @@ let package = Package(
         .testTarget(
             name: "ViceDockerTests",
             dependencies: ["ViceDocker", "ViceHTTP", "ViceCore", "ViceTestSupport", "ViceAdapterTesting"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ViceOpenStackTests",
+            dependencies: ["ViceOpenStack", "ViceHTTP", "ViceCore", "ViceTestSupport", "ViceAdapterTesting"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -152,6 +152,8 @@ public struct AdapterSettings: Decodable, Sendable, Equatable {
     public var memory = Toggle()
     /// Docker engines (`managementlayer.software: docker`).
     public var docker = Toggle(enabled: true)
+    /// OpenStack clouds (`managementlayer.software: openstack`): Keystone v3 + Glance v2.
+    public var openstack = Toggle(enabled: true)
 
     public struct Toggle: Decodable, Sendable, Equatable {
         public var enabled = false
@@ -164,12 +166,13 @@ public struct AdapterSettings: Decodable, Sendable, Equatable {
     }
 
     public init() {}
-    enum CodingKeys: String, CodingKey, CaseIterable { case memory, docker }
+    enum CodingKeys: String, CodingKey, CaseIterable { case memory, docker, openstack }
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         memory = try c.decodeIfPresent(Toggle.self, forKey: .memory) ?? memory
         docker = try c.decodeIfPresent(Toggle.self, forKey: .docker) ?? docker
+        openstack = try c.decodeIfPresent(Toggle.self, forKey: .openstack) ?? openstack
     }
 }
 

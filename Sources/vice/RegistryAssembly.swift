@@ -4,6 +4,7 @@ import ViceAdapterTesting
 import ViceConfig
 import ViceCore
 import ViceDocker
+import ViceOpenStack
 import ViceServer
 import ViceSQLite
 import ViceStorage
@@ -27,6 +28,9 @@ struct RegistryAssembly {
         }
         if configuration.adapters.docker.enabled {
             catalog.register(DockerAdapter.self)
+        }
+        if configuration.adapters.openstack.enabled {
+            catalog.register(OpenStackAdapter.self)
         }
         registry = Registry(
             store: store, blobs: blobs, catalog: catalog,

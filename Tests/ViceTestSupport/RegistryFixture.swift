@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import Logging
 import ViceAdapterTesting
@@ -90,6 +91,18 @@ public final class RegistryFixture: @unchecked Sendable {
             return last?.status == status || (status != .failed && last?.status == .failed)
         }
         return last
+    }
+
+    /// Uploads the file at `path` into a new image of `owner` the way the file endpoint does
+    /// (staging file, then the store job); the workers must run. Returns the active image.
+    public func uploadImage(file path: String, title: String, contenttype: ContentType, owner: UserRecord) async throws -> Image {
+        let image = try await registry.createImage(Image(title: title, contenttype: contenttype), owner: owner)
+        let ticket = try await registry.beginUpload(imageID: image.id!, owner: owner)
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: path))
+        try bytes.write(to: ticket.stagingFile)
+        let digest = "sha256:" + SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
+        _ = try await registry.finishUpload(ticket, digest: digest, size: Int64(bytes.count), owner: owner)
+        return try await waitForImage(image.id!, owner: owner, status: .active)
     }
 }
 

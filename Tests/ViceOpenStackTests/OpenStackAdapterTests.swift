@@ -1,0 +1,234 @@
+import Crypto
+import Foundation
+import Logging
+import Testing
+import ViceCore
+@testable import ViceOpenStack
+import ViceTestSupport
+
+/// The OpenStack adapter against the real Keystone and Glance that script/test starts.
+@Suite(.serialized) struct OpenStackAdapterTests {
+    let directory: TemporaryDirectory
+
+    init() throws {
+        directory = try TemporaryDirectory()
+    }
+
+    func fixture() throws -> RegistryFixture {
+        let fixture = try RegistryFixture(maxJobAttempts: 2)
+        fixture.registry.catalog.register(OpenStackAdapter.self)
+        return fixture
+    }
+
+    func adapter(_ environment: Environment) throws -> OpenStackAdapter {
+        try OpenStackAdapter(environment: environment, context: AdapterContext(logger: Logger(label: "test")))
+    }
+
+    static func digests(of path: String) throws -> (sha256: String, md5: String, sha512: String, size: Int) {
+        let data = try Data(contentsOf: URL(fileURLWithPath: path))
+        func hex<D: Sequence>(_ d: D) -> String where D.Element == UInt8 { d.map { String(format: "%02x", $0) }.joined() }
+        return (hex(SHA256.hash(data: data)), hex(Insecure.MD5.hash(data: data)), hex(SHA512.hash(data: data)), data.count)
+    }
+
+    @Test func healthAndListSeeTheProjectsImages() async throws {
+        let file = try OpenStackTestbed.diskImage(format: "qcow2", in: directory)
+        let id = try OpenStackTestbed.createImage(user: "admin", name: "listed-\(UUID())", diskFormat: "qcow2", file: file)
+        defer { try? OpenStackTestbed.delete(id, user: "admin") }
+
+        let admin = try adapter(try OpenStackTestbed.environment(user: "admin"))
+        let health = await admin.health()
+        #expect(health.status == .healthy, "\(health.message ?? "")")
+        let images = try await admin.listImages()
+        let listed = try #require(images.first { $0.reference == id })
+        #expect(listed.contenttype == .diskQcow2)
+        #expect(listed.size == Int64(try Self.digests(of: file).size))
+
+        let wrong = try adapter(try OpenStackTestbed.environment(user: "admin", password: "not-the-password"))
+        let refused = await wrong.health()
+        #expect(refused.status == .unhealthy)
+        #expect(refused.message?.contains("refused the credentials") == true, "\(refused.message ?? "")")
+        // The root URL of Keystone (no /v3) is discovered from its version document.
+        let root = try OpenStackTestbed.identityURL().replacingOccurrences(of: "/v3", with: "")
+        #expect(try await adapter(try OpenStackTestbed.environment(user: "admin", location: root)).health().status == .healthy)
+    }
+
+    @Test func aGlanceImageIsImportedWithItsBytesAndMetadata() async throws {
+        let file = try OpenStackTestbed.diskImage(format: "vmdk", in: directory)
+        let id = try OpenStackTestbed.createImage(user: "admin", name: "imported-\(UUID())", diskFormat: "vmdk", file: file)
+        defer { try? OpenStackTestbed.delete(id, user: "admin") }
+        let fixture = try fixture()
+        let alice = try await fixture.user("alice")
+        let cloud = try await fixture.registry.createEnvironment(try OpenStackTestbed.environment(user: "admin"), owner: alice)
+        fixture.startWorkers()
+
+        let image = try await fixture.registry.createImage(
+            Image(originEnvironment: Environment(id: cloud.id), environmentReference: id), owner: alice)
+        let stored = try await fixture.waitForImage(image.id!, owner: alice, status: .active)
+        #expect(stored.status == .active, "\(stored.statusMessage ?? "")")
+        let local = try Self.digests(of: file)
+        #expect(stored.contenttype == .diskVmdk)
+        #expect(stored.checksum == "sha256:" + local.sha256)
+        #expect(stored.size == Int64(local.size))
+        #expect(stored.title?.hasPrefix("imported-") == true)
+        #expect(stored.specifics?["glance"]?["id"] == .string(id))
+        #expect(stored.specifics?["glance"]?["checksum"] == .string(local.md5))
+        let bytes = try await fixture.blobs.get(stored.checksum!).collect(upTo: 64 << 20)
+        #expect(Data(bytes) == (try Data(contentsOf: URL(fileURLWithPath: file))))
+        await fixture.stopWorkers()
+    }
+
+    @Test func aRegistryImageIsDeployedIntoTheDemoProjectAndRemoved() async throws {
+        let file = try OpenStackTestbed.diskImage(format: "qcow2", megabytes: 6, in: directory)
+        let fixture = try fixture()
+        let alice = try await fixture.user("alice")
+        fixture.startWorkers()
+        let image = try await fixture.uploadImage(file: file, title: "Deployed qcow2", contenttype: .diskQcow2, owner: alice)
+        let demo = try await fixture.registry.createEnvironment(try OpenStackTestbed.environment(user: "demo"), owner: alice)
+
+        let deployment = try await fixture.registry.createDeployment(Deployment(imageid: image.id, environmentId: demo.id), owner: alice)
+        let deployed = try await fixture.waitForDeployment(deployment.id!, owner: alice, status: .deployed)
+        #expect(deployed?.status == .deployed, "\(deployed?.statusMessage ?? "")")
+        let glanceID = try #require(deployed?.environmentReference)
+        let record = try #require(try OpenStackTestbed.image(glanceID, user: "demo"))
+        let local = try Self.digests(of: file)
+        #expect(record["status"] as? String == "active")
+        #expect(record["name"] as? String == "Deployed qcow2")
+        #expect(record["disk_format"] as? String == "qcow2")
+        #expect(record["visibility"] as? String == "private")
+        #expect(record["checksum"] as? String == local.md5)
+        #expect(record["os_hash_value"] as? String == local.sha512)
+        #expect(record["vice_image_id"] as? String == image.id)
+
+        _ = try await fixture.registry.deleteDeployment(id: deployment.id!, owner: alice)
+        _ = await eventually { (try? await fixture.registry.deployment(id: deployment.id!, owner: alice)) == nil }
+        #expect(try OpenStackTestbed.image(glanceID, user: "demo") == nil)
+        await fixture.stopWorkers()
+    }
+
+    @Test(arguments: ["raw", "qcow2", "vmdk"])
+    func anImageTravelsFromOneProjectThroughTheRegistryToAnother(format: String) async throws {
+        let file = try OpenStackTestbed.diskImage(format: format, in: directory)
+        let source = try OpenStackTestbed.createImage(user: "admin", name: "travel-\(format)", diskFormat: format, file: file)
+        defer { try? OpenStackTestbed.delete(source, user: "admin") }
+        let fixture = try fixture()
+        let alice = try await fixture.user("alice")
+        let admin = try await fixture.registry.createEnvironment(try OpenStackTestbed.environment(user: "admin"), owner: alice)
+        let demo = try await fixture.registry.createEnvironment(try OpenStackTestbed.environment(user: "demo"), owner: alice)
+        fixture.startWorkers()
+
+        let image = try await fixture.registry.createImage(
+            Image(originEnvironment: Environment(id: admin.id), environmentReference: source), owner: alice)
+        let deployment = try await fixture.registry.createDeployment(Deployment(imageid: image.id, environmentId: demo.id), owner: alice)
+        let deployed = try await fixture.waitForDeployment(deployment.id!, owner: alice, status: .deployed)
+        #expect(deployed?.status == .deployed, "\(deployed?.statusMessage ?? "")")
+        let copy = try #require(deployed?.environmentReference)
+        defer { try? OpenStackTestbed.delete(copy, user: "demo") }
+
+        let original = try #require(try OpenStackTestbed.image(source, user: "admin"))
+        let arrived = try #require(try OpenStackTestbed.image(copy, user: "demo"))
+        #expect(arrived["disk_format"] as? String == format)
+        #expect(arrived["checksum"] as? String == original["checksum"] as? String)
+        #expect(arrived["os_hash_value"] as? String == original["os_hash_value"] as? String)
+        #expect(arrived["size"] as? Int == original["size"] as? Int)
+        let downloaded = directory.file("arrived-\(format)")
+        try OpenStackTestbed.download(copy, user: "demo", to: downloaded)
+        #expect(try Self.digests(of: downloaded).sha256 == Self.digests(of: file).sha256)
+        await fixture.stopWorkers()
+    }
+
+    @Test func badPasswordUnknownImageAndWrongRegionFailWithClearMessages() async throws {
+        let fixture = try fixture()
+        let alice = try await fixture.user("alice")
+        let wrongPassword = try await fixture.registry.createEnvironment(
+            try OpenStackTestbed.environment(user: "admin", password: "wrong"), owner: alice)
+        let wrongRegion = try await fixture.registry.createEnvironment(
+            try OpenStackTestbed.environment(user: "admin", specifics: ["region": .string("Atlantis")]), owner: alice)
+        let admin = try await fixture.registry.createEnvironment(try OpenStackTestbed.environment(user: "admin"), owner: alice)
+        fixture.startWorkers()
+        let unknown = UUID().uuidString.lowercased()
+        let cases: [(Environment, String)] = [
+            (wrongPassword, "refused the credentials of user 'admin'"),
+            (wrongRegion, "no image endpoint for interface public, region Atlantis"),
+            (admin, "unknown Glance image \(unknown)"),
+        ]
+        for (environment, message) in cases {
+            let image = try await fixture.registry.createImage(
+                Image(originEnvironment: Environment(id: environment.id), environmentReference: unknown), owner: alice)
+            let failed = try await fixture.waitForImage(image.id!, owner: alice, status: .failed)
+            #expect(failed.status == .failed)
+            #expect(failed.statusMessage?.contains(message) == true, "\(failed.statusMessage ?? "")")
+            #expect(failed.checksum == nil)
+        }
+
+        // Deploying with a bad password or into an unknown region leaves nothing in Glance either.
+        let file = try OpenStackTestbed.diskImage(format: "raw", megabytes: 1, in: directory)
+        let image = try await fixture.uploadImage(file: file, title: "nowhere", contenttype: .diskRaw, owner: alice)
+        for (environment, message) in cases.prefix(2) {
+            let deployment = try await fixture.registry.createDeployment(
+                Deployment(imageid: image.id, environmentId: environment.id), owner: alice)
+            let failed = try await fixture.waitForDeployment(deployment.id!, owner: alice, status: .failed)
+            #expect(failed?.statusMessage?.contains(message) == true, "\(failed?.statusMessage ?? "")")
+            #expect(try OpenStackTestbed.images(user: "admin", property: "vice_deployment_id", value: deployment.id!).isEmpty)
+        }
+        await fixture.stopWorkers()
+    }
+
+    @Test func glanceGoingAwayMidUploadFailsTheDeployAndLeavesNoImage() async throws {
+        // 8 MiB disk; the proxy cuts any connection after 2 MiB from the client.
+        let proxy = try await FaultProxy(mode: "cut-upload", after: 2 << 20)
+        defer { proxy.stop() }
+        let file = try OpenStackTestbed.diskImage(format: "raw", megabytes: 8, in: directory)
+        let fixture = try fixture()
+        let alice = try await fixture.user("alice")
+        fixture.startWorkers()
+        let image = try await fixture.uploadImage(file: file, title: "cut", contenttype: .diskRaw, owner: alice)
+        let demo = try await fixture.registry.createEnvironment(
+            try OpenStackTestbed.environment(user: "demo", specifics: ["imageEndpoint": .string(proxy.url)]), owner: alice)
+
+        let deployment = try await fixture.registry.createDeployment(Deployment(imageid: image.id, environmentId: demo.id), owner: alice)
+        let failed = try await fixture.waitForDeployment(deployment.id!, owner: alice, status: .failed)
+        #expect(failed?.status == .failed)
+        #expect(failed?.statusMessage?.contains("Glance at \(proxy.url)/v2 cannot be reached (PUT") == true, "\(failed?.statusMessage ?? "")")
+        #expect(try OpenStackTestbed.images(user: "demo", property: "vice_deployment_id", value: deployment.id!).isEmpty)
+        await fixture.stopWorkers()
+    }
+
+    @Test func aCorruptedDownloadFailsTheImportAndKeepsNothing() async throws {
+        let proxy = try await FaultProxy(mode: "corrupt-download", after: 1 << 20)
+        defer { proxy.stop() }
+        let file = try OpenStackTestbed.diskImage(format: "raw", megabytes: 4, in: directory)
+        let id = try OpenStackTestbed.createImage(user: "admin", name: "corrupted", diskFormat: "raw", file: file)
+        defer { try? OpenStackTestbed.delete(id, user: "admin") }
+        let fixture = try fixture()
+        let alice = try await fixture.user("alice")
+        let cloud = try await fixture.registry.createEnvironment(
+            try OpenStackTestbed.environment(user: "admin", specifics: ["imageEndpoint": .string(proxy.url)]), owner: alice)
+        fixture.startWorkers()
+        let image = try await fixture.registry.createImage(
+            Image(originEnvironment: Environment(id: cloud.id), environmentReference: id), owner: alice)
+        let failed = try await fixture.waitForImage(image.id!, owner: alice, status: .failed)
+        #expect(failed.status == .failed)
+        #expect(failed.statusMessage?.contains("does not match Glance's checksum") == true, "\(failed.statusMessage ?? "")")
+        #expect(failed.checksum == nil)
+        // Neither a blob nor a partial file is left in the store.
+        let stored = FileManager.default.enumerator(atPath: fixture.directory.file("store"))?.allObjects
+            .compactMap { $0 as? String }.filter { $0.hasSuffix(".part") || ($0.hasPrefix("blobs/sha256/") && $0.count > 20) } ?? []
+        #expect(stored.isEmpty, "\(stored)")
+        await fixture.stopWorkers()
+    }
+
+    @Test func aRevokedTokenIsRenewedOnce() async throws {
+        let adapter = try adapter(try OpenStackTestbed.environment(user: "demo"))
+        // A token in the adapter's cache that Keystone then revokes, before Glance ever saw it
+        // (Glance's auth middleware caches validations): Glance answers 401 to it.
+        let cached = try await adapter.glance.keystone.token(renew: true)
+        let admin = try OpenStackTestbed.token(user: "admin")
+        let revoked = try OpenStackTestbed.curl(["-X", "DELETE", "-H", "X-Auth-Token: \(admin)", "-H", "X-Subject-Token: \(cached.value)",
+                                                 try OpenStackTestbed.identityURL() + "/auth/tokens"])
+        #expect(revoked.status == 204)
+        #expect(try await adapter.glance.keystone.token().value == cached.value)
+        let health = await adapter.health()
+        #expect(health.status == .healthy, "\(health.message ?? "")")
+        #expect(try await adapter.glance.keystone.token().value != cached.value)
+    }
+}
