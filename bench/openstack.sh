@@ -49,6 +49,14 @@ t0=$(now); g -o "$work/direct.download" "$glance/v2/images/$direct/file"; t1=$(n
 direct_download=$(elapsed "$t0" "$t1")
 cmp -s "$work/disk.raw" "$work/direct.download" || { echo "error: the direct download differs" >&2; exit 1; }
 rm -f "$work/direct.download"
+# The same download doing the work the registry does besides: MD5 and SHA-512 (to verify against
+# Glance) and SHA-256 (the registry's own address of the bytes), streamed, then fsync'd.
+t0=$(now)
+g "$glance/v2/images/$direct/file" | tee >(md5sum > "$work/md5") >(sha512sum > "$work/sha512") \
+    >(sha256sum > "$work/sha256") > "$work/direct.download"
+sync "$work/direct.download"; wait; t1=$(now)
+verified_download=$(elapsed "$t0" "$t1")
+rm -f "$work/direct.download"
 
 # Through the registry: import the same Glance image, then deploy it back as a new one.
 start_bench_vice "$vice" "$work"
@@ -87,5 +95,6 @@ echo
 echo "Disk image of $mib MiB (raw), Glance (Debian Zed, uwsgi, file store) on loopback, $(nproc) cores"
 printf '%-36s %10s %10s %8s\n' "operation" "curl s" "registry s" "ratio"
 printf '%-36s %10s %10s %8s\n' "import (GET /v2/images/{id}/file)" "$direct_download" "$vice_import" "$(python3 -c "print(round($vice_import / $direct_download, 2))")"
+printf '%-36s %10s %10s %8s\n' "import vs curl | md5+sha512+sha256sum" "$verified_download" "$vice_import" "$(python3 -c "print(round($vice_import / $verified_download, 2))")"
 printf '%-36s %10s %10s %8s\n' "deploy (POST + PUT /v2/images…/file)" "$direct_upload" "$vice_deploy" "$(python3 -c "print(round($vice_deploy / $direct_upload, 2))")"
 echo "registry times run from the API call to the state change (token, job queue, hashing, fsync, polling included)"

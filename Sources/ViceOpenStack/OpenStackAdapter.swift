@@ -46,8 +46,13 @@ public struct OpenStackAdapter: RuntimeAdapter {
     }
 
     public func listImages() async throws -> [RemoteImage] {
+        try await listImages(pageSize: 200)
+    }
+
+    /// Every active image, page by page along Glance's `next` links.
+    func listImages(pageSize: Int) async throws -> [RemoteImage] {
         var images: [RemoteImage] = []
-        var path: String? = "/images?limit=200"
+        var path: String? = "/images?limit=\(pageSize)"
         var pages = 0
         while let current = path, pages < 1000 {
             let reply = try await glance.send("GET", current)
@@ -161,7 +166,7 @@ public struct OpenStackAdapter: RuntimeAdapter {
 
     private func upload(_ image: ImageDescription, content: ByteStream, to id: String) async throws {
         let expected = image.checksum.hasPrefix("sha256:") ? String(image.checksum.dropFirst(7)) : image.checksum
-        let digests = StreamDigests(multihashAlgorithm: "sha512")
+        let digests = StreamDigests(multihashAlgorithm: "sha512", sha256: true)
         let body = digests.wrap(content) { result in
             // The bytes read from the store must be the registry's: else Glance gets a corrupt disk.
             guard result.sha256 == expected, result.size == image.size else {

@@ -1,30 +1,41 @@
 import Crypto
 import ViceCore
 
-/// Size, MD5, SHA-256 and one "multihash" (Glance's `os_hash_algo`) of bytes as they stream past.
+/// Size, MD5, optionally SHA-256, and one "multihash" (Glance's `os_hash_algo`) of bytes as they
+/// stream past. Chunks are gathered into 1 MiB blocks; each hash function digests a block in a
+/// task of its own, in parallel with the others and with whoever consumes the stream, so that
+/// three digests cost about the time of the slowest one, not of all three.
 final class StreamDigests: @unchecked Sendable {
     /// The digests of a finished stream, lower-case hex.
     struct Result: Sendable, Equatable {
         var size: Int64
         var md5: String
-        var sha256: String
+        var sha256: String?
         var multihashAlgorithm: String?
         var multihash: String?
     }
 
-    // Touched only by the one task that reads the stream, then read after its end.
+    private static let blockSize = 1 << 20
+
+    // Touched only by the one task that reads the stream (`feed`, `finalize`); each hasher by at
+    // most one block task at a time, since a block waits for the previous one.
     private var size: Int64 = 0
-    private var md5 = Insecure.MD5()
-    private var sha256 = SHA256()
-    private var multihash: AnyHashFunction?
+    private var block: [[UInt8]] = []
+    private var blockBytes = 0
+    private var hashing: Task<Void, Never>?
+    private let hashers: [Hasher]
     private let multihashAlgorithm: String?
     private let result = LockedBox<Result?>(nil)
 
     /// `multihashAlgorithm`: `sha512`, `sha384` or `sha256`; anything else is not computed.
-    init(multihashAlgorithm: String?) {
+    init(multihashAlgorithm: String?, sha256: Bool = false) {
         let algorithm = multihashAlgorithm?.lowercased()
-        multihash = algorithm.flatMap(AnyHashFunction.init(name:))
+        let multihash = algorithm.flatMap(AnyHashFunction.init(name:))
         self.multihashAlgorithm = multihash == nil ? nil : algorithm
+        var hashers = [Hasher(.md5(Insecure.MD5()))]
+        if sha256 { hashers.append(Hasher(.sha256(SHA256()))) }
+        if let multihash { hashers.append(Hasher(multihash)) }
+        self.hashers = hashers
     }
 
     /// `content`, unchanged, with every chunk counted and hashed; `finish` sees the result at the
@@ -33,11 +44,11 @@ final class StreamDigests: @unchecked Sendable {
         let box = IteratorBox(content.makeAsyncIterator())
         return ByteStream { [self] in
             guard let chunk = try await box.next() else {
-                let result = finalize()
+                let result = await finalize()
                 try finish(result)
                 return nil
             }
-            update(chunk)
+            await feed(chunk)
             return chunk
         }
     }
@@ -45,19 +56,38 @@ final class StreamDigests: @unchecked Sendable {
     /// The digests, once the stream has ended.
     var finished: Result? { result.withLock { $0 } }
 
-    private func update(_ chunk: [UInt8]) {
+    private func feed(_ chunk: [UInt8]) async {
         size += Int64(chunk.count)
-        chunk.withUnsafeBytes { bytes in
-            md5.update(bufferPointer: bytes)
-            sha256.update(bufferPointer: bytes)
-            multihash?.update(bytes)
+        block.append(chunk)
+        blockBytes += chunk.count
+        if blockBytes >= Self.blockSize { await dispatchBlock() }
+    }
+
+    /// Starts hashing the gathered block once the previous block is done.
+    private func dispatchBlock() async {
+        guard !block.isEmpty else { return }
+        let chunks = block
+        block = []
+        blockBytes = 0
+        await hashing?.value
+        let hashers = self.hashers
+        hashing = Task {
+            await withTaskGroup(of: Void.self) { group in
+                for hasher in hashers {
+                    group.addTask { hasher.update(chunks) }
+                }
+            }
         }
     }
 
-    private func finalize() -> Result {
+    private func finalize() async -> Result {
         if let done = result.withLock({ $0 }) { return done }
-        let done = Result(size: size, md5: Self.hex(md5.finalize()), sha256: Self.hex(sha256.finalize()),
-                          multihashAlgorithm: multihashAlgorithm, multihash: multihash?.finalize())
+        await dispatchBlock()
+        await hashing?.value
+        let digests = hashers.map { $0.finalize() }
+        let done = Result(size: size, md5: digests[0], sha256: hashers.count > 1 && hashers[1].isSHA256 ? digests[1] : nil,
+                          multihashAlgorithm: multihashAlgorithm,
+                          multihash: multihashAlgorithm == nil ? nil : digests.last)
         result.withLock { $0 = done }
         return done
     }
@@ -73,9 +103,28 @@ final class StreamDigests: @unchecked Sendable {
     }
 }
 
+/// One running hash function, updated by one block task at a time.
+private final class Hasher: @unchecked Sendable {
+    private var function: AnyHashFunction
+    let isSHA256: Bool
+
+    init(_ function: AnyHashFunction) {
+        self.function = function
+        if case .sha256 = function { isSHA256 = true } else { isSHA256 = false }
+    }
+
+    func update(_ chunks: [[UInt8]]) {
+        for chunk in chunks {
+            chunk.withUnsafeBytes { function.update($0) }
+        }
+    }
+
+    func finalize() -> String { function.finalize() }
+}
+
 /// The SHA-2 functions Glance may name in `os_hash_algo`.
 private enum AnyHashFunction {
-    case sha256(SHA256), sha384(SHA384), sha512(SHA512)
+    case md5(Insecure.MD5), sha256(SHA256), sha384(SHA384), sha512(SHA512)
 
     init?(name: String) {
         switch name {
@@ -88,6 +137,7 @@ private enum AnyHashFunction {
 
     mutating func update(_ bytes: UnsafeRawBufferPointer) {
         switch self {
+        case .md5(var hash): hash.update(bufferPointer: bytes); self = .md5(hash)
         case .sha256(var hash): hash.update(bufferPointer: bytes); self = .sha256(hash)
         case .sha384(var hash): hash.update(bufferPointer: bytes); self = .sha384(hash)
         case .sha512(var hash): hash.update(bufferPointer: bytes); self = .sha512(hash)
@@ -96,6 +146,7 @@ private enum AnyHashFunction {
 
     func finalize() -> String {
         switch self {
+        case .md5(let hash): StreamDigests.hex(hash.finalize())
         case .sha256(let hash): StreamDigests.hex(hash.finalize())
         case .sha384(let hash): StreamDigests.hex(hash.finalize())
         case .sha512(let hash): StreamDigests.hex(hash.finalize())

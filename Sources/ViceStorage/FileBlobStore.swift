@@ -50,16 +50,27 @@ public final class FileBlobStore: BlobStore {
             var size: Int64 = 0
             var buffer: [UInt8] = []
             buffer.reserveCapacity(chunkSize)
-            for try await chunk in content {
-                try Task.checkCancellation()
-                hasher.update(data: chunk)
-                size += Int64(chunk.count)
-                buffer += chunk
-                if buffer.count >= chunkSize {
-                    let full = buffer
-                    try await BlockingIO.run { try file.write(full) }
-                    buffer.removeAll(keepingCapacity: true)
+            // One block is written while the next one is read and hashed. A write in flight is
+            // always awaited before the descriptor is closed, also on failure.
+            var writing: Task<Void, any Error>?
+            do {
+                for try await chunk in content {
+                    try Task.checkCancellation()
+                    hasher.update(data: chunk)
+                    size += Int64(chunk.count)
+                    buffer += chunk
+                    if buffer.count >= chunkSize {
+                        let full = buffer
+                        try await writing?.value
+                        writing = Task { try await BlockingIO.run { try file.write(full) } }
+                        buffer = []
+                        buffer.reserveCapacity(chunkSize)
+                    }
                 }
+                try await writing?.value
+            } catch {
+                _ = try? await writing?.value
+                throw error
             }
             let rest = buffer
             try await BlockingIO.run {

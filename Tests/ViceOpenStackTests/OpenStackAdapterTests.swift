@@ -42,6 +42,12 @@ import ViceTestSupport
         let listed = try #require(images.first { $0.reference == id })
         #expect(listed.contenttype == .diskQcow2)
         #expect(listed.size == Int64(try Self.digests(of: file).size))
+        // Page by page along the `next` links: the same images.
+        let second = try OpenStackTestbed.createImage(user: "admin", name: "listed-2", diskFormat: "qcow2", file: file)
+        defer { try? OpenStackTestbed.delete(second, user: "admin") }
+        let paged = try await admin.listImages(pageSize: 1)
+        #expect(paged.count >= 2 && Set(paged.map(\.reference)).isSuperset(of: [id, second]))
+        #expect(Set(paged.map(\.reference)) == Set(try await admin.listImages().map(\.reference)))
 
         let wrong = try adapter(try OpenStackTestbed.environment(user: "admin", password: "not-the-password"))
         let refused = await wrong.health()
