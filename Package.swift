@@ -77,7 +77,7 @@ let package = Package(
         // YAML (libyaml) → value tree with source marks → Decodable configuration.
         .target(
             name: "ViceConfig",
-            dependencies: ["CLibYAML"],
+            dependencies: ["CLibYAML", "ViceCore"],
             swiftSettings: swiftSettings
         ),
         // The HTTP control API (Hummingbird): routes, Basic auth, JSON errors, OpenAPI document.
@@ -147,7 +147,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ViceConfigTests",
-            dependencies: ["ViceConfig"],
+            dependencies: ["ViceConfig", "ViceCore", "ViceTestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -11,11 +11,18 @@ public struct ViceConfiguration: Decodable, Sendable, Equatable {
     public var security = SecuritySettings()
     public var adapters = AdapterSettings()
     public var logging = LoggingSettings()
+    /// Environments declared here (see `EnvironmentDefinition`).
+    public var environments: [EnvironmentDefinition] = []
+    /// A folder of `*.yaml` files with more of them (`environments:` lists), one file per team or
+    /// cloud; nil = none.
+    public var environmentsDirectory: String?
+    /// Where `vice serve` writes its pid, so that `vice env reload` can signal it.
+    public var pidFile = "data/vice.pid"
 
     public init() {}
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case server, storage, database, workers, security, adapters, logging
+        case server, storage, database, workers, security, adapters, logging, environments, environmentsDirectory, pidFile
     }
 
     public init(from decoder: any Decoder) throws {
@@ -27,6 +34,9 @@ public struct ViceConfiguration: Decodable, Sendable, Equatable {
         security = try c.decodeIfPresent(SecuritySettings.self, forKey: .security) ?? security
         adapters = try c.decodeIfPresent(AdapterSettings.self, forKey: .adapters) ?? adapters
         logging = try c.decodeIfPresent(LoggingSettings.self, forKey: .logging) ?? logging
+        environments = try c.decodeIfPresent([EnvironmentDefinition].self, forKey: .environments) ?? []
+        environmentsDirectory = try c.decodeIfPresent(String.self, forKey: .environmentsDirectory)
+        pidFile = try c.decodeIfPresent(String.self, forKey: .pidFile) ?? pidFile
     }
 
     /// Reads and validates a configuration file.

@@ -32,6 +32,11 @@ struct ServeCommand: AsyncParsableCommand {
         let orphans = try await registry.removeOrphanedStagingFiles()
         if orphans > 0 { logger.notice("removed \(orphans) staged uploads that were cut off when the registry last stopped") }
         try await bootstrapAdmin(registry, configuration: configuration, logger: logger)
+        let pidFile = PidFile(path: configuration.pidFile)
+        pidFile.write(logger: logger)
+        defer { pidFile.remove() }
+        EnvironmentReloader(configurationPath: options.config, statusPath: ReloadStatus.path(forPidFile: configuration.pidFile),
+                            registry: registry, logger: logger).start()
 
         let grace = Duration.seconds(configuration.workers.shutdownGraceSeconds)
         let pools = [
@@ -59,7 +64,6 @@ struct ServeCommand: AsyncParsableCommand {
         try await group.run()
         logger.info("stopped")
     }
-
     func bootstrapAdmin(_ registry: Registry, configuration: ViceConfiguration, logger: Logger) async throws {
         let given = ProcessInfo.processInfo.environment["VICE_ADMIN_PASSWORD"].flatMap { $0.isEmpty ? nil : $0 }
         guard let created = try await registry.bootstrapAdmin(password: given) else { return }
@@ -96,6 +100,28 @@ struct WorkerPoolService: Service {
             await pool.run()
         } onGracefulShutdown: {
             pool.shutdown()
+        }
+    }
+}
+
+/// The server's pid, for `vice env reload`.
+struct PidFile {
+    let path: String
+
+    func write(logger: Logger) {
+        let directory = (path as NSString).deletingLastPathComponent
+        if !directory.isEmpty { try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
+        do {
+            try "\(getpid())\n".write(toFile: path, atomically: true, encoding: .utf8)
+        } catch {
+            logger.warning("cannot write the pid file \(path): \(error); `vice env reload` will not find the server")
+        }
+    }
+
+    func remove() {
+        if (try? String(contentsOfFile: path, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) == "\(getpid())" {
+            try? FileManager.default.removeItem(atPath: path)
+            try? FileManager.default.removeItem(atPath: ReloadStatus.path(forPidFile: path))
         }
     }
 }

@@ -191,6 +191,56 @@ extension ProcessTests {
         _ = try server.waitForExit()
     }
 
+    @Test func configuredEnvironmentsAreReloadedOnRequestAndABadFileKeepsWhatWasFine() async throws {
+        let directory = try TemporaryDirectory()
+        let folder = directory.url.appendingPathComponent("environments.d")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        try ServerProcess.writeConfiguration(in: directory.url, extra: "environmentsDirectory: environments.d\npidFile: run/vice.pid")
+        func declare(_ file: String, _ id: String, extra: String = "") throws {
+            try """
+                environments:
+                  - id: \(id)
+                    managementlayer: {software: memory}
+                    credentials: {location: cloud-\(id), password: "${SECRET_OF_\(id.uppercased())}"}
+                    users: all
+                \(extra)
+                """.write(to: folder.appendingPathComponent(file), atomically: true, encoding: .utf8)
+        }
+        try declare("one.yaml", "one")
+        let server = try ServerProcess(directory: directory.url, environment: [
+            "VICE_ADMIN_PASSWORD": "admin-password", "SECRET_OF_ONE": "one-secret", "SECRET_OF_TWO": "two-secret"])
+        func ids() async throws -> [String] {
+            let (status, body) = try await server.request("GET", "/v1/environments")
+            #expect(status == 200)
+            return ((body as? [[String: Any]]) ?? []).compactMap { $0["id"] as? String }.sorted()
+        }
+        #expect(try await ids() == ["one"])
+
+        try declare("two.yaml", "two")
+        let reload = try runVice(["env", "reload", "--config", "vice.yaml"], directory: directory.url)
+        #expect(reload.status == 0, "\(reload.output)")
+        #expect(reload.output.contains("2 environments"))
+        #expect(await eventually { (try? await ids()) == ["one", "two"] })
+
+        // one.yaml breaks: the command names the line, and the server keeps "one" as it was.
+        try declare("one.yaml", "one", extra: "    colour: blue")
+        let bad = try runVice(["env", "reload", "--config", "vice.yaml"], directory: directory.url)
+        #expect(bad.status == 2)
+        #expect(bad.output.contains("one.yaml:6:5: unknown key 'colour'"), "\(bad.output)")
+        try FileManager.default.removeItem(at: folder.appendingPathComponent("two.yaml"))
+        #expect(try runVice(["env", "reload", "--config", "vice.yaml"], directory: directory.url).status == 2)
+        #expect(await eventually { (try? await ids()) == ["one"] })
+        let log = try String(contentsOf: server.logFile, encoding: .utf8)
+        #expect(log.contains("one.yaml:6:5: unknown key 'colour'"))
+        #expect(!log.contains("one-secret") && !log.contains("two-secret"))
+
+        server.signal(SIGTERM)
+        _ = try server.waitForExit()
+        #expect(!FileManager.default.fileExists(atPath: directory.file("run/vice.pid")))
+        let stopped = try runVice(["env", "reload", "--config", "vice.yaml"], directory: directory.url)
+        #expect(stopped.status == 1 && stopped.output.contains("no running server"))
+    }
+
     @Test func configCheckValidatesWithoutStartingAndPointsAtTheProblem() throws {
         let directory = try TemporaryDirectory()
         try ServerProcess.writeConfiguration(in: directory.url)

@@ -92,6 +92,9 @@ public struct Environment: Sendable, Hashable, Codable {
     /// Added to the seed: when the record was created and last changed.
     public var createdAt: Date?
     public var updatedAt: Date?
+    /// Added to the seed: true for environments declared in the configuration, which the API
+    /// shows but does not change or delete.
+    public var readOnly: Bool?
 
     public init(
         id: String? = nil, title: String? = nil, userid: String? = nil, credentials: Credentials? = nil,

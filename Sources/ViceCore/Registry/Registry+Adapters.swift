@@ -9,7 +9,7 @@ extension Registry {
     /// `GET /v1/environment/{id}/health`: whether the environment's adapter reaches it. A value,
     /// never an error: an environment without an adapter is unhealthy and says why.
     public func environmentHealth(id: String, owner: UserRecord) async throws -> AdapterHealth {
-        let environment = try unsealed(try await ownedEnvironment(id: id, owner: owner))
+        let environment = try await usableEnvironment(id: id, owner: owner)
         do {
             return await (try catalog.makeAdapter(for: environment, logger: logger)).health()
         } catch {
@@ -19,7 +19,7 @@ extension Registry {
 
     /// `GET /v1/environment/{id}/images`: what could be imported from the environment.
     public func environmentImages(id: String, owner: UserRecord) async throws -> [RemoteImage] {
-        let environment = try unsealed(try await ownedEnvironment(id: id, owner: owner))
+        let environment = try await usableEnvironment(id: id, owner: owner)
         let adapter = try catalog.makeAdapter(for: environment, logger: logger)
         do {
             return try await adapter.listImages()

@@ -11,18 +11,24 @@ extension Registry {
         let catalog = self.catalog
         let maxAttempts = options.maxJobAttempts
         let now = Date()
+        let configured = configuredEnvironment(id: environmentID, visibleTo: owner)
         let deployment = try await withFreshID { id in
             try await self.store.write { tx -> Deployment in
                 guard let image = try tx.image(id: imageID), image.userid == owner.id else {
                     throw ViceError.invalidInput("imageid '\(imageID)' does not name one of your images")
                 }
-                guard let environment = try tx.environment(id: environmentID), environment.userid == owner.id else {
+                let target: Environment
+                if let configured {
+                    target = configured.environment
+                } else if let stored = try tx.environment(id: environmentID), stored.userid == owner.id {
+                    target = stored.environment
+                } else {
                     throw ViceError.invalidInput("environmentId '\(environmentID)' does not name one of your environments")
                 }
                 if image.image.status == .failed {
                     throw ViceError.invalidInput("image \(imageID) failed and has no content to deploy: \(image.image.statusMessage ?? "")")
                 }
-                let descriptor = try catalog.descriptor(for: environment.environment)
+                let descriptor = try catalog.descriptor(for: target)
                 if let contenttype = image.image.contenttype, !descriptor.capabilities.canDeploy(contenttype) {
                     let supported = descriptor.capabilities.deploys.map(\.rawValue).sorted().joined(separator: ", ")
                     throw ViceError.invalidInput(

@@ -11,6 +11,7 @@ extension Registry {
             environment.id = id
             environment.userid = owner.id
             environment.credentials = nil
+            environment.readOnly = nil
             environment.createdAt = now
             environment.updatedAt = now
             let stored = StoredEnvironment(environment: environment, sealedCredentials: sealed)
@@ -23,6 +24,7 @@ extension Registry {
     /// object without a password keeps the stored password.
     public func updateEnvironment(_ input: Environment, owner: UserRecord) async throws -> Environment {
         let id = try Validate.id(input.id, field: "id")
+        try refuseChanges(toConfigured: id, owner: owner)
         try Validate.title(input.title)
         let cipher = self.cipher
         let stored = try await store.write { tx -> StoredEnvironment in
@@ -49,12 +51,14 @@ extension Registry {
     }
 
     public func environment(id: String, owner: UserRecord) async throws -> Environment {
-        try render(try await ownedEnvironment(id: id, owner: owner))
+        if let configured = configuredEnvironment(id: id, visibleTo: owner) { return render(configured) }
+        return try render(try await ownedEnvironment(id: id, owner: owner))
     }
 
     /// `DELETE /environment/{id}`. Images keep a sealed copy of their origin; deployments into the
     /// environment stay listed, and removing them later only drops the record.
     public func deleteEnvironment(id: String, owner: UserRecord) async throws {
+        try refuseChanges(toConfigured: id, owner: owner)
         try await store.write { tx in
             guard let stored = try tx.environment(id: id), stored.userid == owner.id else {
                 throw ViceError.notFound("environment \(id) not found")
@@ -67,7 +71,8 @@ extension Registry {
         let filter = EnvironmentFilter(
             managementLayer: filter.managementLayer?.trimmingCharacters(in: .whitespaces).lowercased().nilIfEmpty,
             runtimeTechnology: filter.runtimeTechnology?.trimmingCharacters(in: .whitespaces).lowercased().nilIfEmpty)
-        return try await store.read { try $0.environments(owner: owner.id, filter: filter) }.map(render)
+        let configured = configuredEnvironments(visibleTo: owner).filter { filter.matches($0.environment) }.map(render)
+        return try await store.read { try $0.environments(owner: owner.id, filter: filter) }.map(render) + configured
     }
 
     func ownedEnvironment(id: String, owner: UserRecord) async throws -> StoredEnvironment {
@@ -80,7 +85,14 @@ extension Registry {
     /// An environment with its decrypted credentials, for adapters and operators' tools, never for
     /// API responses.
     public func environmentWithCredentials(id: String) async throws -> Environment? {
-        try await store.read { try $0.environment(id: id) }.map(unsealed)
+        if let configured = configuredEnvironment(id: id) { return configured.environment }
+        return try await store.read { try $0.environment(id: id) }.map(unsealed)
+    }
+
+    /// The caller's own environment or a configured one the caller may use, with credentials.
+    func usableEnvironment(id: String, owner: UserRecord) async throws -> Environment {
+        if let configured = configuredEnvironment(id: id, visibleTo: owner) { return configured.environment }
+        return try unsealed(try await ownedEnvironment(id: id, owner: owner))
     }
 
     /// The environment with its decrypted credentials, for adapters only.

@@ -135,6 +135,10 @@ extension Registry {
     /// The origin to import from, with credentials: the referenced environment as it is now, or the
     /// sealed copy when it came inline or was deleted since.
     func originEnvironment(of stored: StoredImage) async throws -> Environment? {
+        if let id = stored.originEnvironmentID, let configured = configuredEnvironment(id: id),
+           let owner = try await store.read({ try $0.user(id: stored.userid) }), configured.isVisible(to: owner) {
+            return configured.environment
+        }
         if let id = stored.originEnvironmentID,
            let environment = try await store.read({ try $0.environment(id: id) }), environment.userid == stored.userid {
             return try unsealed(environment)
@@ -149,6 +153,10 @@ extension Registry {
 
     func resolveOrigin(_ given: Environment?, owner: UserRecord) async throws -> ResolvedOrigin? {
         guard let given else { return nil }
+        if let id = given.id?.trimmingCharacters(in: .whitespaces).nilIfEmpty,
+           let configured = configuredEnvironment(id: id, visibleTo: owner) {
+            return ResolvedOrigin(id: id, environment: configured.environment)
+        }
         if let id = given.id?.trimmingCharacters(in: .whitespaces).nilIfEmpty,
            let stored = try await store.read({ try $0.environment(id: id) }), stored.userid == owner.id {
             return ResolvedOrigin(id: id, environment: try unsealed(stored))

@@ -158,10 +158,10 @@ extension Registry: JobHandler {
             throw ViceError(.internal, "active image \(imageID) lacks size, checksum or content type")
         }
         let environmentID = deployment.environmentId ?? ""
-        guard let target = try await store.read({ try $0.environment(id: environmentID) }) else {
+        guard let target = try await environmentWithCredentials(id: environmentID) else {
             throw ViceError.invalidInput("environment \(environmentID) was deleted")
         }
-        let adapter = try catalog.makeAdapter(for: try unsealed(target), logger: logger)
+        let adapter = try catalog.makeAdapter(for: target, logger: logger)
         guard type(of: adapter).descriptor.capabilities.canDeploy(contenttype) else {
             throw ViceError.invalidInput("the \(type(of: adapter).descriptor.kind) adapter cannot deploy \(contenttype.rawValue) images")
         }
@@ -204,8 +204,8 @@ extension Registry: JobHandler {
             throw JobDeferred(delay: 2, reason: "waiting for the running deployment to finish before removing it")
         }
         if let reference = deployment.environmentReference,
-           let target = try await store.read({ try $0.environment(id: deployment.environmentId ?? "") }) {
-            let adapter = try catalog.makeAdapter(for: try unsealed(target), logger: logger)
+           let target = try await environmentWithCredentials(id: deployment.environmentId ?? "") {
+            let adapter = try catalog.makeAdapter(for: target, logger: logger)
             try await adapter.remove(reference: reference)
         }
         try await store.write { tx in

@@ -25,6 +25,8 @@ public final class Registry: Sendable {
     let credentialCache: CredentialCache
     let signals: [JobQueueName: JobSignal]
     let workerSlots = LockedBox<[JobQueueName: Int]>([:])
+    /// Environments declared in the configuration, by id.
+    let configured = LockedBox<[String: ConfiguredEnvironment]>([:])
     let logger: Logger
     public let options: RegistryOptions
 
