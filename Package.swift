@@ -69,6 +69,12 @@ let package = Package(
             dependencies: ["ViceCore", "ViceHTTP", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swiftSettings
         ),
+        // Adapters in their own process: the vice-adapter/1 protocol over a unix socket.
+        .target(
+            name: "ViceExternal",
+            dependencies: ["ViceCore", "ViceHTTP", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
         .systemLibrary(
             name: "CLibYAML",
             pkgConfig: "yaml-0.1",
@@ -97,14 +103,14 @@ let package = Package(
         // In-memory reference adapter (and, later, the adapter conformance suite).
         .target(
             name: "ViceAdapterTesting",
-            dependencies: ["ViceCore"],
+            dependencies: ["ViceCore", .product(name: "Crypto", package: "swift-crypto"), .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
         // The executable: the only place that wires concrete types together.
         .executableTarget(
             name: "vice",
             dependencies: [
-                "ViceCore", "ViceStorage", "ViceSQLite", "ViceConfig", "ViceServer", "ViceAdapterTesting", "ViceDocker", "ViceOpenStack",
+                "ViceCore", "ViceStorage", "ViceSQLite", "ViceConfig", "ViceServer", "ViceAdapterTesting", "ViceDocker", "ViceOpenStack", "ViceExternal",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
@@ -143,6 +149,11 @@ let package = Package(
         .testTarget(
             name: "ViceOpenStackTests",
             dependencies: ["ViceOpenStack", "ViceHTTP", "ViceCore", "ViceTestSupport", "ViceAdapterTesting"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ViceExternalTests",
+            dependencies: ["ViceExternal", "ViceCore", "ViceTestSupport", "ViceAdapterTesting"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -164,6 +164,34 @@ public struct AdapterSettings: Decodable, Sendable, Equatable {
     public var docker = Toggle(enabled: true)
     /// OpenStack clouds (`managementlayer.software: openstack`): Keystone v3 + Glance v2.
     public var openstack = Toggle(enabled: true)
+    /// Adapters in processes of their own (`vice-adapter/1` over a unix socket).
+    public var external: [ExternalAdapter] = []
+
+    public struct ExternalAdapter: Decodable, Sendable, Equatable {
+        /// The `managementlayer.software` it serves; the plugin's handshake must say the same.
+        public var kind: String
+        /// Its unix socket.
+        public var socket: String
+
+        enum CodingKeys: String, CodingKey, CaseIterable { case kind, socket }
+
+        public init(kind: String, socket: String) {
+            self.kind = kind
+            self.socket = socket
+        }
+
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            kind = try c.decode(String.self, forKey: .kind).lowercased()
+            socket = try c.decode(String.self, forKey: .socket)
+            guard !kind.isEmpty, kind.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-_.".contains($0)) }) else {
+                throw DecodingError.dataCorruptedError(forKey: .kind, in: c, debugDescription: "'\(kind)' is not an adapter kind")
+            }
+            guard !socket.isEmpty else {
+                throw DecodingError.dataCorruptedError(forKey: .socket, in: c, debugDescription: "the socket path is empty")
+            }
+        }
+    }
 
     public struct Toggle: Decodable, Sendable, Equatable {
         public var enabled = false
@@ -176,13 +204,18 @@ public struct AdapterSettings: Decodable, Sendable, Equatable {
     }
 
     public init() {}
-    enum CodingKeys: String, CodingKey, CaseIterable { case memory, docker, openstack }
+    enum CodingKeys: String, CodingKey, CaseIterable { case memory, docker, openstack, external }
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         memory = try c.decodeIfPresent(Toggle.self, forKey: .memory) ?? memory
         docker = try c.decodeIfPresent(Toggle.self, forKey: .docker) ?? docker
         openstack = try c.decodeIfPresent(Toggle.self, forKey: .openstack) ?? openstack
+        external = try c.decodeIfPresent([ExternalAdapter].self, forKey: .external) ?? []
+        let kinds = external.map(\.kind)
+        if let duplicate = kinds.first(where: { kind in kinds.filter { $0 == kind }.count > 1 }) {
+            throw DecodingError.dataCorruptedError(forKey: .external, in: c, debugDescription: "kind '\(duplicate)' is configured twice")
+        }
     }
 }
 

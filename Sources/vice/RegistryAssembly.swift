@@ -4,6 +4,7 @@ import ViceAdapterTesting
 import ViceConfig
 import ViceCore
 import ViceDocker
+import ViceExternal
 import ViceOpenStack
 import ViceServer
 import ViceSQLite
@@ -16,6 +17,7 @@ struct RegistryAssembly {
     let registry: Registry
     let store: SQLiteStore
     let blobs: FileBlobStore
+    let plugins: [ExternalPlugin]
 
     init(configuration: ViceConfiguration, logger: Logger) throws {
         self.configuration = configuration
@@ -31,6 +33,11 @@ struct RegistryAssembly {
         }
         if configuration.adapters.openstack.enabled {
             catalog.register(OpenStackAdapter.self)
+        }
+        // External plugins: registered now, contacted in the background (start-up never waits).
+        plugins = configuration.adapters.external.map { ExternalPlugin(kind: $0.kind, socketPath: $0.socket, logger: logger) }
+        for plugin in plugins {
+            catalog.register(plugin.factory)
         }
         registry = Registry(
             store: store, blobs: blobs, catalog: catalog,

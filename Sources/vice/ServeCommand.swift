@@ -32,6 +32,7 @@ struct ServeCommand: AsyncParsableCommand {
         let orphans = try await registry.removeOrphanedStagingFiles()
         if orphans > 0 { logger.notice("removed \(orphans) staged uploads that were cut off when the registry last stopped") }
         try await bootstrapAdmin(registry, configuration: configuration, logger: logger)
+        assembly.plugins.forEach { $0.startMonitoring() }
         let pidFile = PidFile(path: configuration.pidFile)
         pidFile.write(logger: logger)
         defer { pidFile.remove() }

@@ -56,7 +56,8 @@ final class ServerProcess: @unchecked Sendable {
     /// Where the server's log lines (standard error) go.
     let logFile: URL
 
-    static func writeConfiguration(in directory: URL, extra: String = "") throws {
+    /// `adapters`: more lines of the `adapters:` section, indented by two spaces.
+    static func writeConfiguration(in directory: URL, extra: String = "", adapters: String = "") throws {
         let yaml = """
             server:
               host: 127.0.0.1
@@ -71,6 +72,7 @@ final class ServerProcess: @unchecked Sendable {
             adapters:
               memory:
                 enabled: true
+            \(adapters)
             logging:
               level: notice
             \(extra)

@@ -241,6 +241,29 @@ extension ProcessTests {
         #expect(stopped.status == 1 && stopped.output.contains("no running server"))
     }
 
+    @Test func anExternalAdapterFromTheConfigurationNeverBlocksStartUpAndIsUsedOnceItAnswers() async throws {
+        let directory = try TemporaryDirectory()
+        let socket = directory.file("directory.sock")
+        let folder = directory.file("images")
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        try ServerProcess.writeConfiguration(in: directory.url, adapters: "  external:\n    - {kind: directory, socket: \(socket)}")
+        let server = try ServerProcess(directory: directory.url)
+        let adapters = try await server.request("GET", "/v1/adapters")
+        let entry = ((adapters.body as? [[String: Any]]) ?? []).first { $0["kind"] as? String == "directory" }
+        #expect((entry?["summary"] as? String)?.contains("not reachable") == true, "\(String(describing: adapters.body))")
+        let environment = try await server.object("POST", "/v1/environments", json: """
+            {"title": "folder", "managementlayer": {"software": "directory"}, "credentials": {"location": "\(folder)"}}
+            """)
+        let id = try #require(environment["id"] as? String)
+        #expect((try await server.object("GET", "/v1/environment/\(id)/health"))["status"] as? String == "unhealthy")
+
+        let plugin = try await DirectoryPlugin(socket: socket)
+        defer { plugin.stop() }
+        #expect(await eventually { (try? await server.object("GET", "/v1/environment/\(id)/health"))?["status"] as? String == "healthy" })
+        server.signal(SIGTERM)
+        _ = try server.waitForExit()
+    }
+
     @Test func configCheckValidatesWithoutStartingAndPointsAtTheProblem() throws {
         let directory = try TemporaryDirectory()
         try ServerProcess.writeConfiguration(in: directory.url)

@@ -162,8 +162,9 @@ extension Registry: JobHandler {
             throw ViceError.invalidInput("environment \(environmentID) was deleted")
         }
         let adapter = try catalog.makeAdapter(for: target, logger: logger)
-        guard type(of: adapter).descriptor.capabilities.canDeploy(contenttype) else {
-            throw ViceError.invalidInput("the \(type(of: adapter).descriptor.kind) adapter cannot deploy \(contenttype.rawValue) images")
+        let descriptor = try catalog.descriptor(for: target)
+        guard descriptor.capabilities.canDeploy(contenttype) else {
+            throw ViceError.invalidInput("the \(descriptor.kind) adapter cannot deploy \(contenttype.rawValue) images")
         }
         deployment.status = .deploying
         deployment.updatedAt = Date()

@@ -1,0 +1,112 @@
+import Foundation
+import Logging
+import ViceCore
+import ViceHTTP
+
+/// One external adapter process, reached on its unix socket. The handshake runs in the
+/// background and is retried with backoff (1 s doubling to 60 s) while the plugin is down, and
+/// repeated every 30 s while it is up, so a restarted plugin's new capabilities are seen. Start-up
+/// never waits for it; until it answers, the plugin's environments are unhealthy and say why.
+public final class ExternalPlugin: Sendable {
+    public let kind: String
+    public let socketPath: String
+    let client = HTTPClient()
+    private let state = LockedBox<State>(State())
+    private let logger: Logger
+
+    struct State {
+        var handshake: ExternalProtocol.Handshake?
+        var problem = "not contacted yet"
+        var monitor: Task<Void, Never>?
+    }
+
+    public init(kind: String, socketPath: String, logger: Logger) {
+        self.kind = kind.lowercased()
+        self.socketPath = socketPath
+        self.logger = logger
+    }
+
+    /// The factory to register in the catalog.
+    public var factory: AdapterFactory {
+        AdapterFactory(kind: kind, descriptor: { [self] in descriptor }) { [self] environment, context in
+            ExternalAdapter(plugin: self, environment: environment, logger: context.logger)
+        }
+    }
+
+    /// What the last handshake said, or an empty descriptor that says why there is none.
+    public var descriptor: AdapterDescriptor {
+        let (handshake, problem) = state.withLock { ($0.handshake, $0.problem) }
+        guard let handshake else {
+            return AdapterDescriptor(kind: kind, version: "unknown", summary: "external plugin at \(socketPath): \(problem)",
+                                     capabilities: AdapterCapabilities(imports: [], deploys: []))
+        }
+        return AdapterDescriptor(kind: kind, version: handshake.version,
+                                 summary: handshake.summary ?? "external plugin at \(socketPath)",
+                                 capabilities: handshake.capabilities, maintainers: handshake.maintainers ?? [])
+    }
+
+    /// Why the plugin cannot be used now, or nil when its handshake succeeded.
+    var unavailability: String? {
+        state.withLock { $0.handshake == nil ? $0.problem : nil }
+    }
+
+    /// Starts the background handshakes.
+    public func startMonitoring() {
+        let task = Task { [self] in
+            var delay = Duration.seconds(1)
+            while !Task.isCancelled {
+                if await handshake() {
+                    delay = .seconds(1)
+                    try? await Task.sleep(for: .seconds(30))
+                } else {
+                    try? await Task.sleep(for: delay)
+                    delay = min(delay * 2, .seconds(60))
+                }
+            }
+        }
+        state.withLock { $0.monitor = task }
+    }
+
+    public func stopMonitoring() {
+        state.withLock { $0.monitor?.cancel() }
+    }
+
+    /// Asks the plugin who it is; true when it answered as a `vice-adapter/1` plugin of our kind.
+    @discardableResult
+    public func handshake() async -> Bool {
+        let problem: String
+        do {
+            let response = try await client.execute(HTTPClientRequest(url: "http://plugin/v1/adapter", options: options))
+            let bytes = try await response.collect(upTo: 1 << 20)
+            let answer = try JSONDecoder().decode(ExternalProtocol.Handshake.self, from: Data(bytes))
+            if response.status != 200 {
+                problem = "the handshake answered HTTP \(response.status)"
+            } else if answer.protocol != ExternalProtocol.version {
+                problem = "the plugin speaks \(answer.protocol), this registry speaks \(ExternalProtocol.version)"
+            } else if answer.kind.lowercased() != kind {
+                problem = "the plugin serves '\(answer.kind)', but it is configured for '\(kind)'"
+            } else {
+                let wasDown = state.withLock { state -> Bool in
+                    defer { state.handshake = answer; state.problem = "" }
+                    return state.handshake == nil
+                }
+                if wasDown { logger.notice("external adapter \(kind) is up: \(answer.summary ?? "") \(answer.version)") }
+                return true
+            }
+        } catch let error as HTTPClientError {
+            problem = "not reachable on \(socketPath): \(error.message)"
+        } catch {
+            problem = "its handshake cannot be read: \(error)"
+        }
+        let wasUp = state.withLock { state -> Bool in
+            defer { state.handshake = nil; state.problem = problem }
+            return state.handshake != nil
+        }
+        if wasUp { logger.warning("external adapter \(kind) is down: \(problem)") }
+        return false
+    }
+
+    var options: HTTPConnectionOptions {
+        HTTPConnectionOptions(unixSocketPath: socketPath, connectTimeout: .seconds(5), idleTimeout: .seconds(300))
+    }
+}
