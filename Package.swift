@@ -110,13 +110,22 @@ let package = Package(
         .executableTarget(
             name: "vice",
             dependencies: [
-                "ViceCore", "ViceStorage", "ViceSQLite", "ViceConfig", "ViceServer", "ViceAdapterTesting", "ViceDocker", "ViceOpenStack", "ViceExternal",
+                "ViceCore", "ViceStorage", "ViceSQLite", "ViceConfig", "ViceServer", "ViceAdapterTesting", "ViceDocker", "ViceOpenStack", "ViceExternal", /* new-adapter: vice dependencies */
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),
+        // `swift package new-adapter --name Foo`: scaffolds an adapter target, its test and registration.
+        .plugin(
+            name: "NewAdapter",
+            capability: .command(
+                intent: .custom(verb: "new-adapter", description: "Scaffold a compiled-in adapter with its conformance test"),
+                permissions: [.writeToPackageDirectory(reason: "It adds Sources/ViceFoo, Tests/ViceFooTests and their registration")]),
+            path: "Plugins/NewAdapter"
+        ),
+        // new-adapter: targets (scaffolded adapters are inserted above this line)
         // Fixtures shared by the test targets (temporary directories, a registry on real stores).
         .target(
             name: "ViceTestSupport",

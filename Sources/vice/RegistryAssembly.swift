@@ -9,6 +9,7 @@ import ViceOpenStack
 import ViceServer
 import ViceSQLite
 import ViceStorage
+// new-adapter: imports
 
 /// The composition root: turns a configuration into concrete stores, adapters and a `Registry`.
 /// The only place that names concrete types.
@@ -34,6 +35,7 @@ struct RegistryAssembly {
         if configuration.adapters.openstack.enabled {
             catalog.register(OpenStackAdapter.self)
         }
+        // new-adapter: registrations
         // External plugins: registered now, contacted in the background (start-up never waits).
         plugins = configuration.adapters.external.map { ExternalPlugin(kind: $0.kind, socketPath: $0.socket, logger: logger) }
         for plugin in plugins {

@@ -227,4 +227,13 @@ import ViceTestSupport
         #expect(try await !DockerTestEngine.exists(reference))
         await fixture.stopWorkers()
     }
+
+    @Test func theDockerAdapterPassesTheConformanceSuite() async throws {
+        let socket = try DockerTestEngine.socket()
+        try await DockerTestEngine.buildHello("vice-test/conformance:1", text: "conformance \(UUID())")
+        let failures = await AdapterConformance(.init(
+            DockerAdapter.self, environment: DockerTestEngine.environment(socket: socket),
+            importable: "vice-test/conformance:1", roundTripIsByteExact: false)).run()
+        #expect(failures.isEmpty, "\(failures)")
+    }
 }

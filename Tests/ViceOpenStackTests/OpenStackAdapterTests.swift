@@ -4,6 +4,7 @@ import Logging
 import Testing
 import ViceCore
 @testable import ViceOpenStack
+import ViceAdapterTesting
 import ViceTestSupport
 
 /// The OpenStack adapter against the real Keystone and Glance that script/test starts.
@@ -236,5 +237,16 @@ import ViceTestSupport
         let health = await adapter.health()
         #expect(health.status == .healthy, "\(health.message ?? "")")
         #expect(try await adapter.glance.keystone.token().value != cached.value)
+    }
+
+    @Test func theOpenStackAdapterPassesTheConformanceSuite() async throws {
+        let file = try OpenStackTestbed.diskImage(format: "qcow2", in: directory)
+        let id = try OpenStackTestbed.createImage(user: "demo", name: "conformance", diskFormat: "qcow2", file: file)
+        defer { try? OpenStackTestbed.delete(id, user: "demo") }
+        let failures = await AdapterConformance(.init(
+            OpenStackAdapter.self, environment: try OpenStackTestbed.environment(user: "demo"),
+            wrongCredentials: try OpenStackTestbed.environment(user: "demo", password: "not-demos-password"),
+            importable: id)).run()
+        #expect(failures.isEmpty, "\(failures)")
     }
 }
