@@ -22,6 +22,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
     ],
     targets: [
@@ -75,6 +76,31 @@ let package = Package(
             dependencies: ["ViceCore", "ViceHTTP", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
+        // Disk format conversion with qemu-img, for targets that want another format.
+        .target(
+            name: "ViceConversion",
+            dependencies: ["ViceCore"],
+            swiftSettings: swiftSettings
+        ),
+        // liblz4 (Debian liblz4-dev): the block transfer protocol's compressed frames.
+        .systemLibrary(
+            name: "CLZ4",
+            pkgConfig: "liblz4",
+            providers: [.apt(["liblz4-dev"])]
+        ),
+        // bwLehrpool adapter: Thrift (framed, strict binary) over TCP/TLS and the block transfer protocol.
+        .target(
+            name: "ViceBwLehrpool",
+            dependencies: [
+                "ViceCore", "CLZ4",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .systemLibrary(
             name: "CLibYAML",
             pkgConfig: "yaml-0.1",
@@ -110,7 +136,7 @@ let package = Package(
         .executableTarget(
             name: "vice",
             dependencies: [
-                "ViceCore", "ViceStorage", "ViceSQLite", "ViceConfig", "ViceServer", "ViceAdapterTesting", "ViceDocker", "ViceOpenStack", "ViceExternal", /* new-adapter: vice dependencies */
+                "ViceCore", "ViceStorage", "ViceSQLite", "ViceConfig", "ViceServer", "ViceAdapterTesting", "ViceDocker", "ViceOpenStack", "ViceExternal", "ViceBwLehrpool", "ViceConversion", /* new-adapter: vice dependencies */
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
@@ -130,7 +156,7 @@ let package = Package(
         .target(
             name: "ViceTestSupport",
             dependencies: [
-                "ViceCore", "ViceStorage", "ViceSQLite", "ViceServer", "ViceAdapterTesting",
+                "ViceCore", "ViceStorage", "ViceSQLite", "ViceServer", "ViceAdapterTesting", "ViceConversion",
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             path: "Tests/ViceTestSupport",
@@ -163,6 +189,11 @@ let package = Package(
         .testTarget(
             name: "ViceExternalTests",
             dependencies: ["ViceExternal", "ViceCore", "ViceTestSupport", "ViceAdapterTesting"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ViceBwLehrpoolTests",
+            dependencies: ["ViceBwLehrpool", "ViceOpenStack", "ViceCore", "ViceTestSupport", "ViceAdapterTesting"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

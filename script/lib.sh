@@ -47,7 +47,7 @@ ensure_python_module() {
 }
 
 # The system libraries the registry builds against.
-BUILD_PACKAGES=(libcurl4-openssl-dev libyaml-dev libsqlite3-dev pkg-config)
+BUILD_PACKAGES=(libcurl4-openssl-dev libyaml-dev libsqlite3-dev liblz4-dev pkg-config)
 
 # For the benchmarks: starts `vice serve` ($1, the binary) in the folder $2 with a minimal
 # configuration; sets vice_pid and vice_port. The admin password is bench-admin-password.

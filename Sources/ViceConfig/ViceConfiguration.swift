@@ -164,6 +164,8 @@ public struct AdapterSettings: Decodable, Sendable, Equatable {
     public var docker = Toggle(enabled: true)
     /// OpenStack clouds (`managementlayer.software: openstack`): Keystone v3 + Glance v2.
     public var openstack = Toggle(enabled: true)
+    /// bwLehrpool satellites (`managementlayer.software: bwlehrpool`): Thrift + block transfer.
+    public var bwlehrpool = Toggle(enabled: true)
     /// Adapters in processes of their own (`vice-adapter/1` over a unix socket).
     public var external: [ExternalAdapter] = []
 
@@ -204,13 +206,14 @@ public struct AdapterSettings: Decodable, Sendable, Equatable {
     }
 
     public init() {}
-    enum CodingKeys: String, CodingKey, CaseIterable { case memory, docker, openstack, external }
+    enum CodingKeys: String, CodingKey, CaseIterable { case memory, docker, openstack, bwlehrpool, external }
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         memory = try c.decodeIfPresent(Toggle.self, forKey: .memory) ?? memory
         docker = try c.decodeIfPresent(Toggle.self, forKey: .docker) ?? docker
         openstack = try c.decodeIfPresent(Toggle.self, forKey: .openstack) ?? openstack
+        bwlehrpool = try c.decodeIfPresent(Toggle.self, forKey: .bwlehrpool) ?? bwlehrpool
         external = try c.decodeIfPresent([ExternalAdapter].self, forKey: .external) ?? []
         let kinds = external.map(\.kind)
         if let duplicate = kinds.first(where: { kind in kinds.filter { $0 == kind }.count > 1 }) {

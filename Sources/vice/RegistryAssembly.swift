@@ -1,7 +1,9 @@
 import Foundation
 import Logging
 import ViceAdapterTesting
+import ViceBwLehrpool
 import ViceConfig
+import ViceConversion
 import ViceCore
 import ViceDocker
 import ViceExternal
@@ -35,6 +37,11 @@ struct RegistryAssembly {
         if configuration.adapters.openstack.enabled {
             catalog.register(OpenStackAdapter.self)
         }
+        if configuration.adapters.bwlehrpool.enabled {
+            catalog.register(BwLehrpoolAdapter.self)
+        }
+        // Adapters' temporary files (upload spools, converted disks) live next to the store.
+        catalog.temporaryDirectory = URL(fileURLWithPath: configuration.storage.path, isDirectory: true).appendingPathComponent("tmp")
         // new-adapter: registrations
         // External plugins: registered now, contacted in the background (start-up never waits).
         plugins = configuration.adapters.external.map { ExternalPlugin(kind: $0.kind, socketPath: $0.socket, logger: logger) }
@@ -46,7 +53,7 @@ struct RegistryAssembly {
             hasher: BcryptPasswordHasher(cost: configuration.security.bcryptCost), cipher: cipher,
             options: RegistryOptions(openRegistration: configuration.security.openRegistration,
                                      maxJobAttempts: configuration.workers.maxAttempts),
-            logger: logger)
+            converter: QemuImgConverter(), logger: logger)
     }
 
     static func loadConfiguration(_ path: String) throws -> ViceConfiguration {

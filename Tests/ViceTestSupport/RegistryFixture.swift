@@ -2,6 +2,7 @@ import Crypto
 import Foundation
 import Logging
 import ViceAdapterTesting
+import ViceConversion
 import ViceCore
 import ViceServer
 import ViceSQLite
@@ -29,7 +30,8 @@ public final class RegistryFixture: @unchecked Sendable {
             store: store, blobs: blobs, catalog: AdapterCatalog([InMemoryAdapter.self, LimitedTestAdapter.self]),
             hasher: BcryptPasswordHasher(cost: 4), cipher: cipher,
             options: RegistryOptions(openRegistration: openRegistration, maxJobAttempts: maxJobAttempts),
-            logger: logger)
+            converter: QemuImgConverter(), logger: logger)
+        registry.catalog.temporaryDirectory = self.directory.url.appendingPathComponent("store/tmp")
     }
 
     /// Adds a user (password `password-of-<name>`).

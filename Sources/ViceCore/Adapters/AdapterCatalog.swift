@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 
 /// How the catalog makes adapters of one kind. Compiled-in adapters are registered by type; an
@@ -27,6 +28,13 @@ public struct AdapterFactory: Sendable {
 /// Filled at start-up by the executable; the core names no adapter itself.
 public final class AdapterCatalog: Sendable {
     private let factories = LockedBox<[String: AdapterFactory]>([:])
+    private let scratch = LockedBox<URL>(FileManager.default.temporaryDirectory)
+
+    /// Where adapters keep temporary files (the executable points it into the store).
+    public var temporaryDirectory: URL {
+        get { scratch.withLock { $0 } }
+        set { scratch.withLock { $0 = newValue } }
+    }
 
     public init(_ adapters: [any RuntimeAdapter.Type] = []) {
         adapters.forEach { register($0) }
@@ -57,7 +65,7 @@ public final class AdapterCatalog: Sendable {
     public func makeAdapter(for environment: Environment, logger: Logger) throws -> any RuntimeAdapter {
         var logger = logger
         logger[metadataKey: "environment"] = "\(environment.id ?? "inline")"
-        return try factory(for: environment).make(environment, AdapterContext(logger: logger))
+        return try factory(for: environment).make(environment, AdapterContext(logger: logger, temporaryDirectory: temporaryDirectory))
     }
 
     private func factory(for environment: Environment) throws -> AdapterFactory {

@@ -140,9 +140,12 @@ public struct DeploymentReference: Sendable, Hashable {
 /// What the registry gives an adapter besides its environment.
 public struct AdapterContext: Sendable {
     public var logger: Logger
+    /// Where an adapter may keep temporary files (on the store's file system); it removes them.
+    public var temporaryDirectory: URL
 
-    public init(logger: Logger) {
+    public init(logger: Logger, temporaryDirectory: URL = FileManager.default.temporaryDirectory) {
         self.logger = logger
+        self.temporaryDirectory = temporaryDirectory
     }
 }
 

@@ -29,7 +29,7 @@ extension Registry {
                     throw ViceError.invalidInput("image \(imageID) failed and has no content to deploy: \(image.image.statusMessage ?? "")")
                 }
                 let descriptor = try catalog.descriptor(for: target)
-                if let contenttype = image.image.contenttype, !descriptor.capabilities.canDeploy(contenttype) {
+                if let contenttype = image.image.contenttype, self.deployableType(of: contenttype, for: descriptor) == nil {
                     let supported = descriptor.capabilities.deploys.map(\.rawValue).sorted().joined(separator: ", ")
                     throw ViceError.invalidInput(
                         "the \(descriptor.kind) adapter cannot deploy \(contenttype.rawValue) images (it deploys: \(supported))")

@@ -163,7 +163,7 @@ extension Registry: JobHandler {
         }
         let adapter = try catalog.makeAdapter(for: target, logger: logger)
         let descriptor = try catalog.descriptor(for: target)
-        guard descriptor.capabilities.canDeploy(contenttype) else {
+        guard let deployType = deployableType(of: contenttype, for: descriptor) else {
             throw ViceError.invalidInput("the \(descriptor.kind) adapter cannot deploy \(contenttype.rawValue) images")
         }
         deployment.status = .deploying
@@ -172,12 +172,22 @@ extension Registry: JobHandler {
             guard let current = try tx.deployment(id: job.subjectID), current.status != .removing else { return }
             try tx.updateDeployment(deployment)
         }
-        let description = ImageDescription(
+        var description = ImageDescription(
             imageID: imageID, title: image.image.title ?? imageID, contenttype: contenttype, imagetype: image.image.imagetype,
             size: size, checksum: checksum, specifics: image.image.specifics, deploymentID: job.subjectID,
             deploymentTitle: deployment.title)
-        let content = try await blobs.get(checksum)
-        let reference = try await adapter.deploy(description, content: content)
+        let reference: DeploymentReference
+        if deployType == contenttype {
+            reference = try await adapter.deploy(description, content: try await blobs.get(checksum))
+        } else {
+            // The target wants another format: a converted copy is deployed, then deleted.
+            let converted = try await convert(checksum, from: contenttype, to: deployType)
+            defer { try? FileManager.default.removeItem(at: converted.file) }
+            description.contenttype = deployType
+            description.size = converted.size
+            description.checksum = converted.digest
+            reference = try await adapter.deploy(description, content: try ByteStream.file(converted.file))
+        }
         try await store.write { tx in
             if var current = try tx.deployment(id: job.subjectID) {
                 // Record the reference even when a removal was asked meanwhile: it needs it.

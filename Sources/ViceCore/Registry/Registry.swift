@@ -29,10 +29,14 @@ public final class Registry: Sendable {
     let configured = LockedBox<[String: ConfiguredEnvironment]>([:])
     let logger: Logger
     public let options: RegistryOptions
+    /// Converts disks for targets that cannot take an image's format; nil = no conversion.
+    let converter: (any DiskConverter)?
 
     public init(store: any MetadataStore, blobs: any BlobStore, catalog: AdapterCatalog, hasher: any PasswordHasher,
                 cipher: CredentialCipher, options: RegistryOptions = RegistryOptions(),
-                credentialCache: CredentialCache = CredentialCache(), logger: Logger = Logger(label: "vice.registry")) {
+                credentialCache: CredentialCache = CredentialCache(), converter: (any DiskConverter)? = nil,
+                logger: Logger = Logger(label: "vice.registry")) {
+        self.converter = converter
         self.store = store
         self.blobs = blobs
         self.catalog = catalog

@@ -1,0 +1,177 @@
+import Crypto
+import Foundation
+import NIOCore
+import NIOPosix
+import NIOSSL
+
+/// How to secure a connection: plain TCP, or TLS with the certificate pinned by its SHA-256,
+/// verified against the system's roots, or (explicitly asked for) not verified at all.
+public enum TransportSecurity: Sendable, Equatable {
+    case plain
+    case pinned(sha256: [UInt8])
+    case verified
+    case insecure
+}
+
+/// A TCP (or TLS) connection on SwiftNIO with the reads a request/response protocol needs:
+/// exactly n bytes, within a timeout. Bytes that arrive early are kept; a read fails when the
+/// peer closes or the time is up.
+public final class SocketConnection: Sendable {
+    public struct Failure: Error, Sendable, CustomStringConvertible {
+        public var description: String
+        public var isTimeout: Bool
+    }
+
+    let channel: any Channel
+    private let reader: ExactReader
+    public let peer: String
+
+    private init(channel: any Channel, reader: ExactReader, peer: String) {
+        self.channel = channel
+        self.reader = reader
+        self.peer = peer
+    }
+
+    public static func connect(host: String, port: Int, security: TransportSecurity,
+                               connectTimeout: Duration = .seconds(10)) async throws -> SocketConnection {
+        let reader = ExactReader()
+        let sslContext: NIOSSLContext?
+        switch security {
+        case .plain:
+            sslContext = nil
+        case .verified:
+            sslContext = try NIOSSLContext(configuration: .makeClientConfiguration())
+        case .pinned, .insecure:
+            var configuration = TLSConfiguration.makeClientConfiguration()
+            configuration.certificateVerification = .none
+            sslContext = try NIOSSLContext(configuration: configuration)
+        }
+        let bootstrap = ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .connectTimeout(.nanoseconds(Int64(connectTimeout.components.seconds) * 1_000_000_000))
+            .channelOption(.socketOption(.so_keepalive), value: 1)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    if let sslContext {
+                        let handler: NIOSSLClientHandler
+                        if case .pinned(let expected) = security {
+                            handler = try NIOSSLClientHandler(
+                                context: sslContext, serverHostname: nil,
+                                customVerificationCallback: { certificates, promise in
+                                    let leaf = certificates.first.flatMap { try? $0.toDERBytes() } ?? []
+                                    let actual = Array(SHA256.hash(data: leaf))
+                                    promise.succeed(actual == expected ? .certificateVerified : .failed)
+                                })
+                        } else {
+                            let hostname = host.first?.isNumber == true || host.contains(":") ? nil : host
+                            handler = try NIOSSLClientHandler(context: sslContext, serverHostname: hostname)
+                        }
+                        try channel.pipeline.syncOperations.addHandler(handler)
+                    }
+                    try channel.pipeline.syncOperations.addHandler(reader)
+                }
+            }
+        do {
+            let channel = try await bootstrap.connect(host: host, port: port).get()
+            return SocketConnection(channel: channel, reader: reader, peer: "\(host):\(port)")
+        } catch {
+            throw Failure(description: "cannot connect to \(host):\(port): \(error)", isTimeout: false)
+        }
+    }
+
+    public func send(_ bytes: [UInt8]) async throws {
+        do {
+            try await channel.writeAndFlush(ByteBuffer(bytes: bytes)).get()
+        } catch {
+            throw Failure(description: "sending to \(peer) failed: \(error)", isTimeout: false)
+        }
+    }
+
+    /// Exactly `count` bytes, or a failure when the peer closes or `timeout` passes first.
+    public func receive(exactly count: Int, timeout: Duration) async throws -> [UInt8] {
+        guard count > 0 else { return [] }
+        let promise = channel.eventLoop.makePromise(of: [UInt8].self)
+        let reader = self.reader, peer = self.peer
+        channel.eventLoop.execute {
+            reader.want(count, promise: promise, timeout: timeout, peer: peer)
+        }
+        return try await promise.futureResult.get()
+    }
+
+    public func receiveInteger<I: FixedWidthInteger>(_ type: I.Type, timeout: Duration) async throws -> I {
+        var value: I = 0
+        for byte in try await receive(exactly: MemoryLayout<I>.size, timeout: timeout) { value = value << 8 | I(truncatingIfNeeded: byte) }
+        return value
+    }
+
+    public func close() {
+        channel.close(promise: nil)
+    }
+
+    /// Shuts our sending side, as Java's `shutdownOutput`.
+    public func closeOutput() async {
+        try? await channel.close(mode: .output).get()
+    }
+}
+
+/// Collects inbound bytes and hands out exactly what is asked for. Lives on the channel's event
+/// loop: every member is touched there only.
+final class ExactReader: ChannelInboundHandler, @unchecked Sendable {
+    typealias InboundIn = ByteBuffer
+
+    private var buffer = ByteBuffer()
+    private var pending: (count: Int, promise: EventLoopPromise<[UInt8]>, timer: Scheduled<Void>?)?
+    private var closedReason: String?
+
+    func want(_ count: Int, promise: EventLoopPromise<[UInt8]>, timeout: Duration, peer: String) {
+        guard pending == nil else {
+            promise.fail(SocketConnection.Failure(description: "a read is already waiting on \(peer)", isTimeout: false))
+            return
+        }
+        pending = (count, promise, nil)
+        if deliver() { return }
+        if let closedReason {
+            fail(closedReason, timeout: false)
+            return
+        }
+        let loop = promise.futureResult.eventLoop
+        pending?.timer = loop.scheduleTask(in: .nanoseconds(Int64(timeout.components.seconds) * 1_000_000_000
+                                                                 + timeout.components.attoseconds / 1_000_000_000)) { [self] in
+            fail("no data from \(peer) for \(timeout)", timeout: true)
+        }
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        var incoming = unwrapInboundIn(data)
+        buffer.writeBuffer(&incoming)
+        _ = deliver()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        closedReason = "the peer closed the connection"
+        if pending != nil { fail(closedReason!, timeout: false) }
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        closedReason = "the connection failed: \(error)"
+        if pending != nil { fail(closedReason!, timeout: false) }
+        context.close(promise: nil)
+    }
+
+    private func deliver() -> Bool {
+        guard let (count, promise, timer) = pending, buffer.readableBytes >= count else { return false }
+        pending = nil
+        timer?.cancel()
+        let bytes = buffer.readBytes(length: count) ?? []
+        buffer.discardReadBytes()
+        promise.succeed(bytes)
+        return true
+    }
+
+    private func fail(_ reason: String, timeout: Bool) {
+        guard let (_, promise, timer) = pending else { return }
+        pending = nil
+        timer?.cancel()
+        promise.fail(SocketConnection.Failure(description: reason, isTimeout: timeout))
+    }
+}

@@ -1,0 +1,198 @@
+import Foundation
+import Logging
+import Testing
+import ViceAdapterTesting
+import ViceCore
+@testable import ViceBwLehrpool
+import ViceTestSupport
+
+/// The bwLehrpool adapter against the independent test peer (Python, Apache Thrift, python3-lz4).
+@Suite(.serialized) struct BwLehrpoolAdapterTests {
+    let directory: TemporaryDirectory
+
+    init() throws {
+        directory = try TemporaryDirectory()
+    }
+
+    func fixture() throws -> RegistryFixture {
+        let fixture = try RegistryFixture(maxJobAttempts: 2)
+        fixture.registry.catalog.register(BwLehrpoolAdapter.self)
+        return fixture
+    }
+
+    func adapter(_ environment: Environment) throws -> BwLehrpoolAdapter {
+        try BwLehrpoolAdapter(environment: environment, context: AdapterContext(logger: Logger(label: "test"),
+                                                                               temporaryDirectory: directory.url))
+    }
+
+    @Test func healthListAndErrorsOfTheSessionLayer() async throws {
+        let peer = try await BwlpPeer()
+        defer { peer.stop() }
+        let file = try TestDisk.raw(megabytes: 1, in: directory)
+        let (base, _) = try peer.seed(file, name: "Listed image")
+        let good = try adapter(peer.environment())
+        #expect(await good.health().status == .healthy)
+        let listed = try await good.listImages()
+        #expect(listed.map(\.reference) == [base] && listed.first?.title == "Listed image" && listed.first?.size == 1 << 20)
+
+        let wrong = try adapter(peer.environment(password: "not-it"))
+        let health = await wrong.health()
+        #expect(health.status == .unhealthy)
+        #expect(health.message?.contains("INVALID_CREDENTIALS") == true, "\(health.message ?? "")")
+        let refused = await #expect(throws: AdapterError.self) { try await wrong.importImage(reference: base) }
+        #expect(refused?.code == .authenticationFailed && refused?.isTransient == false)
+
+        // A token the satellite does not know: NOT_AUTHENTICATED, as the real satellite answers.
+        let client = try await ThriftClient.connect(host: "127.0.0.1", port: peer.ports["satellite"]!, security: .plain)
+        let notAuthenticated = await #expect(throws: ThriftError.self) {
+            try await SatelliteServer(client: client, token: "forged-token").getImageDetails(base)
+        }
+        #expect("\(notAuthenticated!)".contains("NOT_AUTHENTICATED"))
+        let unknownMethod = await #expect(throws: ThriftError.self) { try await client.call("noSuchMethod", ThriftStruct()) }
+        if case .application(let type, _)? = unknownMethod { #expect(type == 1) } else { Issue.record("\(String(describing: unknownMethod))") }
+        await client.close()
+
+        let missing = await #expect(throws: AdapterError.self) { try await good.importImage(reference: UUID().uuidString) }
+        #expect(missing?.code == .notFound)
+        let down = try adapter(Environment(credentials: Credentials(location: "127.0.0.1:1", username: "u", password: "p",
+                                                                    specifics: .object(["plain": .bool(true), "masterHost": .string("127.0.0.1:1")])),
+                                           managementlayer: ManagementLayer(software: "bwlehrpool")))
+        #expect(await down.health().message?.contains("cannot connect to 127.0.0.1:1") == true)
+    }
+
+    @Test func anImageIsImportedBlockByBlockWithItsHashesAndMachineDescription() async throws {
+        let peer = try await BwlpPeer()
+        defer { peer.stop() }
+        let raw = try TestDisk.raw(megabytes: 40, in: directory)   // three 16 MiB blocks, the last short
+        let (base, version) = try peer.seed(raw, name: "Lab VM", machineDescription: "displayName = \"Lab VM\"\n")
+        // The middle block arrives corrupted once: it is fetched again, and the import succeeds.
+        try peer.faults(#"{"corruptDownload": {"1": 1}}"#)
+        let fixture = try fixture()
+        let alice = try await fixture.user("alice")
+        let satellite = try await fixture.registry.createEnvironment(peer.environment(), owner: alice)
+        fixture.startWorkers()
+        let image = try await fixture.registry.createImage(
+            Image(originEnvironment: Environment(id: satellite.id), environmentReference: base), owner: alice)
+        let stored = try await fixture.waitForImage(image.id!, owner: alice, status: .active)
+        #expect(stored.status == .active, "\(stored.statusMessage ?? "")")
+        #expect(stored.checksum == "sha256:" + (try TestDisk.sha256(raw)))
+        #expect(stored.contenttype == .diskRaw && stored.title == "Lab VM")
+        #expect(stored.specifics?["imageVersionId"] == .string(version))
+        #expect(stored.specifics?["machineDescription"] == .string(Data("displayName = \"Lab VM\"\n".utf8).base64EncodedString()))
+        #expect(stored.specifics?["virtId"] == .string("vmware"))
+        let faults = try String(contentsOfFile: peer.directory.file("faults.json"), encoding: .utf8)
+        #expect(faults.contains(#""1": 0"#), "the planned corruption was used: \(faults)")
+        await fixture.stopWorkers()
+    }
+
+    @Test func persistentCorruptionAndAPeerThatDiesFailTheImportAndKeepNothing() async throws {
+        let peer = try await BwlpPeer()
+        defer { peer.stop() }
+        let raw = try TestDisk.raw(megabytes: 20, in: directory)
+        let (base, _) = try peer.seed(raw, name: "Broken")
+        let fixture = try fixture()
+        let alice = try await fixture.user("alice")
+        let satellite = try await fixture.registry.createEnvironment(peer.environment(), owner: alice)
+        fixture.startWorkers()
+
+        try peer.faults(#"{"corruptDownload": {"0": 100}}"#)
+        let corrupted = try await fixture.registry.createImage(
+            Image(originEnvironment: Environment(id: satellite.id), environmentReference: base), owner: alice)
+        let failed = try await fixture.waitForImage(corrupted.id!, owner: alice, status: .failed)
+        #expect(failed.statusMessage?.contains("block 0 (bytes 0-16777216) failed its SHA-1 check 3 times") == true, "\(failed.statusMessage ?? "")")
+        #expect(failed.checksum == nil)
+
+        try peer.faults(#"{"dieAfterBytes": 5000000}"#)
+        let cut = try await fixture.registry.createImage(
+            Image(originEnvironment: Environment(id: satellite.id), environmentReference: base), owner: alice)
+        let died = try await fixture.waitForImage(cut.id!, owner: alice, status: .failed)
+        #expect(died.statusMessage?.contains("the peer closed the connection") == true, "\(died.statusMessage ?? "")")
+        let kept = FileManager.default.enumerator(atPath: fixture.directory.file("store"))?.allObjects
+            .compactMap { $0 as? String }.filter { $0.hasSuffix(".part") || ($0.hasPrefix("blobs/sha256/") && $0.count > 20) } ?? []
+        #expect(kept.isEmpty, "\(kept)")
+        await fixture.stopWorkers()
+    }
+
+    @Test func aVMDKIsDeployedRangeByRangeAndTheSatelliteStoresTheSameBytes() async throws {
+        let peer = try await BwlpPeer()
+        defer { peer.stop() }
+        let vmdk = try TestDisk.converted(try TestDisk.raw(megabytes: 48, in: directory), to: "vmdk", in: directory)
+        // The satellite asks for blocks in reverse order and finds block 0 corrupted twice: it
+        // asks again, and the adapter serves the range again.
+        try peer.faults(#"{"corruptUpload": {"0": 2}}"#)
+        let fixture = try fixture()
+        let alice = try await fixture.user("alice")
+        fixture.startWorkers()
+        let image = try await fixture.uploadImage(file: vmdk, title: "Course VM", contenttype: .diskVmdk, owner: alice)
+        let satellite = try await fixture.registry.createEnvironment(peer.environment(), owner: alice)
+        let deployment = try await fixture.registry.createDeployment(Deployment(imageid: image.id, environmentId: satellite.id), owner: alice)
+        let deployed = try await fixture.waitForDeployment(deployment.id!, owner: alice, status: .deployed)
+        #expect(deployed?.status == .deployed, "\(deployed?.statusMessage ?? "")")
+        let reference = try #require(deployed?.environmentReference)
+        let (base, version) = BwLehrpoolAdapter.split(reference)
+        let record = try #require(peer.image(base))
+        #expect(record["imageName"] as? String == "Course VM" && record["virtId"] as? String == "vmware")
+        #expect(record["latestVersionId"] as? String == version)
+        #expect(try TestDisk.sha256(peer.versionFile(version!)) == TestDisk.sha256(vmdk))
+        let machine = ((record["versions"] as? [[String: Any]])?.first?["machine"] as? String) ?? ""
+        #expect(String(decoding: BwLehrpoolSettings.hexBytes(machine) ?? [], as: UTF8.self).contains("scsi0:0.fileName"))
+
+        _ = try await fixture.registry.deleteDeployment(id: deployment.id!, owner: alice)
+        #expect(await eventually { peer.image(base) == nil })
+        await fixture.stopWorkers()
+    }
+
+    @Test func anUploadTheSatelliteKeepsFindingCorruptIsCancelledAndLeavesNoImage() async throws {
+        let peer = try await BwlpPeer()
+        defer { peer.stop() }
+        let vmdk = try TestDisk.converted(try TestDisk.raw(megabytes: 4, in: directory), to: "vmdk", in: directory)
+        try peer.faults(#"{"corruptUpload": {"0": 100}}"#)
+        let fixture = try fixture()
+        let alice = try await fixture.user("alice")
+        fixture.startWorkers()
+        let image = try await fixture.uploadImage(file: vmdk, title: "Never arrives", contenttype: .diskVmdk, owner: alice)
+        let satellite = try await fixture.registry.createEnvironment(peer.environment(), owner: alice)
+        let deployment = try await fixture.registry.createDeployment(Deployment(imageid: image.id, environmentId: satellite.id), owner: alice)
+        let failed = try await fixture.waitForDeployment(deployment.id!, owner: alice, status: .failed)
+        #expect(failed?.statusMessage?.contains("Uploaded file is corrupted") == true, "\(failed?.statusMessage ?? "")")
+        #expect(peer.images.isEmpty, "\(peer.images)")
+        await fixture.stopWorkers()
+    }
+
+    @Test func aQcow2ImageIsConvertedToVMDKForTheSatelliteAndTheOriginalStaysAsItWas() async throws {
+        let peer = try await BwlpPeer()
+        defer { peer.stop() }
+        let qcow2 = try TestDisk.converted(try TestDisk.raw(megabytes: 20, in: directory), to: "qcow2", in: directory)
+        let fixture = try fixture()
+        let alice = try await fixture.user("alice")
+        fixture.startWorkers()
+        let image = try await fixture.uploadImage(file: qcow2, title: "From a cloud", contenttype: .diskQcow2, owner: alice)
+        let satellite = try await fixture.registry.createEnvironment(peer.environment(), owner: alice)
+        let deployment = try await fixture.registry.createDeployment(Deployment(imageid: image.id, environmentId: satellite.id), owner: alice)
+        let deployed = try await fixture.waitForDeployment(deployment.id!, owner: alice, status: .deployed)
+        #expect(deployed?.status == .deployed, "\(deployed?.statusMessage ?? "")")
+        let (_, version) = BwLehrpoolAdapter.split(try #require(deployed?.environmentReference))
+        let stored = peer.versionFile(version!)
+        #expect(Array((try Data(contentsOf: URL(fileURLWithPath: stored))).prefix(4)) == Array("KDMV".utf8))
+        #expect(try TestDisk.sameContent(stored, qcow2))
+        let after = try await fixture.registry.image(id: image.id!, owner: alice)
+        let original = "sha256:" + (try TestDisk.sha256(qcow2))
+        #expect(after.contenttype == .diskQcow2 && after.checksum == original)
+        let leftovers = (try? FileManager.default.contentsOfDirectory(atPath: fixture.directory.file("store/tmp"))) ?? []
+        #expect(leftovers.isEmpty, "\(leftovers)")
+        await fixture.stopWorkers()
+    }
+
+    @Test func theBwLehrpoolAdapterPassesTheConformanceSuite() async throws {
+        let peer = try await BwlpPeer()
+        defer { peer.stop() }
+        let vmdk = try TestDisk.converted(try TestDisk.raw(megabytes: 3, in: directory), to: "vmdk", in: directory)
+        let (base, _) = try peer.seed(vmdk, name: "Conformance sample")
+        let temporary = directory.url
+        let failures = await AdapterConformance(.init(
+            descriptor: BwLehrpoolAdapter.descriptor,
+            make: { try BwLehrpoolAdapter(environment: $0, context: AdapterContext(logger: Logger(label: "c"), temporaryDirectory: temporary)) },
+            environment: peer.environment(), wrongCredentials: peer.environment(password: "wrong"), importable: base)).run()
+        #expect(failures.isEmpty, "\(failures)")
+    }
+}
