@@ -247,7 +247,7 @@ public struct BwLehrpoolAdapter: RuntimeAdapter {
     // MARK: helpers
 
     /// `base` or `base/version`.
-    static func split(_ reference: String) -> (String, String?) {
+    public static func split(_ reference: String) -> (String, String?) {
         let parts = reference.trimmingCharacters(in: .whitespaces).split(separator: "/", maxSplits: 1).map(String.init)
         return (parts.first ?? "", parts.count > 1 ? parts[1] : nil)
     }

@@ -1,31 +1,30 @@
 import Foundation
-import Testing
 import ViceCore
 import ViceTestSupport
 
 /// The real Keystone + Glance that `script/openstack-testbed` starts (script/test does). The tests
 /// fail, never skip, without it. Set-up and checks go through the `curl` command, not through the
 /// adapter's own client, so that what the adapter did is seen from outside.
-enum OpenStackTestbed {
-    struct Missing: Error, CustomStringConvertible {
-        var description: String {
+public enum OpenStackTestbed {
+    public struct Missing: Error, CustomStringConvertible {
+        public var description: String {
             "no OpenStack testbed: run the tests with script/test, or start one with `script/openstack-testbed start DIR` and source DIR/env"
         }
     }
 
-    static func variable(_ name: String) throws -> String {
+    public static func variable(_ name: String) throws -> String {
         guard let value = ProcessInfo.processInfo.environment[name], !value.isEmpty else { throw Missing() }
         return value
     }
 
-    static func identityURL() throws -> String { try variable("VICE_TEST_OPENSTACK_URL") }
-    static func glanceURL() throws -> String { try variable("VICE_TEST_OPENSTACK_GLANCE") }
-    static func password(of user: String) throws -> String {
+    public static func identityURL() throws -> String { try variable("VICE_TEST_OPENSTACK_URL") }
+    public static func glanceURL() throws -> String { try variable("VICE_TEST_OPENSTACK_GLANCE") }
+    public static func password(of user: String) throws -> String {
         try variable(user == "admin" ? "VICE_TEST_OPENSTACK_ADMIN_PASSWORD" : "VICE_TEST_OPENSTACK_DEMO_PASSWORD")
     }
 
     /// An environment for `user` in the project of the same name (admin or demo).
-    static func environment(user: String, password: String? = nil, location: String? = nil,
+    public static func environment(user: String, password: String? = nil, location: String? = nil,
                             specifics: [String: JSONValue] = [:]) throws -> Environment {
         var all: [String: JSONValue] = ["tenant": .string(user), "region": .string("RegionOne"), "domain": .string("Default")]
         all.merge(specifics) { $1 }
@@ -41,7 +40,7 @@ enum OpenStackTestbed {
 
     /// Runs curl; returns the status and the body.
     @discardableResult
-    static func curl(_ arguments: [String]) throws -> (status: Int, body: Data) {
+    public static func curl(_ arguments: [String]) throws -> (status: Int, body: Data) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
         process.arguments = ["-sS", "-H", "Expect:", "-w", "\n%{http_code}"] + arguments
@@ -57,7 +56,7 @@ enum OpenStackTestbed {
     }
 
     /// A token for `user` in the project of the same name.
-    static func token(user: String) throws -> String {
+    public static func token(user: String) throws -> String {
         let body = """
             {"auth": {"identity": {"methods": ["password"], "password": {"user": {"name": "\(user)", "domain": {"name": "Default"}, \
             "password": "\(try password(of: user))"}}}, "scope": {"project": {"name": "\(user)", "domain": {"name": "Default"}}}}}
@@ -75,7 +74,7 @@ enum OpenStackTestbed {
     }
 
     /// Creates an image in `user`'s project and uploads `file` into it; returns its id.
-    static func createImage(user: String, name: String, diskFormat: String, file: String) throws -> String {
+    public static func createImage(user: String, name: String, diskFormat: String, file: String) throws -> String {
         let token = try token(user: user)
         let (status, body) = try curl([
             "-X", "POST", "-H", "X-Auth-Token: \(token)", "-H", "Content-Type: application/json",
@@ -90,7 +89,7 @@ enum OpenStackTestbed {
     }
 
     /// The image record as `user` sees it; nil when Glance answers 404.
-    static func image(_ id: String, user: String) throws -> [String: Any]? {
+    public static func image(_ id: String, user: String) throws -> [String: Any]? {
         let (status, body) = try curl(["-H", "X-Auth-Token: \(try token(user: user))", try glanceURL() + "/v2/images/\(id)"])
         if status == 404 { return nil }
         guard status == 200 else { throw TestbedError("GET image \(id): HTTP \(status)") }
@@ -98,7 +97,7 @@ enum OpenStackTestbed {
     }
 
     /// Images of `user`'s project carrying the property `key=value`, whatever their status.
-    static func images(user: String, property key: String, value: String) throws -> [[String: Any]] {
+    public static func images(user: String, property key: String, value: String) throws -> [[String: Any]] {
         let (status, body) = try curl(["-H", "X-Auth-Token: \(try token(user: user))",
                                        try glanceURL() + "/v2/images?\(key)=\(value)"])
         guard status == 200 else { throw TestbedError("listing images: HTTP \(status)") }
@@ -106,20 +105,20 @@ enum OpenStackTestbed {
     }
 
     /// Downloads an image's bytes to `file`.
-    static func download(_ id: String, user: String, to file: String) throws {
+    public static func download(_ id: String, user: String, to file: String) throws {
         let (status, _) = try curl(["-o", file, "-H", "X-Auth-Token: \(try token(user: user))",
                                     try glanceURL() + "/v2/images/\(id)/file"])
         guard status == 200 else { throw TestbedError("downloading \(id): HTTP \(status)") }
     }
 
-    static func delete(_ id: String, user: String) throws {
+    public static func delete(_ id: String, user: String) throws {
         try curl(["-X", "DELETE", "-H", "X-Auth-Token: \(try token(user: user))", try glanceURL() + "/v2/images/\(id)"])
     }
 
     // MARK: disk images
 
     /// A real disk image made by qemu-img: `megabytes` of random data as raw, converted to `format`.
-    static func diskImage(format: String, megabytes: Int = 3, in directory: TemporaryDirectory) throws -> String {
+    public static func diskImage(format: String, megabytes: Int = 3, in directory: TemporaryDirectory) throws -> String {
         let raw = directory.file("disk-\(UUID().uuidString).raw")
         var bytes = [UInt8](repeating: 0, count: megabytes << 20)
         for index in stride(from: 0, to: bytes.count, by: 4096) where index % 3 == 0 {
@@ -133,7 +132,7 @@ enum OpenStackTestbed {
         return converted
     }
 
-    static func run(_ executable: String, _ arguments: [String]) throws {
+    public static func run(_ executable: String, _ arguments: [String]) throws {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
@@ -145,21 +144,22 @@ enum OpenStackTestbed {
     }
 }
 
-struct TestbedError: Error, CustomStringConvertible {
-    var description: String
-    init(_ description: String) { self.description = description }
+public struct TestbedError: Error, CustomStringConvertible {
+    public var description: String
+    public init(_ description: String) { self.description = description }
 }
 
 /// The fault proxy of Peers/fault_proxy.py, in front of the testbed's Glance.
-final class FaultProxy: @unchecked Sendable {
-    let port: Int
+public final class FaultProxy: @unchecked Sendable {
+    public let port: Int
     private let process: Process
     private let input: Pipe
 
-    init(mode: String, after: Int) async throws {
+    public init(mode: String, after: Int) async throws {
         let directory = try TemporaryDirectory()
         let portFile = directory.file("port")
-        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Peers/fault_proxy.py").path
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("ViceOpenStackTests/Peers/fault_proxy.py").path
         guard let glancePort = URL(string: try OpenStackTestbed.glanceURL())?.port else { throw TestbedError("no Glance port") }
         process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
@@ -178,9 +178,9 @@ final class FaultProxy: @unchecked Sendable {
         port = found
     }
 
-    var url: String { "http://127.0.0.1:\(port)" }
+    public var url: String { "http://127.0.0.1:\(port)" }
 
-    func stop() {
+    public func stop() {
         try? input.fileHandleForWriting.close()
         process.waitUntilExit()
     }
