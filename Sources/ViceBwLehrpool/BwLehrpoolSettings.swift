@@ -8,7 +8,8 @@ import ViceCore
 /// - `specifics`: `masterHost` / `masterPort` (default the public master, 9091 with TLS),
 ///   `plain` (plain TCP for Thrift and transfers; test peers), `certSha256` (hex SHA-256 of the
 ///   satellite's certificate, pinned; otherwise the one the master publishes is used, then normal
-///   verification), `insecure` (no verification, only when asked), `osId`, `virtId` for deployed
+///   verification against the system's roots or `caBundle`, a file of CA certificates), `insecure`
+///   (no verification, only when asked), `osId`, `virtId` for deployed
 ///   images, `compress` (LZ4 on transfers, default true).
 struct BwLehrpoolSettings: Sendable {
     static let publicMaster = "bwlp-masterserver.ruf.uni-freiburg.de"
@@ -22,6 +23,7 @@ struct BwLehrpoolSettings: Sendable {
     var plain: Bool
     var pinnedSatellite: [UInt8]?
     var insecure: Bool
+    var caBundle: String?
     var compress: Bool
     var osId: Int32?
     var virtId: String?
@@ -47,6 +49,7 @@ struct BwLehrpoolSettings: Sendable {
         self.username = username
         password = credentials?.password ?? ""
         insecure = specifics?["insecure"] == .bool(true)
+        caBundle = specifics?["caBundle"]?.stringValue
         compress = specifics?["compress"] != .bool(false)
         if let hex = specifics?["certSha256"]?.stringValue {
             guard let bytes = Self.hexBytes(hex), bytes.count == 32 else {
@@ -78,7 +81,7 @@ struct BwLehrpoolSettings: Sendable {
     }
 
     /// TLS for the master: verified unless plain or explicitly insecure.
-    var masterSecurity: TransportSecurity { plain ? .plain : insecure ? .insecure : .verified }
+    var masterSecurity: TransportSecurity { plain ? .plain : insecure ? .insecure : .verified(caBundle: caBundle) }
 
     /// TLS for the satellite: pinned by the configured hash, else by the one the master publishes
     /// for this host, else verified (or insecure when asked).
@@ -88,6 +91,6 @@ struct BwLehrpoolSettings: Sendable {
         if let hash = published.first(where: { $0.addressList.contains(satelliteHost) })?.certSha256, hash.count == 32 {
             return .pinned(sha256: hash)
         }
-        return insecure ? .insecure : .verified
+        return insecure ? .insecure : .verified(caBundle: caBundle)
     }
 }

@@ -196,3 +196,35 @@ import ViceTestSupport
         #expect(failures.isEmpty, "\(failures)")
     }
 }
+
+/// TLS to master, satellite and transfer server: verification, pinning, and the explicit opt-out.
+@Suite(.serialized) struct BwLehrpoolTLSTests {
+    @Test func theSatelliteIsPinnedByTheHashTheMasterPublishesAndTransfersRunOverTLS() async throws {
+        let directory = try TemporaryDirectory()
+        let peer = try await BwlpPeer(tls: true)
+        defer { peer.stop() }
+        let vmdk = try TestDisk.converted(try TestDisk.raw(megabytes: 18, in: directory), to: "vmdk", in: directory)
+        let (base, _) = try peer.seed(vmdk, name: "Over TLS")
+        func adapter(_ extra: [String: JSONValue]) throws -> BwLehrpoolAdapter {
+            try BwLehrpoolAdapter(environment: peer.environment(extra: extra),
+                                  context: AdapterContext(logger: Logger(label: "tls"), temporaryDirectory: directory.url))
+        }
+        // The master is verified against the CA file; the satellite is pinned by the master's hash.
+        let trusted = try adapter(["caBundle": .string(peer.certificate)])
+        let health = await trusted.health()
+        #expect(health.status == .healthy, "\(health.message ?? "")")
+        let source = try await trusted.importImage(reference: base)
+        let bytes = try await source.content.collect(upTo: 64 << 20)
+        #expect(Data(bytes) == (try Data(contentsOf: URL(fileURLWithPath: vmdk))))
+        #expect(source.contenttype == .diskVmdk)
+
+        // Without trust for the self-signed certificate the login fails, and says why.
+        let untrusted = await (try adapter([:])).health()
+        #expect(untrusted.status == .unhealthy && untrusted.message?.contains("logging in at the master") == true, "\(untrusted.message ?? "")")
+        // A configured pin that does not match the satellite's certificate stops the connection.
+        let wrongPin = await (try adapter(["caBundle": .string(peer.certificate), "certSha256": .string(String(repeating: "ab", count: 32))])).health()
+        #expect(wrongPin.status == .unhealthy && wrongPin.message?.contains("connecting to the satellite") == true, "\(wrongPin.message ?? "")")
+        // Only an explicit `insecure` turns verification off.
+        #expect(await (try adapter(["insecure": .bool(true)])).health().status == .healthy)
+    }
+}

@@ -16,11 +16,22 @@ final class BwlpPeer: @unchecked Sendable {
     private let process = Process()
     private let input = Pipe()
 
-    init() async throws {
+    /// Whether master, satellite and transfers speak TLS (with `certificate`, self-signed for 127.0.0.1).
+    let tls: Bool
+    var certificate: String { directory.file("cert.pem") }
+
+    init(tls: Bool = false) async throws {
         directory = try TemporaryDirectory()
+        self.tls = tls
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Peer/bwlp_peer.py").path
         process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
         process.arguments = [script, directory.url.path, "\(Self.login):\(Self.password)"]
+        if tls {
+            try TestDisk.run("/usr/bin/openssl", [
+                "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
+                "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", directory.file("key.pem"), "-out", directory.file("cert.pem")])
+            process.arguments! += [directory.file("cert.pem"), directory.file("key.pem")]
+        }
         process.standardInput = input
         process.standardOutput = FileHandle.nullDevice
         let log = directory.file("peer.log")
@@ -47,7 +58,7 @@ final class BwlpPeer: @unchecked Sendable {
 
     /// An environment of the peer's satellite; the master is the peer too.
     func environment(password: String = BwlpPeer.password, extra: [String: JSONValue] = [:]) -> Environment {
-        var specifics: [String: JSONValue] = ["plain": .bool(true), "masterHost": .string("127.0.0.1:\(ports["master"]!)")]
+        var specifics: [String: JSONValue] = ["plain": .bool(!tls), "masterHost": .string("127.0.0.1:\(ports["master"]!)")]
         specifics.merge(extra) { $1 }
         return Environment(
             title: "bwLehrpool test peer",

@@ -9,7 +9,8 @@ import NIOSSL
 public enum TransportSecurity: Sendable, Equatable {
     case plain
     case pinned(sha256: [UInt8])
-    case verified
+    /// Chain and host name verified against the system's roots, or the CA certificates in a file.
+    case verified(caBundle: String?)
     case insecure
 }
 
@@ -39,9 +40,17 @@ public final class SocketConnection: Sendable {
         switch security {
         case .plain:
             sslContext = nil
-        case .verified:
-            sslContext = try NIOSSLContext(configuration: .makeClientConfiguration())
-        case .pinned, .insecure:
+        case .verified(let caBundle):
+            var configuration = TLSConfiguration.makeClientConfiguration()
+            if let caBundle { configuration.trustRoots = .file(caBundle) }
+            sslContext = try NIOSSLContext(configuration: configuration)
+        case .pinned:
+            // The callback below replaces chain verification; NIOSSL calls it only while
+            // verification is on.
+            var configuration = TLSConfiguration.makeClientConfiguration()
+            configuration.certificateVerification = .noHostnameVerification
+            sslContext = try NIOSSLContext(configuration: configuration)
+        case .insecure:
             var configuration = TLSConfiguration.makeClientConfiguration()
             configuration.certificateVerification = .none
             sslContext = try NIOSSLContext(configuration: configuration)
@@ -62,8 +71,9 @@ public final class SocketConnection: Sendable {
                                     promise.succeed(actual == expected ? .certificateVerified : .failed)
                                 })
                         } else {
-                            let hostname = host.first?.isNumber == true || host.contains(":") ? nil : host
-                            handler = try NIOSSLClientHandler(context: sslContext, serverHostname: hostname)
+                            // IP addresses are checked against the certificate's IP SANs, names against its DNS names.
+                            let isAddress = host.contains(":") || host.split(separator: ".").allSatisfy { Int($0) != nil }
+                            handler = try NIOSSLClientHandler(context: sslContext, serverHostname: isAddress ? nil : host)
                         }
                         try channel.pipeline.syncOperations.addHandler(handler)
                     }
