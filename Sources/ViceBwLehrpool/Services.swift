@@ -73,6 +73,12 @@ struct SatelliteServer: Sendable {
         return TransferInformation(s)
     }
 
+    /// The cumulative list of block hashes from block 0 (for uploads started without them).
+    func updateBlockHashes(_ uploadToken: String, hashes: [[UInt8]]) async throws {
+        try await client.call("updateBlockHashes", ThriftStruct([(1, .string(uploadToken)), (2, .binaries(hashes)), (3, .string(token))]),
+                              exceptions: [1: .invalidToken])
+    }
+
     func queryUploadStatus(_ uploadToken: String) async throws -> TransferStatus {
         let value = try await client.call("queryUploadStatus", ThriftStruct([(1, .string(uploadToken))]), exceptions: [1: .invalidToken])
         guard case .structure(let s)? = value else { throw ThriftError.protocolError("queryUploadStatus returned nothing") }
