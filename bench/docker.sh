@@ -53,7 +53,7 @@ field() { python3 -c "import json,sys; print(json.load(sys.stdin).get('$1'))"; }
 env_id=$(vcurl -X POST "$api/environments" -d "{\"title\": \"engine\", \"managementlayer\": {\"software\": \"docker\"}, \"credentials\": {\"location\": \"unix://$sock\"}}" | field id)
 t0=$(now)
 image=$(vcurl -X POST "$api/images" -d "{\"title\": \"big\", \"originEnvironment\": \"$env_id\", \"environmentReference\": \"bench/big:1\"}" | field id)
-while [ "$(vcurl "$api/image/$image" | field status)" != active ]; do sleep 0.05; done
+wait_for_status "$api/image/$image" active
 t1=$(now)
 vice_import=$(elapsed "$t0" "$t1")
 
@@ -64,12 +64,7 @@ direct_load=$(elapsed "$t0" "$t1")
 engine -X DELETE "http://d/images/bench/big:1" > /dev/null
 t0=$(now)
 deployment=$(vcurl -X POST "$api/deploy" -d "{\"imageid\": \"$image\", \"environmentId\": \"$env_id\"}" | field id)
-while true; do
-    status=$(vcurl "$api/deployment/$deployment" | field status)
-    [ "$status" = deployed ] && break
-    [ "$status" = failed ] && { vcurl "$api/deployment/$deployment"; exit 1; }
-    sleep 0.05
-done
+wait_for_status "$api/deployment/$deployment" deployed
 t1=$(now)
 vice_deploy=$(elapsed "$t0" "$t1")
 

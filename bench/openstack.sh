@@ -66,24 +66,14 @@ vcurl() { curl -sS -u admin:bench-admin-password "$@"; }
 env_id=$(vcurl -X POST "$api/environments" -d "{\"title\": \"cloud\", \"managementlayer\": {\"type\": \"cloudcomputing\", \"software\": \"openstack\"}, \"credentials\": {\"location\": \"$identity\", \"username\": \"demo\", \"password\": \"$VICE_TEST_OPENSTACK_DEMO_PASSWORD\", \"specifics\": {\"tenant\": \"demo\", \"region\": \"RegionOne\"}}}" | field id)
 t0=$(now)
 image=$(vcurl -X POST "$api/images" -d "{\"originEnvironment\": \"$env_id\", \"environmentReference\": \"$direct\"}" | field id)
-while true; do
-    status=$(vcurl "$api/image/$image" | field status)
-    [ "$status" = active ] && break
-    [ "$status" = failed ] && { vcurl "$api/image/$image"; exit 1; }
-    sleep 0.05
-done
+wait_for_status "$api/image/$image" active
 t1=$(now)
 vice_import=$(elapsed "$t0" "$t1")
 g -X DELETE "$glance/v2/images/$direct"
 
 t0=$(now)
 deployment=$(vcurl -X POST "$api/deploy" -d "{\"imageid\": \"$image\", \"environmentId\": \"$env_id\"}" | field id)
-while true; do
-    status=$(vcurl "$api/deployment/$deployment" | field status)
-    [ "$status" = deployed ] && break
-    [ "$status" = failed ] && { vcurl "$api/deployment/$deployment"; exit 1; }
-    sleep 0.05
-done
+wait_for_status "$api/deployment/$deployment" deployed
 t1=$(now)
 vice_deploy=$(elapsed "$t0" "$t1")
 deployed=$(vcurl "$api/deployment/$deployment" | field environmentReference)

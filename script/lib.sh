@@ -63,3 +63,15 @@ YAML
     vice_port=$(sed -n 's/.*127.0.0.1:\([0-9]*\).*/\1/p' "$2/server.out" | head -1)
     [ -n "$vice_port" ] || { cat "$2/server.err" >&2; exit 1; }
 }
+
+# For the benchmarks: polls the registry record at URL (with the bench admin's credentials) until
+# its status is $2; prints the record and fails when it is `failed`.
+wait_for_status() {
+    local url=$1 wanted=$2 status
+    while true; do
+        status=$(curl -sS -u admin:bench-admin-password "$url" | python3 -c "import json,sys; print(json.load(sys.stdin).get('status'))")
+        [ "$status" = "$wanted" ] && return 0
+        if [ "$status" = failed ]; then curl -sS -u admin:bench-admin-password "$url" >&2; echo >&2; exit 1; fi
+        sleep 0.05
+    done
+}

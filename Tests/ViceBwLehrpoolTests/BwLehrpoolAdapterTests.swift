@@ -20,6 +20,17 @@ import ViceTestSupport
         return fixture
     }
 
+    /// Uploads `file` into a new registry image and deploys it to the peer; waits for `status`.
+    func deploy(_ file: String, title: String, as contenttype: ContentType, to peer: BwlpPeer, in fixture: RegistryFixture,
+                until status: DeploymentStatus) async throws -> (Image, Deployment?, UserRecord) {
+        let alice = try await fixture.user("alice")
+        fixture.startWorkers()
+        let image = try await fixture.uploadImage(file: file, title: title, contenttype: contenttype, owner: alice)
+        let satellite = try await fixture.registry.createEnvironment(peer.environment(), owner: alice)
+        let deployment = try await fixture.registry.createDeployment(Deployment(imageid: image.id, environmentId: satellite.id), owner: alice)
+        return (image, try await fixture.waitForDeployment(deployment.id!, owner: alice, status: status), alice)
+    }
+
     func adapter(_ environment: Environment) throws -> BwLehrpoolAdapter {
         try BwLehrpoolAdapter(environment: environment, context: AdapterContext(logger: Logger(label: "test"),
                                                                                temporaryDirectory: directory.url))
@@ -121,12 +132,7 @@ import ViceTestSupport
         // asks again, and the adapter serves the range again.
         try peer.faults(#"{"corruptUpload": {"0": 2}}"#)
         let fixture = try fixture()
-        let alice = try await fixture.user("alice")
-        fixture.startWorkers()
-        let image = try await fixture.uploadImage(file: vmdk, title: "Course VM", contenttype: .diskVmdk, owner: alice)
-        let satellite = try await fixture.registry.createEnvironment(peer.environment(), owner: alice)
-        let deployment = try await fixture.registry.createDeployment(Deployment(imageid: image.id, environmentId: satellite.id), owner: alice)
-        let deployed = try await fixture.waitForDeployment(deployment.id!, owner: alice, status: .deployed)
+        let (_, deployed, alice) = try await deploy(vmdk, title: "Course VM", as: .diskVmdk, to: peer, in: fixture, until: .deployed)
         #expect(deployed?.status == .deployed, "\(deployed?.statusMessage ?? "")")
         let reference = try #require(deployed?.environmentReference)
         let (base, version) = BwLehrpoolAdapter.split(reference)
@@ -137,7 +143,7 @@ import ViceTestSupport
         let machine = ((record["versions"] as? [[String: Any]])?.first?["machine"] as? String) ?? ""
         #expect(String(decoding: BwLehrpoolSettings.hexBytes(machine) ?? [], as: UTF8.self).contains("scsi0:0.fileName"))
 
-        _ = try await fixture.registry.deleteDeployment(id: deployment.id!, owner: alice)
+        _ = try await fixture.registry.deleteDeployment(id: deployed!.id!, owner: alice)
         #expect(await eventually { peer.image(base) == nil })
         await fixture.stopWorkers()
     }
@@ -148,12 +154,7 @@ import ViceTestSupport
         let vmdk = try TestDisk.converted(try TestDisk.raw(megabytes: 4, in: directory), to: "vmdk", in: directory)
         try peer.faults(#"{"corruptUpload": {"0": 100}}"#)
         let fixture = try fixture()
-        let alice = try await fixture.user("alice")
-        fixture.startWorkers()
-        let image = try await fixture.uploadImage(file: vmdk, title: "Never arrives", contenttype: .diskVmdk, owner: alice)
-        let satellite = try await fixture.registry.createEnvironment(peer.environment(), owner: alice)
-        let deployment = try await fixture.registry.createDeployment(Deployment(imageid: image.id, environmentId: satellite.id), owner: alice)
-        let failed = try await fixture.waitForDeployment(deployment.id!, owner: alice, status: .failed)
+        let (_, failed, _) = try await deploy(vmdk, title: "Never arrives", as: .diskVmdk, to: peer, in: fixture, until: .failed)
         #expect(failed?.statusMessage?.contains("Uploaded file is corrupted") == true, "\(failed?.statusMessage ?? "")")
         #expect(peer.images.isEmpty, "\(peer.images)")
         await fixture.stopWorkers()
@@ -164,12 +165,7 @@ import ViceTestSupport
         defer { peer.stop() }
         let qcow2 = try TestDisk.converted(try TestDisk.raw(megabytes: 20, in: directory), to: "qcow2", in: directory)
         let fixture = try fixture()
-        let alice = try await fixture.user("alice")
-        fixture.startWorkers()
-        let image = try await fixture.uploadImage(file: qcow2, title: "From a cloud", contenttype: .diskQcow2, owner: alice)
-        let satellite = try await fixture.registry.createEnvironment(peer.environment(), owner: alice)
-        let deployment = try await fixture.registry.createDeployment(Deployment(imageid: image.id, environmentId: satellite.id), owner: alice)
-        let deployed = try await fixture.waitForDeployment(deployment.id!, owner: alice, status: .deployed)
+        let (image, deployed, alice) = try await deploy(qcow2, title: "From a cloud", as: .diskQcow2, to: peer, in: fixture, until: .deployed)
         #expect(deployed?.status == .deployed, "\(deployed?.statusMessage ?? "")")
         let (_, version) = BwLehrpoolAdapter.split(try #require(deployed?.environmentReference))
         let stored = peer.versionFile(version!)

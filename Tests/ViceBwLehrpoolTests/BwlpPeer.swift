@@ -128,14 +128,7 @@ enum TestDisk {
     }
 
     static func run(_ executable: String, _ arguments: [String]) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else { throw ViceError(.internal, "\(executable) \(arguments) failed") }
+        try runProgram(executable, arguments)
     }
 
     /// Whether two disk images hold the same guest data (qemu-img compare).

@@ -133,14 +133,7 @@ public enum OpenStackTestbed {
     }
 
     public static func run(_ executable: String, _ arguments: [String]) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else { throw TestbedError("\(executable) \(arguments) exited \(process.terminationStatus)") }
+        try runProgram(executable, arguments)
     }
 }
 
