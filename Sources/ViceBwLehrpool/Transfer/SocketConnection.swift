@@ -117,6 +117,11 @@ public final class SocketConnection: Sendable {
         channel.close(promise: nil)
     }
 
+    // A connection nobody holds any more is closed (a consumer that stopped reading a download).
+    deinit {
+        channel.close(promise: nil)
+    }
+
     /// Shuts our sending side, as Java's `shutdownOutput`.
     public func closeOutput() async {
         try? await channel.close(mode: .output).get()
