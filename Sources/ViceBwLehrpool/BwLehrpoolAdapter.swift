@@ -160,8 +160,13 @@ public struct BwLehrpoolAdapter: RuntimeAdapter {
         guard image.contenttype == .diskVmdk else {
             throw AdapterError(.unsupported, "bwLehrpool satellites take VMware disks (disk-vmdk), not \(image.contenttype.rawValue)")
         }
-        let spool = try await Spool.write(content, into: temporaryDirectory, expecting: image)
-        defer { try? FileManager.default.removeItem(at: spool.file) }
+        // The store's file serves the ranges when there is one; else a temporary copy does.
+        let spool = if let file = image.localFile {
+            try await Spool.hash(file, expecting: image)
+        } else {
+            try await Spool.write(content, into: temporaryDirectory, expecting: image)
+        }
+        defer { if spool.isTemporary { try? FileManager.default.removeItem(at: spool.file) } }
 
         let session = try await session()
         defer { Task { await session.satellite.client.close() } }
@@ -212,9 +217,11 @@ public struct BwLehrpoolAdapter: RuntimeAdapter {
         return (systems.first { $0.osName.lowercased().contains("other") } ?? systems.first)?.osId ?? 0
     }
 
-    /// Polls `queryUploadStatus` until FINISHED (2) or ERROR (3).
+    /// Polls `queryUploadStatus` until FINISHED (2) or ERROR (3): at once, then every 0.1 s
+    /// growing to 2 s (the satellite finishes right after DONE, or hashes a large file first).
     private func waitUntilFinished(_ token: String, size: Int64, session: Session) async throws {
         let deadline = ContinuousClock.now + .seconds(600 + 60 * Int(size >> 30))
+        var interval = Duration.milliseconds(100)
         while true {
             let status = try await mapped("querying the upload") { try await session.satellite.queryUploadStatus(token) }
             switch status.state {
@@ -223,7 +230,8 @@ public struct BwLehrpoolAdapter: RuntimeAdapter {
             default: break
             }
             guard ContinuousClock.now < deadline else { throw AdapterError(.unavailable, "the satellite did not finish the upload in time") }
-            try await Task.sleep(for: .milliseconds(500))
+            try await Task.sleep(for: interval)
+            interval = min(interval * 2, .seconds(2))
         }
     }
 

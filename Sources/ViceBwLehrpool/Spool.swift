@@ -2,22 +2,39 @@ import Crypto
 import Foundation
 import ViceCore
 
-/// The bytes to upload, written to a temporary file (the satellite asks for ranges in any order
-/// and again after a bad hash, so they must be at hand), with the size and the SHA-1 of every
-/// 16 MiB block that `requestImageVersionUpload` wants up front.
+/// The bytes to upload as a file (the satellite asks for ranges in any order and again after a
+/// bad hash, so they must be at hand), with the size and the SHA-1 of every 16 MiB block that
+/// `requestImageVersionUpload` wants up front. The store's own file when there is one, else a
+/// temporary copy.
 struct Spool {
     var file: URL
     var size: Int64
     var blockHashes: [[UInt8]]
+    /// Whether `file` is a copy of ours, to delete after the upload.
+    var isTemporary = true
 
-    static func write(_ content: ByteStream, into directory: URL, expecting image: ImageDescription) async throws -> Spool {
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let file = directory.appendingPathComponent("bwlp-upload-\(UUID().uuidString).part")
-        guard FileManager.default.createFile(atPath: file.path, contents: nil, attributes: [.posixPermissions: 0o600]),
-              let handle = FileHandle(forWritingAtPath: file.path) else {
-            throw AdapterError(.remoteError, "cannot create a temporary file in \(directory.path)")
+    /// Reads the image's local file once for its hashes (no copy).
+    static func hash(_ file: URL, expecting image: ImageDescription) async throws -> Spool {
+        var spool = try await write(try ByteStream.file(file), into: nil, expecting: image)
+        spool.file = file
+        spool.isTemporary = false
+        return spool
+    }
+
+    /// Copies `content` into a temporary file of `directory` while hashing it; with no directory
+    /// it only hashes.
+    static func write(_ content: ByteStream, into directory: URL?, expecting image: ImageDescription) async throws -> Spool {
+        var file = URL(fileURLWithPath: "/dev/null")
+        var box: HandleBox?
+        if let directory {
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            file = directory.appendingPathComponent("bwlp-upload-\(UUID().uuidString).part")
+            guard FileManager.default.createFile(atPath: file.path, contents: nil, attributes: [.posixPermissions: 0o600]),
+                  let handle = FileHandle(forWritingAtPath: file.path) else {
+                throw AdapterError(.remoteError, "cannot create a temporary file in \(directory.path)")
+            }
+            box = HandleBox(handle)
         }
-        let box = HandleBox(handle)
         do {
             var hashes: [[UInt8]] = []
             var block = Insecure.SHA1()
@@ -40,12 +57,14 @@ struct Spool {
                 }
                 sha256.update(data: chunk)
                 size += Int64(chunk.count)
-                try await BlockingIO.run { try box.handle.write(contentsOf: chunk) }
+                if let box { try await BlockingIO.run { try box.handle.write(contentsOf: chunk) } }
             }
             if inBlock > 0 { hashes.append(Array(block.finalize())) }
-            try await BlockingIO.run {
-                try box.handle.synchronize()
-                try box.handle.close()
+            if let box {
+                try await BlockingIO.run {
+                    try box.handle.synchronize()
+                    try box.handle.close()
+                }
             }
             let digest = "sha256:" + sha256.finalize().map { String(format: "%02x", $0) }.joined()
             guard digest == image.checksum, size == image.size else {
@@ -53,8 +72,10 @@ struct Spool {
             }
             return Spool(file: file, size: size, blockHashes: hashes)
         } catch {
-            try? box.handle.close()
-            try? FileManager.default.removeItem(at: file)
+            if let box {
+                try? box.handle.close()
+                try? FileManager.default.removeItem(at: file)
+            }
             throw error
         }
     }

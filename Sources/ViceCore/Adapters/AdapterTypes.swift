@@ -112,6 +112,9 @@ public struct ImageDescription: Sendable, Hashable {
     /// The deployment's own title and id.
     public var deploymentID: String
     public var deploymentTitle: String?
+    /// The same bytes as a local file, when the store keeps one: adapters that need random
+    /// access may read it instead of collecting `content` themselves. Never written to.
+    public var localFile: URL?
 
     public init(imageID: String, title: String, contenttype: ContentType, imagetype: ImageType?, size: Int64,
                 checksum: String, specifics: JSONValue?, deploymentID: String, deploymentTitle: String?) {

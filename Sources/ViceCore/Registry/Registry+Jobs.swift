@@ -178,6 +178,7 @@ extension Registry: JobHandler {
             deploymentTitle: deployment.title)
         let reference: DeploymentReference
         if deployType == contenttype {
+            description.localFile = try? blobs.localFile(of: checksum)
             reference = try await adapter.deploy(description, content: try await blobs.get(checksum))
         } else {
             // The target wants another format: a converted copy is deployed, then deleted.
@@ -186,6 +187,7 @@ extension Registry: JobHandler {
             description.contenttype = deployType
             description.size = converted.size
             description.checksum = converted.digest
+            description.localFile = converted.file
             reference = try await adapter.deploy(description, content: try ByteStream.file(converted.file))
         }
         try await store.write { tx in
