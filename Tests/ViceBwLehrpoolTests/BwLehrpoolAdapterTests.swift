@@ -224,3 +224,39 @@ import ViceTestSupport
         #expect(await (try adapter(["insecure": .bool(true)])).health().status == .healthy)
     }
 }
+
+/// The peer keeps the satellite's transfer rules, so the adapter is tested against a strict one.
+@Suite struct BwlpPeerBehaviourTests {
+    @Test func theTransferServerKeepsItsTimeoutsAndIgnoresUnknownTokens() async throws {
+        let peer = try await BwlpPeer()
+        defer { peer.stop() }
+        let port = peer.ports["transfer"]!
+        let clock = ContinuousClock()
+
+        // No mode byte within 5 s: the server says so and hangs up.
+        let silent = try await SocketConnection.connect(host: "127.0.0.1", port: port, security: .plain)
+        let start = clock.now
+        #expect(try await BlockTransfer.readMeta(silent, timeout: .seconds(30))["ERROR"] == "timeout")
+        #expect(clock.now - start >= .seconds(4))
+        await #expect(throws: SocketConnection.Failure.self) { try await silent.receive(exactly: 1, timeout: .seconds(10)) }
+
+        // An unknown token: closed without a word.
+        let unknown = try await SocketConnection.connect(host: "127.0.0.1", port: port, security: .plain)
+        try await unknown.send([UInt8(ascii: "D")] + BlockTransfer.meta([("TOKEN", "not-a-token")]))
+        await #expect(throws: SocketConnection.Failure.self) { try await unknown.receive(exactly: 1, timeout: .seconds(10)) }
+
+        // A known transfer that then stalls for 15 s: ERROR=timeout.
+        let directory = try TemporaryDirectory()
+        let file = try TestDisk.raw(megabytes: 1, in: directory)
+        let (base, _) = try peer.seed(file, name: "timeout")
+        let adapter = try BwLehrpoolAdapter(environment: peer.environment(), context: AdapterContext(logger: Logger(label: "t")))
+        let session = try await adapter.session()
+        let details = try await session.satellite.getImageDetails(base)
+        let transfer = try await session.satellite.requestDownload(details.latestVersionId!)
+        let stalled = try await SocketConnection.connect(host: "127.0.0.1", port: port, security: .plain)
+        try await stalled.send([UInt8(ascii: "D")] + BlockTransfer.meta([("TOKEN", transfer.token)]))
+        let reply = try await BlockTransfer.readMeta(stalled, timeout: .seconds(30))
+        #expect(reply["ERROR"] == "timeout")
+        await session.satellite.client.close()
+    }
+}
