@@ -91,7 +91,8 @@ public struct OpenStackAdapter: RuntimeAdapter {
         default: throw await glance.failure(reply, doing: "downloading the Glance image \(id)")
         }
         let digests = StreamDigests(multihashAlgorithm: image.os_hash_algo)
-        let content = digests.wrap(reply.response.body) { [logger] result in
+        let resuming = ResumingDownload(glance: glance, id: id, first: reply.response.body, logger: logger)
+        let content = digests.wrap(ByteStream { try await resuming.next() }) { [logger] result in
             try Self.verify(result, against: image, what: "the download of Glance image \(id)", logger: logger)
         }
         var specifics: [String: JSONValue] = ["glance": image.specifics]
@@ -271,5 +272,47 @@ public struct OpenStackAdapter: RuntimeAdapter {
             throw AdapterError(.notFound, "'\(reference)' is not a Glance image id (a UUID)")
         }
         return id.lowercased()
+    }
+}
+
+/// The bytes of a Glance image download that picks up where it broke: when the connection fails
+/// mid-way, the rest is asked for with `Range: bytes=<received>-` (Glance answers 206), up to
+/// three times, so a long import survives a hiccup without starting over. Read by one consumer
+/// at a time (a stream is read sequentially).
+final class ResumingDownload: @unchecked Sendable {
+    static let maxResumes = 3
+
+    let glance: Glance
+    let id: String
+    let logger: Logger
+    private var iterator: ByteStream.AsyncIterator
+    private var received: Int64 = 0
+    private var resumes = 0
+
+    init(glance: Glance, id: String, first: ByteStream, logger: Logger) {
+        self.glance = glance
+        self.id = id
+        self.logger = logger
+        iterator = first.makeAsyncIterator()
+    }
+
+    func next() async throws -> [UInt8]? {
+        while true {
+            do {
+                let chunk = try await iterator.next()
+                received += Int64(chunk?.count ?? 0)
+                return chunk
+            } catch let error as HTTPClientError where error.isTransient || error.kind == .receive {
+                guard resumes < Self.maxResumes, !Task.isCancelled else { throw error }
+                resumes += 1
+                logger.notice("the download of Glance image \(id) broke after \(received) bytes (\(error.message)); resuming")
+                let reply = try await glance.send("GET", "/images/\(id)/file", headers: [("Range", "bytes=\(received)-")])
+                guard reply.response.status == 206 else {
+                    throw AdapterError(.remoteError, "resuming the download of Glance image \(id) at byte \(received): HTTP \(reply.response.status)",
+                                       transient: true)
+                }
+                iterator = reply.response.body.makeAsyncIterator()
+            }
+        }
     }
 }

@@ -224,6 +224,27 @@ import ViceTestSupport
         await fixture.stopWorkers()
     }
 
+    @Test func aDownloadThatBreaksMidWayResumesWhereItStopped() async throws {
+        let proxy = try await FaultProxy(mode: "cut-download-once", after: 1_500_000)
+        defer { proxy.stop() }
+        let file = try OpenStackTestbed.diskImage(format: "raw", megabytes: 6, in: directory)
+        let id = try OpenStackTestbed.createImage(user: "admin", name: "resumed", diskFormat: "raw", file: file)
+        defer { try? OpenStackTestbed.delete(id, user: "admin") }
+        // One attempt only: the resume happens inside it, not by retrying the job.
+        let fixture = try RegistryFixture(maxJobAttempts: 1)
+        fixture.registry.catalog.register(OpenStackAdapter.self)
+        let alice = try await fixture.user("alice")
+        let cloud = try await fixture.registry.createEnvironment(
+            try OpenStackTestbed.environment(user: "admin", specifics: ["imageEndpoint": .string(proxy.url)]), owner: alice)
+        fixture.startWorkers()
+        let image = try await fixture.registry.createImage(
+            Image(originEnvironment: Environment(id: cloud.id), environmentReference: id), owner: alice)
+        let stored = try await fixture.waitForImage(image.id!, owner: alice, status: .active)
+        #expect(stored.status == .active, "\(stored.statusMessage ?? "")")
+        #expect(stored.checksum == "sha256:" + (try Self.digests(of: file).sha256))
+        await fixture.stopWorkers()
+    }
+
     @Test func aRevokedTokenIsRenewedOnce() async throws {
         let adapter = try adapter(try OpenStackTestbed.environment(user: "demo"))
         // A token in the adapter's cache that Keystone then revokes, before Glance ever saw it

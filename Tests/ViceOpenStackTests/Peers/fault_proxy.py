@@ -5,6 +5,8 @@
 MODE cut-upload:       a connection whose client has sent more than AFTER bytes is closed at once
                        (Glance "goes away" in the middle of an image upload).
 MODE corrupt-download: the byte at offset AFTER of every answer longer than that is flipped.
+MODE cut-download-once: the first answer longer than AFTER bytes is cut off there (the connection
+                       dies mid-download once); later ones pass.
 Small calls (tokens, JSON) stay below AFTER and pass untouched. The proxy writes its port to
 PORT_FILE and exits when its standard input closes, so it never outlives the test that started it.
 """
@@ -12,6 +14,7 @@ import asyncio
 import sys
 
 target_port, mode, after, port_file = int(sys.argv[1]), sys.argv[2], int(sys.argv[3]), sys.argv[4]
+cuts_left = [1]
 
 
 async def pipe(reader, writer, upstream, peer_writer):
@@ -22,6 +25,13 @@ async def pipe(reader, writer, upstream, peer_writer):
             if not data:
                 break
             if upstream and mode == "cut-upload" and seen + len(data) > after:
+                writer.transport.abort()
+                peer_writer.transport.abort()
+                return
+            if not upstream and mode == "cut-download-once" and cuts_left[0] and seen + len(data) > after:
+                cuts_left[0] = 0
+                writer.write(data[:after - seen])
+                await writer.drain()
                 writer.transport.abort()
                 peer_writer.transport.abort()
                 return
