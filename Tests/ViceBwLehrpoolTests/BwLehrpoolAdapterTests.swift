@@ -179,6 +179,22 @@ import ViceTestSupport
         await fixture.stopWorkers()
     }
 
+    @Test func aQcow2ThatPointsAtAnotherFileIsNotConverted() async throws {
+        let peer = try await BwlpPeer()
+        defer { peer.stop() }
+        // A qcow2 whose backing file is a file of this machine: converting it would read that file.
+        let secret = directory.file("host-secret.raw")
+        try Data(repeating: 0x53, count: 1 << 20).write(to: URL(fileURLWithPath: secret))
+        let sneaky = directory.file("sneaky.qcow2")
+        try runProgram("/usr/bin/qemu-img", ["create", "-f", "qcow2", "-F", "raw", "-b", secret, sneaky])
+        let fixture = try fixture()
+        let (_, failed, _) = try await deploy(sneaky, title: "Sneaky", as: .diskQcow2, to: peer, in: fixture, until: .failed)
+        #expect(failed?.status == .failed)
+        #expect(failed?.statusMessage?.contains("refers to a backing file") == true, "\(failed?.statusMessage ?? "")")
+        #expect(peer.images.isEmpty)
+        await fixture.stopWorkers()
+    }
+
     @Test func theBwLehrpoolAdapterPassesTheConformanceSuite() async throws {
         let peer = try await BwlpPeer()
         defer { peer.stop() }

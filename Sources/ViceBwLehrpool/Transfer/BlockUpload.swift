@@ -1,4 +1,5 @@
 import Foundation
+import ViceCore
 
 /// An upload (`'U'`): the satellite asks for ranges — in any order, again after a bad hash — and
 /// the client answers each from the file at that offset, LZ4-compressed when the satellite offers
@@ -40,17 +41,13 @@ final class RangeReader: @unchecked Sendable {
 
     func read(_ range: Range<Int64>) async throws -> [UInt8] {
         let handle = self.handle
-        return try await withCheckedThrowingContinuation { continuation in
-            DispatchQueue.global(qos: .utility).async {
-                continuation.resume(with: Result {
-                    try handle.seek(toOffset: UInt64(range.lowerBound))
-                    let data = try handle.read(upToCount: Int(range.count)) ?? Data()
-                    guard data.count == Int(range.count) else {
-                        throw BlockTransferError.protocolError("the file ends before \(range.upperBound)")
-                    }
-                    return [UInt8](data)
-                })
+        return try await BlockingIO.run {
+            try handle.seek(toOffset: UInt64(range.lowerBound))
+            let data = try handle.read(upToCount: Int(range.count)) ?? Data()
+            guard data.count == Int(range.count) else {
+                throw BlockTransferError.protocolError("the file ends before \(range.upperBound)")
             }
+            return [UInt8](data)
         }
     }
 }
