@@ -15,7 +15,8 @@ import time
 
 gen, master_port, satellite_port, login, password, mode, ident, path = sys.argv[1:9]
 sys.path.insert(0, gen)
-import lz4.block  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "Tests", "ViceBwLehrpoolTests", "Peer"))
+from bftp import frames, meta, read_frames, read_meta, recv_exact  # noqa: E402
 from bwlp import MasterServer, SatelliteServer  # noqa: E402
 from thrift.protocol import TBinaryProtocol  # noqa: E402
 from thrift.transport import TSocket, TTransport  # noqa: E402
@@ -27,34 +28,6 @@ def client(service, port):
     transport = TTransport.TFramedTransport(TSocket.TSocket("127.0.0.1", int(port)))
     transport.open()
     return service.Client(TBinaryProtocol.TBinaryProtocol(transport, strictRead=True, strictWrite=True))
-
-
-def recv_exact(conn, n):
-    data = bytearray()
-    while len(data) < n:
-        chunk = conn.recv(min(1 << 20, n - len(data)))
-        if not chunk:
-            raise ConnectionError("closed")
-        data += chunk
-    return bytes(data)
-
-
-def meta(*pairs):
-    out = bytearray()
-    for key, value in pairs:
-        text = f"{key}={value}".encode()
-        out += len(text).to_bytes(2, "big") + text
-    return bytes(out + b"\0\0")
-
-
-def read_meta(conn):
-    entries = {}
-    while True:
-        length = int.from_bytes(recv_exact(conn, 2), "big")
-        if length == 0:
-            return entries
-        key, _, value = recv_exact(conn, length).decode().partition("=")
-        entries.setdefault(key, value)
 
 
 token = client(MasterServer, master_port).localAccountLogin(login, password).authToken
@@ -70,12 +43,7 @@ if mode == "download":
             end = min(start + BLOCK, size)
             conn.sendall(meta(("COMPRESS", "true"), ("RANGE", f"{start}:{end}")))
             reply = read_meta(conn)
-            data = bytearray()
-            while len(data) < end - start:
-                plain = int.from_bytes(recv_exact(conn, 4), "big")
-                packed = int.from_bytes(recv_exact(conn, 4), "big")
-                payload = recv_exact(conn, packed)
-                data += payload if plain == packed else lz4.block.decompress(payload, uncompressed_size=plain)
+            data = read_frames(conn, end - start) if reply.get("COMPRESS") == "true" else recv_exact(conn, end - start)
             assert hashlib.sha1(data).digest() == info.blockHashes[index], "hash mismatch"
             out.write(data)
         out.flush()
@@ -99,13 +67,7 @@ else:
             start, end = (int(x) for x in request["RANGE"].split(":"))
             f.seek(start)
             data = f.read(end - start)
-            out = bytearray(meta(("COMPRESS", "true"), ("RANGE", f"{start}:{end}")))
-            for i in range(0, len(data), 500_000):
-                frame = data[i:i + 500_000]
-                packed = lz4.block.compress(frame, store_size=False)
-                out += len(frame).to_bytes(4, "big")
-                out += (len(packed).to_bytes(4, "big") + packed) if len(packed) * 9 // 8 < len(frame) else (len(frame).to_bytes(4, "big") + frame)
-            conn.sendall(out)
+            conn.sendall(meta(("COMPRESS", "true"), ("RANGE", f"{start}:{end}")) + frames(data))
     conn.close()
     while satellite.queryUploadStatus(info.token).state != 2:
         time.sleep(0.1)
