@@ -184,6 +184,7 @@ let package = Package(
         .testTarget(
             name: "ViceOpenStackTests",
             dependencies: ["ViceOpenStack", "ViceHTTP", "ViceCore", "ViceTestSupport", "ViceAdapterTesting"],
+            exclude: ["Peers"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -194,6 +195,7 @@ let package = Package(
         .testTarget(
             name: "ViceBwLehrpoolTests",
             dependencies: ["ViceBwLehrpool", "ViceOpenStack", "ViceCore", "ViceTestSupport", "ViceAdapterTesting"],
+            exclude: ["Peer"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -110,6 +110,7 @@ import ViceTestSupport
         let corrupted = try await fixture.registry.createImage(
             Image(originEnvironment: Environment(id: satellite.id), environmentReference: base), owner: alice)
         let failed = try await fixture.waitForImage(corrupted.id!, owner: alice, status: .failed)
+        try #require(failed.status == .failed, "\(failed.statusMessage ?? "")")
         #expect(failed.statusMessage?.contains("block 0 (bytes 0-16777216) failed its SHA-1 check 3 times") == true, "\(failed.statusMessage ?? "")")
         #expect(failed.checksum == nil)
 
@@ -117,6 +118,7 @@ import ViceTestSupport
         let cut = try await fixture.registry.createImage(
             Image(originEnvironment: Environment(id: satellite.id), environmentReference: base), owner: alice)
         let died = try await fixture.waitForImage(cut.id!, owner: alice, status: .failed)
+        #expect(died.status == .failed)
         #expect(died.statusMessage?.contains("the peer closed the connection") == true, "\(died.statusMessage ?? "")")
         let kept = FileManager.default.enumerator(atPath: fixture.directory.file("store"))?.allObjects
             .compactMap { $0 as? String }.filter { $0.hasSuffix(".part") || ($0.hasPrefix("blobs/sha256/") && $0.count > 20) } ?? []

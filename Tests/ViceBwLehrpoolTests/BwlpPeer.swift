@@ -35,7 +35,7 @@ final class BwlpPeer: @unchecked Sendable {
         process.standardInput = input
         process.standardOutput = FileHandle.nullDevice
         let log = directory.file("peer.log")
-        FileManager.default.createFile(atPath: log, contents: nil)
+        _ = FileManager.default.createFile(atPath: log, contents: nil)
         process.standardError = FileHandle(forWritingAtPath: log)
         try process.run()
         let portsFile = directory.file("ports.json")

@@ -71,10 +71,11 @@ public final class RegistryFixture: @unchecked Sendable {
             owner: owner)
     }
 
-    /// Waits until the image reaches `status` (or fails trying).
+    /// Waits until the image reaches `status` (or fails trying). The wait is long: tests that move
+    /// real images share two cores with the rest of the suite, and only a broken one waits it out.
     public func waitForImage(_ id: String, owner: UserRecord, status: ImageStatus) async throws -> Image {
         var last: Image?
-        _ = try await eventually {
+        _ = try await eventually(timeout: .seconds(120)) {
             last = try await registry.image(id: id, owner: owner)
             return last?.status == status || (status != .failed && last?.status == .failed)
         }
@@ -83,7 +84,7 @@ public final class RegistryFixture: @unchecked Sendable {
 
     public func waitForDeployment(_ id: String, owner: UserRecord, status: DeploymentStatus) async throws -> Deployment? {
         var last: Deployment?
-        _ = try await eventually {
+        _ = try await eventually(timeout: .seconds(120)) {
             do {
                 last = try await registry.deployment(id: id, owner: owner)
             } catch let error as ViceError where error.code == .notFound {
