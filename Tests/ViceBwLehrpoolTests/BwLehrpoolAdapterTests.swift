@@ -146,7 +146,7 @@ import ViceTestSupport
         #expect(String(decoding: BwLehrpoolSettings.hexBytes(machine) ?? [], as: UTF8.self).contains("scsi0:0.fileName"))
 
         _ = try await fixture.registry.deleteDeployment(id: deployed!.id!, owner: alice)
-        #expect(await eventually { peer.image(base) == nil })
+        #expect(await eventually(timeout: .seconds(120)) { peer.image(base) == nil })
         await fixture.stopWorkers()
     }
 

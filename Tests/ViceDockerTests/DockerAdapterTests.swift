@@ -60,7 +60,7 @@ import ViceTestSupport
         #expect(try await DockerTestEngine.exists(reference))
 
         _ = try await fixture.registry.deleteDeployment(id: deployment.id!, owner: alice)
-        #expect(await eventually { (try? await fixture.registry.deployment(id: deployment.id!, owner: alice)) == nil })
+        #expect(await eventually(timeout: .seconds(120)) { (try? await fixture.registry.deployment(id: deployment.id!, owner: alice)) == nil })
         #expect(try await !DockerTestEngine.exists(reference))
         await fixture.stopWorkers()
     }
@@ -223,7 +223,7 @@ import ViceTestSupport
         #expect(try await DockerTestEngine.request("DELETE", "/containers/\(container)").0 == 204)
 
         _ = try await fixture.registry.deleteDeployment(id: deployment.id!, owner: alice)
-        #expect(await eventually { (try? await fixture.registry.deployment(id: deployment.id!, owner: alice)) == nil })
+        #expect(await eventually(timeout: .seconds(120)) { (try? await fixture.registry.deployment(id: deployment.id!, owner: alice)) == nil })
         #expect(try await !DockerTestEngine.exists(reference))
         await fixture.stopWorkers()
     }

@@ -78,8 +78,8 @@ import ViceTestSupport
         #expect(try Data(contentsOf: URL(fileURLWithPath: written)) == Data(Self.sampleBytes()))
 
         _ = try await fixture.registry.deleteDeployment(id: deployment.id!, owner: alice)
-        #expect(await eventually { !FileManager.default.fileExists(atPath: written) })
-        #expect(await eventually { (try? await fixture.registry.deployment(id: deployment.id!, owner: alice)) == nil })
+        #expect(await eventually(timeout: .seconds(120)) { !FileManager.default.fileExists(atPath: written) })
+        #expect(await eventually(timeout: .seconds(120)) { (try? await fixture.registry.deployment(id: deployment.id!, owner: alice)) == nil })
         await fixture.stopWorkers()
     }
 

@@ -48,7 +48,8 @@ import ViceTestSupport
         defer { try? OpenStackTestbed.delete(second, user: "admin") }
         let paged = try await admin.listImages(pageSize: 1)
         #expect(paged.count >= 2 && Set(paged.map(\.reference)).isSuperset(of: [id, second]))
-        #expect(Set(paged.map(\.reference)) == Set(try await admin.listImages().map(\.reference)))
+        // (Other suites add and delete images meanwhile, which admin sees: compare no two listings.)
+        #expect(Set(paged.map(\.reference)).count == paged.count, "a page repeated an image")
 
         let wrong = try adapter(try OpenStackTestbed.environment(user: "admin", password: "not-the-password"))
         let refused = await wrong.health()
@@ -107,7 +108,7 @@ import ViceTestSupport
         #expect(record["vice_image_id"] as? String == image.id)
 
         _ = try await fixture.registry.deleteDeployment(id: deployment.id!, owner: alice)
-        _ = await eventually { (try? await fixture.registry.deployment(id: deployment.id!, owner: alice)) == nil }
+        _ = await eventually(timeout: .seconds(120)) { (try? await fixture.registry.deployment(id: deployment.id!, owner: alice)) == nil }
         #expect(try OpenStackTestbed.image(glanceID, user: "demo") == nil)
         await fixture.stopWorkers()
     }
