@@ -110,8 +110,10 @@ extension ProcessTests {
         let result = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         #expect(result == "200 \(size)")
 
+        // Bounded, not proportional to the 4 GiB: measured 75–160 MiB depending on how busy the
+        // two cores are (request bodies queue up while the writer waits for the disk).
         let peak = try peakMemoryKiB(of: server.process)
-        #expect(peak < 128 * 1024, "peak RSS of the server was \(peak) KiB")
+        #expect(peak < 256 * 1024, "peak RSS of the server was \(peak) KiB")
         _ = try await server.request("DELETE", "/v1/image/\(id)")
         server.signal(SIGTERM)
         _ = try server.waitForExit()
