@@ -8,6 +8,8 @@ final class ChunkPipe: @unchecked Sendable {
     private var chunks: [[UInt8]] = []
     private var head = 0
     private var buffered = 0
+    /// The most bytes that ever waited at once (for the tests of the bound).
+    private var peakBuffered = 0
     private var ended = false
     private var failure: (any Error)?
     private var cancelled = false
@@ -145,7 +147,15 @@ final class ChunkPipe: @unchecked Sendable {
     private func append(_ chunk: [UInt8]) {
         chunks.append(chunk)
         buffered += chunk.count
+        peakBuffered = max(peakBuffered, buffered)
         condition.broadcast()
+    }
+
+    /// The most bytes that ever waited in the pipe: at most `limit` plus one chunk.
+    var peak: Int {
+        condition.lock()
+        defer { condition.unlock() }
+        return peakBuffered
     }
 
     private func removeFirst() throws -> [UInt8]? {
