@@ -131,7 +131,7 @@ public struct AdapterConformance: Sendable {
         guard let (contenttype, bytes) = sample, descriptor.capabilities.canDeploy(contenttype) else { return failures }
         let description = ImageDescription(
             imageID: "conformance", title: "Conformance \(descriptor.kind)", contenttype: contenttype, imagetype: nil,
-            size: Int64(bytes.count), checksum: "sha256:" + SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined(),
+            size: Int64(bytes.count), checksum: "sha256:" + SHA256.hash(data: bytes).hexString,
             specifics: nil, deploymentID: "conformance-\(UUID().uuidString.prefix(8).lowercased())", deploymentTitle: nil)
         let reference: String
         do {

@@ -52,7 +52,7 @@ struct BwLehrpoolSettings: Sendable {
         caBundle = specifics?["caBundle"]?.stringValue
         compress = specifics?["compress"] != .bool(false)
         if let hex = specifics?["certSha256"]?.stringValue {
-            guard let bytes = Self.hexBytes(hex), bytes.count == 32 else {
+            guard let bytes = [UInt8](hex: hex.replacingOccurrences(of: ":", with: "")), bytes.count == 32 else {
                 throw AdapterError(.invalidConfiguration, "specifics.certSha256 must be 64 hex digits")
             }
             pinnedSatellite = bytes
@@ -67,17 +67,6 @@ struct BwLehrpoolSettings: Sendable {
             throw AdapterError(.invalidConfiguration, "'\(location)' has no valid port")
         }
         return (String(location[..<colon]), port)
-    }
-
-    static func hexBytes(_ hex: String) -> [UInt8]? {
-        let digits = Array(hex.lowercased().filter { $0 != ":" })
-        guard digits.count % 2 == 0 else { return nil }
-        var bytes: [UInt8] = []
-        for index in stride(from: 0, to: digits.count, by: 2) {
-            guard let byte = UInt8(String(digits[index...index + 1]), radix: 16) else { return nil }
-            bytes.append(byte)
-        }
-        return bytes
     }
 
     /// TLS for the master: verified unless plain or explicitly insecure.

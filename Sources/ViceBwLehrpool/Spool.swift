@@ -66,7 +66,7 @@ struct Spool {
                     try box.handle.close()
                 }
             }
-            let digest = "sha256:" + sha256.finalize().map { String(format: "%02x", $0) }.joined()
+            let digest = "sha256:" + sha256.finalize().hexString
             guard digest == image.checksum, size == image.size else {
                 throw AdapterError(.integrity, "the bytes given to deploy do not match image \(image.imageID) (\(size) bytes, \(digest))")
             }

@@ -28,7 +28,7 @@ struct Keystone: Sendable {
 
     /// The key keeps no password in memory: a SHA-256 over the settings that pick the token.
     private static func cacheKey(_ settings: OpenStackSettings) -> String {
-        SHA256.hash(data: Data(settings.cacheKey.utf8)).map { String(format: "%02x", $0) }.joined()
+        SHA256.hash(data: Data(settings.cacheKey.utf8)).hexString
     }
 
     // MARK: authentication

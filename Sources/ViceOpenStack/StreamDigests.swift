@@ -91,16 +91,6 @@ final class StreamDigests: @unchecked Sendable {
         result.withLock { $0 = done }
         return done
     }
-
-    static func hex<D: Sequence>(_ digest: D) -> String where D.Element == UInt8 {
-        let digits = Array("0123456789abcdef".utf8)
-        var text = [UInt8]()
-        for byte in digest {
-            text.append(digits[Int(byte >> 4)])
-            text.append(digits[Int(byte & 0x0f)])
-        }
-        return String(decoding: text, as: UTF8.self)
-    }
 }
 
 /// One running hash function, updated by one block task at a time.
@@ -146,10 +136,10 @@ private enum AnyHashFunction {
 
     func finalize() -> String {
         switch self {
-        case .md5(let hash): StreamDigests.hex(hash.finalize())
-        case .sha256(let hash): StreamDigests.hex(hash.finalize())
-        case .sha384(let hash): StreamDigests.hex(hash.finalize())
-        case .sha512(let hash): StreamDigests.hex(hash.finalize())
+        case .md5(let hash): hash.finalize().hexString
+        case .sha256(let hash): hash.finalize().hexString
+        case .sha384(let hash): hash.finalize().hexString
+        case .sha512(let hash): hash.finalize().hexString
         }
     }
 }

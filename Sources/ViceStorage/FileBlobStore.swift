@@ -78,7 +78,7 @@ public final class FileBlobStore: BlobStore {
                 try file.sync()
                 file.close()
             }
-            let digest = "sha256:" + hasher.finalize().map { String(format: "%02x", $0) }.joined()
+            let digest = "sha256:" + hasher.finalize().hexString
             let final = try path(of: digest)
             try await BlockingIO.run {
                 let fm = FileManager.default

@@ -143,7 +143,7 @@ import ViceTestSupport
         #expect(record["latestVersionId"] as? String == version)
         #expect(try TestDisk.sha256(peer.versionFile(version!)) == TestDisk.sha256(vmdk))
         let machine = ((record["versions"] as? [[String: Any]])?.first?["machine"] as? String) ?? ""
-        #expect(String(decoding: BwLehrpoolSettings.hexBytes(machine) ?? [], as: UTF8.self).contains("scsi0:0.fileName"))
+        #expect(String(decoding: [UInt8](hex: machine) ?? [], as: UTF8.self).contains("scsi0:0.fileName"))
 
         _ = try await fixture.registry.deleteDeployment(id: deployed!.id!, owner: alice)
         #expect(await eventually(timeout: .seconds(120)) { peer.image(base) == nil })

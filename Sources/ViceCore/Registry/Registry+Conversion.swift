@@ -49,7 +49,7 @@ extension Registry {
                 size += Int64(chunk.count)
             }
             return ConvertedDisk(file: output, size: size,
-                                 digest: "sha256:" + hasher.finalize().map { String(format: "%02x", $0) }.joined())
+                                 digest: "sha256:" + hasher.finalize().hexString)
         } catch {
             try? FileManager.default.removeItem(at: output)
             throw error

@@ -30,7 +30,7 @@ final class UploadMeter: @unchecked Sendable {
 
     /// The SHA-256 of what passed, as lower-case hex.
     func hexDigest() -> String? {
-        hasher.map { $0.finalize().map { String(format: "%02x", $0) }.joined() }
+        hasher.map { $0.finalize().hexString }
     }
 }
 
@@ -78,7 +78,7 @@ struct DeclaredDigests {
                       let raw = Data(base64Encoded: String(encoded.dropFirst().dropLast())), raw.count == 32 else {
                     throw ViceError(.badRequest, "Content-Digest sha-256 must be a base64 SHA-256 between colons (RFC 9530)")
                 }
-                content = raw.map { String(format: "%02x", $0) }.joined()
+                content = raw.hexString
             }
         }
         if let value = headers[HTTPField.Name("X-Checksum-Sha256")!] {
