@@ -23,20 +23,21 @@ final class StreamDigests: @unchecked Sendable {
     private var block: [[UInt8]] = []
     private var blockBytes = 0
     private var hashing: Task<Void, Never>?
-    private let hashers: [Hasher]
+    private let md5 = Hasher(.md5(Insecure.MD5()))
+    private let sha256: Hasher?
+    private let multihash: Hasher?
     private let multihashAlgorithm: String?
     private let result = LockedBox<Result?>(nil)
 
     /// `multihashAlgorithm`: `sha512`, `sha384` or `sha256`; anything else is not computed.
     init(multihashAlgorithm: String?, sha256: Bool = false) {
         let algorithm = multihashAlgorithm?.lowercased()
-        let multihash = algorithm.flatMap(AnyHashFunction.init(name:))
+        multihash = algorithm.flatMap(AnyHashFunction.init(name:)).map(Hasher.init)
         self.multihashAlgorithm = multihash == nil ? nil : algorithm
-        var hashers = [Hasher(.md5(Insecure.MD5()))]
-        if sha256 { hashers.append(Hasher(.sha256(SHA256()))) }
-        if let multihash { hashers.append(Hasher(multihash)) }
-        self.hashers = hashers
+        self.sha256 = sha256 ? Hasher(.sha256(SHA256())) : nil
     }
+
+    private var hashers: [Hasher] { [md5] + [sha256, multihash].compactMap { $0 } }
 
     /// `content`, unchanged, with every chunk counted and hashed; `finish` sees the result at the
     /// end and may throw to fail the stream (and so whatever consumes it).
@@ -84,10 +85,8 @@ final class StreamDigests: @unchecked Sendable {
         if let done = result.withLock({ $0 }) { return done }
         await dispatchBlock()
         await hashing?.value
-        let digests = hashers.map { $0.finalize() }
-        let done = Result(size: size, md5: digests[0], sha256: hashers.count > 1 && hashers[1].isSHA256 ? digests[1] : nil,
-                          multihashAlgorithm: multihashAlgorithm,
-                          multihash: multihashAlgorithm == nil ? nil : digests.last)
+        let done = Result(size: size, md5: md5.finalize(), sha256: sha256?.finalize(),
+                          multihashAlgorithm: multihashAlgorithm, multihash: multihash?.finalize())
         result.withLock { $0 = done }
         return done
     }
@@ -96,11 +95,9 @@ final class StreamDigests: @unchecked Sendable {
 /// One running hash function, updated by one block task at a time.
 private final class Hasher: @unchecked Sendable {
     private var function: AnyHashFunction
-    let isSHA256: Bool
 
     init(_ function: AnyHashFunction) {
         self.function = function
-        if case .sha256 = function { isSHA256 = true } else { isSHA256 = false }
     }
 
     func update(_ chunks: [[UInt8]]) {
