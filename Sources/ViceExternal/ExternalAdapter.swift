@@ -25,8 +25,8 @@ struct ExternalAdapter: RuntimeAdapter {
     }
 
     func health() async -> AdapterHealth {
-        if plugin.unavailability != nil, !(await plugin.handshake()) {
-            return .unhealthy("the \(plugin.kind) plugin is down: \(plugin.unavailability ?? "")")
+        if let problem = await plugin.reachabilityProblem() {
+            return .unhealthy("the \(plugin.kind) plugin is down: \(problem)")
         }
         do {
             let response = try await call("health", ExternalProtocol.Call(environment: environment))
@@ -78,7 +78,7 @@ struct ExternalAdapter: RuntimeAdapter {
     }
 
     private func send(_ verb: String, body: HTTPRequestBody, headers: [(name: String, value: String)]) async throws -> HTTPClientResponse {
-        if let problem = plugin.unavailability, !(await plugin.handshake()) {
+        if let problem = await plugin.reachabilityProblem() {
             throw AdapterError(.unavailable, "the \(plugin.kind) plugin is down: \(problem)")
         }
         let response: HTTPClientResponse

@@ -50,6 +50,13 @@ public final class ExternalPlugin: Sendable {
         state.withLock { $0.handshake == nil ? $0.problem : nil }
     }
 
+    /// nil when the plugin can be used: it answered its handshake before, or answers it now
+    /// (callers need not wait for the next background retry); else why not.
+    func reachabilityProblem() async -> String? {
+        guard unavailability != nil else { return nil }
+        return await handshake() ? nil : unavailability
+    }
+
     /// Starts the background handshakes.
     public func startMonitoring() {
         let task = Task { [self] in
