@@ -52,11 +52,9 @@ public final class EnvironmentLoader: @unchecked Sendable {
 
         var seen: Set<String> = [configurationPath]
         if let directory {
-            let names = ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [])
-                .filter { ($0.hasSuffix(".yaml") || $0.hasSuffix(".yml")) && !$0.hasPrefix(".") }.sorted()
-            if (try? FileManager.default.contentsOfDirectory(atPath: directory)) == nil {
-                problems.append("\(directory): the environments directory cannot be read")
-            }
+            let listing = try? FileManager.default.contentsOfDirectory(atPath: directory)
+            if listing == nil { problems.append("\(directory): the environments directory cannot be read") }
+            let names = (listing ?? []).filter { ($0.hasSuffix(".yaml") || $0.hasSuffix(".yml")) && !$0.hasPrefix(".") }.sorted()
             for name in names {
                 let path = (directory as NSString).appendingPathComponent(name)
                 seen.insert(path)
