@@ -27,7 +27,7 @@ final class BwlpPeer: @unchecked Sendable {
         process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
         process.arguments = [script, directory.url.path, "\(Self.login):\(Self.password)"]
         if tls {
-            try TestDisk.run("/usr/bin/openssl", [
+            try runProgram("/usr/bin/openssl", [
                 "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
                 "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", directory.file("key.pem"), "-out", directory.file("cert.pem")])
             process.arguments! += [directory.file("cert.pem"), directory.file("key.pem")]
@@ -101,49 +101,5 @@ final class BwlpPeer: @unchecked Sendable {
     var images: [String] {
         ((try? FileManager.default.contentsOfDirectory(atPath: directory.file("images"))) ?? [])
             .filter { $0.hasSuffix(".json") }.map { String($0.dropLast(5)) }
-    }
-}
-
-/// Test disks: `megabytes` of data that compresses in parts (zeros, text) and not in others.
-enum TestDisk {
-    static func raw(megabytes: Int, in directory: TemporaryDirectory) throws -> String {
-        let path = directory.file("disk-\(UUID().uuidString).raw")
-        var bytes = [UInt8](repeating: 0, count: megabytes << 20)
-        var generator = SystemRandomNumberGenerator()
-        for index in stride(from: 0, to: bytes.count, by: 1 << 20) {
-            switch (index >> 20) % 3 {
-            case 0: for i in index..<min(index + (1 << 20), bytes.count) { bytes[i] = UInt8.random(in: 0...255, using: &generator) }
-            case 1: for i in index..<min(index + (1 << 20), bytes.count) { bytes[i] = UInt8(ascii: "a") + UInt8(i % 26) }
-            default: break
-            }
-        }
-        try Data(bytes).write(to: URL(fileURLWithPath: path))
-        return path
-    }
-
-    static func converted(_ raw: String, to format: String, in directory: TemporaryDirectory) throws -> String {
-        let path = directory.file("disk-\(UUID().uuidString).\(format)")
-        try run("/usr/bin/qemu-img", ["convert", "-f", "raw", "-O", format, raw, path])
-        return path
-    }
-
-    static func run(_ executable: String, _ arguments: [String]) throws {
-        try runProgram(executable, arguments)
-    }
-
-    /// Whether two disk images hold the same guest data (qemu-img compare).
-    static func sameContent(_ a: String, _ b: String) throws -> Bool {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/qemu-img")
-        process.arguments = ["compare", a, b]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        process.waitUntilExit()
-        return process.terminationStatus == 0
-    }
-
-    static func sha256(_ path: String) throws -> String {
-        SHA256.hash(data: try Data(contentsOf: URL(fileURLWithPath: path))).map { String(format: "%02x", $0) }.joined()
     }
 }

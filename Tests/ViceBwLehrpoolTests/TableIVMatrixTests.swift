@@ -75,7 +75,7 @@ import ViceTestSupport
             try FileManager.default.copyItem(atPath: peer.versionFile(version), toPath: arrived)
             #expect(Array((try Data(contentsOf: URL(fileURLWithPath: arrived))).prefix(4)) == Array("KDMV".utf8))
         }
-        #expect(try TestDisk.sameContent(arrived, raw))
+        #expect(TestDisk.sameContent(arrived, raw))
         await fixture.stopWorkers()
     }
 }

@@ -6,18 +6,12 @@ import ViceTestSupport
 import ViceAdapterTesting
 
 @Suite struct StoreJobTests {
-    func stage(_ fixture: RegistryFixture, _ bytes: [UInt8], image: String, owner: UserRecord) async throws -> (UploadTicket, String) {
-        let ticket = try await fixture.registry.beginUpload(imageID: image, owner: owner)
-        try Data(bytes).write(to: ticket.stagingFile)
-        return (ticket, "sha256:" + SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined())
-    }
-
     @Test func aStoreJobCommitsStagedBytesAndReportsThemInRuntimeStats() async throws {
         let fixture = try RegistryFixture()
         let alice = try await fixture.user("alice")
         let image = try await fixture.registry.createImage(Image(title: "up", contenttype: .diskRaw), owner: alice)
         let bytes = Array(repeating: UInt8(9), count: 300_000)
-        let (ticket, digest) = try await stage(fixture, bytes, image: image.id!, owner: alice)
+        let (ticket, digest) = try await fixture.stage(bytes, image: image.id!, owner: alice)
         let storing = try await fixture.registry.finishUpload(ticket, digest: digest, size: Int64(bytes.count), owner: alice)
         #expect(storing.status == .storing)
         #expect(try await fixture.registry.runtimeStats().storePending == 1)
@@ -36,7 +30,7 @@ import ViceAdapterTesting
         let alice = try await fixture.user("alice")
         let image = try await fixture.registry.createImage(Image(title: "up"), owner: alice)
         let bytes = Array("FROM alpine\n".utf8)
-        let (ticket, digest) = try await stage(fixture, bytes, image: image.id!, owner: alice)
+        let (ticket, digest) = try await fixture.stage(bytes, image: image.id!, owner: alice)
         _ = try await fixture.registry.finishUpload(ticket, digest: digest, size: Int64(bytes.count), owner: alice)
         // The process died right after moving the file into the store: the job is still queued.
         _ = try await fixture.blobs.commitStaged(ticket.stagingFile, digest: digest)
@@ -51,8 +45,8 @@ import ViceAdapterTesting
         let fixture = try RegistryFixture()
         let alice = try await fixture.user("alice")
         let image = try await fixture.registry.createImage(Image(title: "up"), owner: alice)
-        let (cutOff, _) = try await stage(fixture, [1, 2, 3], image: image.id!, owner: alice)
-        let (queued, digest) = try await stage(fixture, [4, 5, 6], image: image.id!, owner: alice)
+        let (cutOff, _) = try await fixture.stage([1, 2, 3], image: image.id!, owner: alice)
+        let (queued, digest) = try await fixture.stage([4, 5, 6], image: image.id!, owner: alice)
         _ = try await fixture.registry.finishUpload(queued, digest: digest, size: 3, owner: alice)
         #expect(try await fixture.registry.removeOrphanedStagingFiles() == 1)
         #expect(!FileManager.default.fileExists(atPath: cutOff.stagingFile.path))
@@ -65,11 +59,11 @@ import ViceAdapterTesting
         let image = try await fixture.registry.createImage(Image(title: "df", contenttype: .dockerFile), owner: alice)
         fixture.startWorkers()
         let good = Array("FROM alpine\n".utf8)
-        let (first, firstDigest) = try await stage(fixture, good, image: image.id!, owner: alice)
+        let (first, firstDigest) = try await fixture.stage(good, image: image.id!, owner: alice)
         _ = try await fixture.registry.finishUpload(first, digest: firstDigest, size: Int64(good.count), owner: alice)
         _ = try await fixture.waitForImage(image.id!, owner: alice, status: .active)
         let bad = Array("RUN rm -rf /\n".utf8)
-        let (second, secondDigest) = try await stage(fixture, bad, image: image.id!, owner: alice)
+        let (second, secondDigest) = try await fixture.stage(bad, image: image.id!, owner: alice)
         _ = try await fixture.registry.finishUpload(second, digest: secondDigest, size: Int64(bad.count), owner: alice)
         var after = try await fixture.registry.image(id: image.id!, owner: alice)
         _ = try await eventually {

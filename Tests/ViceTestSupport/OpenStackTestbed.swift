@@ -117,23 +117,10 @@ public enum OpenStackTestbed {
 
     // MARK: disk images
 
-    /// A real disk image made by qemu-img: `megabytes` of random data as raw, converted to `format`.
+    /// A real disk image made by qemu-img: `megabytes` of test data as raw, converted to `format`.
     public static func diskImage(format: String, megabytes: Int = 3, in directory: TemporaryDirectory) throws -> String {
-        let raw = directory.file("disk-\(UUID().uuidString).raw")
-        var bytes = [UInt8](repeating: 0, count: megabytes << 20)
-        for index in stride(from: 0, to: bytes.count, by: 4096) where index % 3 == 0 {
-            bytes[index] = UInt8.random(in: 1...255)
-            bytes[index + 1] = UInt8.random(in: 1...255)
-        }
-        try Data(bytes).write(to: URL(fileURLWithPath: raw))
-        if format == "raw" { return raw }
-        let converted = directory.file("disk-\(UUID().uuidString).\(format)")
-        try run("/usr/bin/qemu-img", ["convert", "-f", "raw", "-O", format, raw, converted])
-        return converted
-    }
-
-    public static func run(_ executable: String, _ arguments: [String]) throws {
-        try runProgram(executable, arguments)
+        let raw = try TestDisk.raw(megabytes: megabytes, in: directory)
+        return format == "raw" ? raw : try TestDisk.converted(raw, to: format, in: directory)
     }
 }
 

@@ -96,14 +96,20 @@ public final class RegistryFixture: @unchecked Sendable {
         return last
     }
 
+    /// Writes `bytes` into a new staging file of the image, as the file endpoint does; returns the
+    /// ticket and the bytes' digest (`sha256:<hex>`), ready for `finishUpload`.
+    public func stage(_ bytes: [UInt8], image: String, owner: UserRecord) async throws -> (UploadTicket, String) {
+        let ticket = try await registry.beginUpload(imageID: image, owner: owner)
+        try Data(bytes).write(to: ticket.stagingFile)
+        return (ticket, "sha256:" + SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined())
+    }
+
     /// Uploads the file at `path` into a new image of `owner` the way the file endpoint does
     /// (staging file, then the store job); the workers must run. Returns the active image.
     public func uploadImage(file path: String, title: String, contenttype: ContentType, owner: UserRecord) async throws -> Image {
         let image = try await registry.createImage(Image(title: title, contenttype: contenttype), owner: owner)
-        let ticket = try await registry.beginUpload(imageID: image.id!, owner: owner)
-        let bytes = try Data(contentsOf: URL(fileURLWithPath: path))
-        try bytes.write(to: ticket.stagingFile)
-        let digest = "sha256:" + SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
+        let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+        let (ticket, digest) = try await stage(bytes, image: image.id!, owner: owner)
         _ = try await registry.finishUpload(ticket, digest: digest, size: Int64(bytes.count), owner: owner)
         return try await waitForImage(image.id!, owner: owner, status: .active)
     }
