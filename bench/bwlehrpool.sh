@@ -45,8 +45,6 @@ cat > "$work/peer/images/$base.json" <<JSON
  "latestVersionId": "$version", "versions": [{"versionId": "$version", "fileSize": $bytes, "createTime": 0, "machine": ""}]}
 JSON
 
-now() { date +%s.%N; }
-elapsed() { python3 -c "print(round($2 - $1, 2))"; }
 baseline() { /usr/bin/python3 bench/bftp_baseline.py "$work/peer/gen" "$master" "$satellite" bench bench-password "$@"; }
 
 t0=$(now); baseline download "$version" "$work/baseline.download"; t1=$(now)
@@ -57,25 +55,15 @@ rm -f "$work/baseline.download"
 start_bench_vice "$vice" "$work"
 server=$vice_pid
 api="http://127.0.0.1:$vice_port/v1"
-vcurl() { curl -sS -u admin:bench-admin-password "$@"; }
-field() { python3 -c "import json,sys; print(json.load(sys.stdin).get('$1'))"; }
 env_id=$(vcurl -X POST "$api/environments" -d "{\"title\": \"pool\", \"managementlayer\": {\"software\": \"bwlehrpool\"}, \"credentials\": {\"location\": \"127.0.0.1:$satellite\", \"username\": \"bench\", \"password\": \"bench-password\", \"specifics\": {\"plain\": true, \"masterHost\": \"127.0.0.1:$master\"}}}" | field id)
-t0=$(now)
-image=$(vcurl -X POST "$api/images" -d "{\"originEnvironment\": \"$env_id\", \"environmentReference\": \"$base\"}" | field id)
-wait_for_status "$api/image/$image" active
-t1=$(now)
-vice_import=$(elapsed "$t0" "$t1")
+timed_import "$api" "{\"originEnvironment\": \"$env_id\", \"environmentReference\": \"$base\"}"
 
 # Uploads: the baseline into a fresh image of the peer, then the registry's deployment.
 upload_base=$(python3 -c "import uuid; print(uuid.uuid4())")
 echo "{\"imageBaseId\": \"$upload_base\", \"imageName\": \"baseline\", \"versions\": [], \"latestVersionId\": null}" > "$work/peer/images/$upload_base.json"
 t0=$(now); baseline upload "$upload_base" "$work/disk.vmdk"; t1=$(now)
 direct_upload=$(elapsed "$t0" "$t1")
-t0=$(now)
-deployment=$(vcurl -X POST "$api/deploy" -d "{\"imageid\": \"$image\", \"environmentId\": \"$env_id\"}" | field id)
-wait_for_status "$api/deployment/$deployment" deployed
-t1=$(now)
-vice_deploy=$(elapsed "$t0" "$t1")
+timed_deploy "$api" "$image" "$env_id"
 version2=$(vcurl "$api/deployment/$deployment" | field environmentReference | cut -d/ -f2)
 cmp -s "$work/disk.vmdk" "$work/peer/images/$version2.img" || { echo "error: the deployed image differs" >&2; exit 1; }
 

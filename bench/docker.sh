@@ -35,8 +35,6 @@ rm -rf "$work/ctx"
 engine -X POST -T "$work/ctx.tar" -H 'Content-Type: application/x-tar' "http://d/build?t=bench/big:1&rm=1" > /dev/null
 rm -f "$work/ctx.tar"
 
-now() { date +%s.%N; }
-elapsed() { python3 -c "print(round($2 - $1, 2))"; }
 
 # Straight against the engine.
 t0=$(now); engine -o "$work/save.tar" "http://d/images/bench/big:1/get"; t1=$(now)
@@ -48,25 +46,15 @@ start_bench_vice "$vice" "$work"
 server=$vice_pid
 port=$vice_port
 api="http://127.0.0.1:$port/v1"
-vcurl() { curl -sS -u admin:bench-admin-password "$@"; }
-field() { python3 -c "import json,sys; print(json.load(sys.stdin).get('$1'))"; }
 env_id=$(vcurl -X POST "$api/environments" -d "{\"title\": \"engine\", \"managementlayer\": {\"software\": \"docker\"}, \"credentials\": {\"location\": \"unix://$sock\"}}" | field id)
-t0=$(now)
-image=$(vcurl -X POST "$api/images" -d "{\"title\": \"big\", \"originEnvironment\": \"$env_id\", \"environmentReference\": \"bench/big:1\"}" | field id)
-wait_for_status "$api/image/$image" active
-t1=$(now)
-vice_import=$(elapsed "$t0" "$t1")
+timed_import "$api" "{\"title\": \"big\", \"originEnvironment\": \"$env_id\", \"environmentReference\": \"bench/big:1\"}"
 
 # Straight load, then through the registry: deploy.
 engine -X DELETE "http://d/images/bench/big:1" > /dev/null
 t0=$(now); engine -X POST -T "$work/save.tar" -H 'Content-Type: application/x-tar' "http://d/images/load?quiet=1" > /dev/null; t1=$(now)
 direct_load=$(elapsed "$t0" "$t1")
 engine -X DELETE "http://d/images/bench/big:1" > /dev/null
-t0=$(now)
-deployment=$(vcurl -X POST "$api/deploy" -d "{\"imageid\": \"$image\", \"environmentId\": \"$env_id\"}" | field id)
-wait_for_status "$api/deployment/$deployment" deployed
-t1=$(now)
-vice_deploy=$(elapsed "$t0" "$t1")
+timed_deploy "$api" "$image" "$env_id"
 
 echo
 echo "Docker image of $((bytes / 1048576)) MiB (docker save tar), private dockerd (vfs), $(nproc) cores"

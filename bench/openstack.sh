@@ -31,9 +31,6 @@ glance=$VICE_TEST_OPENSTACK_GLANCE
 token=$(curl -sS -D - -o /dev/null -X POST "$identity/auth/tokens" -H 'Content-Type: application/json' -d "{\"auth\": {\"identity\": {\"methods\": [\"password\"], \"password\": {\"user\": {\"name\": \"demo\", \"domain\": {\"name\": \"Default\"}, \"password\": \"$VICE_TEST_OPENSTACK_DEMO_PASSWORD\"}}}, \"scope\": {\"project\": {\"name\": \"demo\", \"domain\": {\"name\": \"Default\"}}}}}" \
     | sed -n 's/^[Xx]-[Ss]ubject-[Tt]oken: *//p' | tr -d '\r')
 g() { curl -sS -H "X-Auth-Token: $token" -H 'Expect:' "$@"; }
-field() { python3 -c "import json,sys; print(json.load(sys.stdin).get('$1'))"; }
-now() { date +%s.%N; }
-elapsed() { python3 -c "print(round($2 - $1, 2))"; }
 
 echo "making a $mib MiB raw disk…" >&2
 head -c "${mib}M" /dev/urandom > "$work/disk.raw"
@@ -62,20 +59,11 @@ rm -f "$work/direct.download"
 start_bench_vice "$vice" "$work"
 server=$vice_pid
 api="http://127.0.0.1:$vice_port/v1"
-vcurl() { curl -sS -u admin:bench-admin-password "$@"; }
 env_id=$(vcurl -X POST "$api/environments" -d "{\"title\": \"cloud\", \"managementlayer\": {\"type\": \"cloudcomputing\", \"software\": \"openstack\"}, \"credentials\": {\"location\": \"$identity\", \"username\": \"demo\", \"password\": \"$VICE_TEST_OPENSTACK_DEMO_PASSWORD\", \"specifics\": {\"tenant\": \"demo\", \"region\": \"RegionOne\"}}}" | field id)
-t0=$(now)
-image=$(vcurl -X POST "$api/images" -d "{\"originEnvironment\": \"$env_id\", \"environmentReference\": \"$direct\"}" | field id)
-wait_for_status "$api/image/$image" active
-t1=$(now)
-vice_import=$(elapsed "$t0" "$t1")
+timed_import "$api" "{\"originEnvironment\": \"$env_id\", \"environmentReference\": \"$direct\"}"
 g -X DELETE "$glance/v2/images/$direct"
 
-t0=$(now)
-deployment=$(vcurl -X POST "$api/deploy" -d "{\"imageid\": \"$image\", \"environmentId\": \"$env_id\"}" | field id)
-wait_for_status "$api/deployment/$deployment" deployed
-t1=$(now)
-vice_deploy=$(elapsed "$t0" "$t1")
+timed_deploy "$api" "$image" "$env_id"
 deployed=$(vcurl "$api/deployment/$deployment" | field environmentReference)
 [ "$(g "$glance/v2/images/$deployed" | field checksum)" = "$(md5sum "$work/disk.raw" | cut -d' ' -f1)" ] \
     || { echo "error: the deployed image's checksum differs" >&2; exit 1; }
