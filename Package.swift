@@ -194,7 +194,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ViceBwLehrpoolTests",
-            dependencies: ["ViceBwLehrpool", "ViceOpenStack", "ViceCore", "ViceTestSupport", "ViceAdapterTesting"],
+            dependencies: ["ViceBwLehrpool", "ViceOpenStack", "ViceConversion", "ViceCore", "ViceTestSupport", "ViceAdapterTesting"],
             exclude: ["Peer"],
             swiftSettings: swiftSettings
         ),

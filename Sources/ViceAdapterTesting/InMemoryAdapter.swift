@@ -5,7 +5,8 @@ import ViceCore
 /// memory`). It shows adapter authors the contract and lets the registry's whole cycle run without
 /// any real backend. Registered only when the configuration enables it.
 ///
-/// Environment settings: `credentials.location` names the cloud (default `default`);
+/// Environment settings: `credentials.location` names the cloud (default `default`), one per
+/// owner; `credentials.password` must be the one the cloud was first opened with;
 /// `credentials.specifics.chunkDelayMs` slows transfers down (to observe running jobs).
 public struct InMemoryAdapter: RuntimeAdapter {
     public static let descriptor = AdapterDescriptor(
@@ -23,7 +24,9 @@ public struct InMemoryAdapter: RuntimeAdapter {
 
     public init(environment: Environment, context: AdapterContext) throws {
         let location = environment.credentials?.location?.trimmingCharacters(in: .whitespaces)
-        cloud = InMemoryCloud.named(location?.isEmpty == false ? location! : "default")
+        let name = location?.isEmpty == false ? location! : "default"
+        guard name.count <= 200 else { throw AdapterError(.invalidConfiguration, "an in-memory cloud's name has at most 200 characters") }
+        cloud = try InMemoryCloud.open(name, owner: context.ownerName ?? "", password: environment.credentials?.password)
         password = environment.credentials?.password
         if let text = environment.credentials?.specifics?["chunkDelayMs"]?.textValue {
             guard let ms = Int(text), ms >= 0 else {
@@ -87,7 +90,7 @@ public struct InMemoryAdapter: RuntimeAdapter {
             throw AdapterError(.integrity, "received \(bytes.count) bytes, expected \(image.size)", transient: true)
         }
         let reference = "mem-" + IDGenerator.make(length: 12)
-        cloud.put(InMemoryCloud.StoredImage(reference: reference, title: image.deploymentTitle ?? image.title,
+        try cloud.deploy(InMemoryCloud.StoredImage(reference: reference, title: image.deploymentTitle ?? image.title,
                                             contenttype: image.contenttype, bytes: bytes))
         return DeploymentReference(reference: reference)
     }

@@ -1,8 +1,11 @@
 import Foundation
 import ViceCore
 
-/// A pretend execution environment held in process memory, shared by every `InMemoryAdapter` whose
-/// environment names it in `credentials.location`. Each new cloud holds a few sample images.
+/// A pretend execution environment held in process memory. Clouds are keyed by owner and
+/// `credentials.location`: two users who name the same location get two clouds, and neither sees
+/// what the other deployed. A cloud keeps the password it was first opened with and refuses any
+/// other. Each new cloud holds a few sample images; clouds per owner and bytes in all clouds are
+/// capped, so that the demo backend cannot be made to eat the server's memory.
 public final class InMemoryCloud: Sendable {
     public struct StoredImage: Sendable, Hashable {
         public var reference: String
@@ -24,30 +27,87 @@ public final class InMemoryCloud: Sendable {
         var transientFailuresLeft = 0
     }
 
-    private static let clouds = LockedBox<[String: InMemoryCloud]>([:])
+    private struct Key: Hashable {
+        var owner: String
+        var name: String
+    }
+
+    private static let clouds = LockedBox<[Key: InMemoryCloud]>([:])
+    /// Bytes held by every cloud's deployed images together (samples are not counted).
+    private static let deployedBytes = LockedBox<Int>(0)
+    /// At most this many clouds per owner. A cloud costs little (the samples' bytes are shared).
+    public static let maximumCloudsPerOwner = 256
+    /// At most this many clouds in all.
+    public static let maximumClouds = 10_000
+    /// At most this many deployed bytes in all clouds together.
+    public static let maximumTotalBytes = 1 << 30
+
     private let state = LockedBox(State())
     public let name: String
 
-    init(name: String) {
+    init(name: String, password: String?) {
         self.name = name
-        for sample in Self.samples() {
+        state.withLock { $0.requiredPassword = password ?? "" }
+        for sample in Self.sampleImages {
             state.withLock { $0.images[sample.reference] = sample }
         }
     }
 
-    /// The cloud called `name`, created on first use.
-    public static func named(_ name: String) -> InMemoryCloud {
-        clouds.withLock { clouds in
-            if let cloud = clouds[name] { return cloud }
-            let cloud = InMemoryCloud(name: name)
-            clouds[name] = cloud
+    /// The cloud `name` of `owner`, created on first use with `password` as its password.
+    public static func open(_ name: String, owner: String, password: String?) throws -> InMemoryCloud {
+        try clouds.withLock { clouds in
+            let key = Key(owner: owner, name: name)
+            if let cloud = clouds[key] { return cloud }
+            guard clouds.count < maximumClouds else {
+                throw AdapterError(.unsupported, "the in-memory adapter holds \(maximumClouds) clouds, its limit")
+            }
+            guard clouds.keys.filter({ $0.owner == owner }).count < maximumCloudsPerOwner else {
+                throw AdapterError(.unsupported, "the in-memory adapter keeps at most \(maximumCloudsPerOwner) clouds per user; reuse a location")
+            }
+            let cloud = InMemoryCloud(name: name, password: password)
+            clouds[key] = cloud
             return cloud
         }
     }
 
+    /// The cloud `name` of `owner`, for tests: created without a password check when new.
+    public static func named(_ name: String, owner: String) -> InMemoryCloud {
+        clouds.withLock { clouds in
+            let key = Key(owner: owner, name: name)
+            if let cloud = clouds[key] { return cloud }
+            let cloud = InMemoryCloud(name: name, password: nil)
+            cloud.state.withLock { $0.requiredPassword = nil }
+            clouds[key] = cloud
+            return cloud
+        }
+    }
+
+    /// Counts `count` more deployed bytes against the total, or refuses them.
+    static func reserve(_ count: Int) throws {
+        try deployedBytes.withLock { total in
+            guard total + count <= maximumTotalBytes else {
+                throw AdapterError(.unsupported, "the in-memory clouds hold at most \(maximumTotalBytes) deployed bytes in all; remove deployments first")
+            }
+            total += count
+        }
+    }
+
+    static func release(_ count: Int) {
+        deployedBytes.withLock { $0 = max(0, $0 - count) }
+    }
+
+    /// Made once: every cloud shares their storage.
+    static let sampleImages = samples()
+
     /// Sample images every cloud starts with: deterministic bytes of each common kind.
     static func samples() -> [StoredImage] {
-        var qcow2: [UInt8] = [0x51, 0x46, 0x49, 0xFB, 0, 0, 0, 3]  // "QFI\xfb", version 3
+        // A qcow2 version 3 header (64 KiB clusters, 64 MiB virtual size, no backing file, no
+        // features), an empty extension list, then bytes that stand for the tables and data.
+        func be(_ value: UInt64, _ width: Int) -> [UInt8] { (0..<width).reversed().map { UInt8(truncatingIfNeeded: value >> (8 * UInt64($0))) } }
+        var qcow2: [UInt8] = [0x51, 0x46, 0x49, 0xFB] + be(3, 4) + be(0, 8) + be(0, 4) + be(16, 4) + be(64 << 20, 8)
+        qcow2 += be(0, 4) + be(1, 4) + be(0x30000, 8) + be(0x10000, 8) + be(1, 4) + be(0, 4) + be(0, 8)
+        qcow2 += be(0, 8) + be(0, 8) + be(0, 8) + be(4, 4) + be(104, 4)
+        qcow2 += [UInt8](repeating: 0, count: 8)  // end of the header extensions
         qcow2 += pseudoRandomBytes(count: 64 * 1024 - qcow2.count, seed: 2)
         return [
             StoredImage(reference: "sample-raw", title: "Sample raw disk", contenttype: .diskRaw,
@@ -81,6 +141,12 @@ public final class InMemoryCloud: Sendable {
         state.withLock { $0.images[image.reference] = image }
     }
 
+    /// Stores a deployed image, counted against the total cap.
+    func deploy(_ image: StoredImage) throws {
+        try Self.reserve(image.bytes.count)
+        put(image)
+    }
+
     public func image(_ reference: String) -> StoredImage? {
         state.withLock { $0.images[reference] }
     }
@@ -91,7 +157,9 @@ public final class InMemoryCloud: Sendable {
 
     @discardableResult
     public func remove(_ reference: String) -> Bool {
-        state.withLock { $0.images.removeValue(forKey: reference) != nil }
+        guard let removed = state.withLock({ $0.images.removeValue(forKey: reference) }) else { return false }
+        if !reference.hasPrefix("sample-") { Self.release(removed.bytes.count) }
+        return true
     }
 
     /// Makes logins with any other password fail.
@@ -106,7 +174,7 @@ public final class InMemoryCloud: Sendable {
 
     func checkLogin(password: String?) throws {
         let required = state.withLock { $0.requiredPassword }
-        if let required, required != password {
+        if let required, required != (password ?? "") {
             throw AdapterError(.authenticationFailed, "the in-memory cloud '\(name)' refused the credentials")
         }
     }

@@ -23,11 +23,21 @@ public struct BwLehrpoolAdapter: RuntimeAdapter {
     let settings: BwLehrpoolSettings
     let logger: Logger
     let temporaryDirectory: URL
+    /// Every connection (master, satellite, transfers) is checked against it after resolution.
+    let egress: EgressPolicy
 
     public init(environment: Environment, context: AdapterContext) throws {
         settings = try BwLehrpoolSettings(environment)
         logger = context.logger
         temporaryDirectory = context.temporaryDirectory
+        egress = context.egress
+        do {
+            try egress.check(host: settings.satelliteHost, what: "the satellite \(settings.satelliteHost)")
+            try egress.check(host: settings.masterHost, what: "the master \(settings.masterHost)")
+        } catch let refusal as EgressRefusal {
+            throw AdapterError(.invalidConfiguration, refusal.message)
+        }
+        try context.checkHostFile(settings.caBundle, setting: "specifics.caBundle")
     }
 
     // MARK: sessions
@@ -42,14 +52,15 @@ public struct BwLehrpoolAdapter: RuntimeAdapter {
     func session() async throws -> Session {
         let data = try await mapped("logging in at the master \(settings.masterHost):\(settings.masterPort)") {
             let master = MasterServer(client: try await ThriftClient.connect(
-                host: settings.masterHost, port: settings.masterPort, security: settings.masterSecurity))
+                host: settings.masterHost, port: settings.masterPort, security: settings.masterSecurity, egress: egress))
             defer { Task { await master.client.close() } }
             _ = try await master.ping()
             return try await master.localAccountLogin(login: settings.username, password: settings.password)
         }
         let security = settings.satelliteSecurity(published: data.satellites)
         let satellite = try await mapped("connecting to the satellite \(settings.satelliteHost):\(settings.satellitePort)") {
-            let client = try await ThriftClient.connect(host: settings.satelliteHost, port: settings.satellitePort, security: security)
+            let client = try await ThriftClient.connect(host: settings.satelliteHost, port: settings.satellitePort, security: security,
+                                                        egress: egress)
             let satellite = SatelliteServer(client: client, token: data.authToken)
             _ = try await satellite.getVersion()
             return satellite
@@ -111,7 +122,8 @@ public struct BwLehrpoolAdapter: RuntimeAdapter {
         let first: [UInt8]?
         do {
             download = try await BlockDownload(host: settings.satelliteHost, port: port, security: session.security, token: transfer.token,
-                                               size: version.fileSize, hashes: transfer.blockHashes, compress: settings.compress)
+                                               size: version.fileSize, hashes: transfer.blockHashes, compress: settings.compress,
+                                               egress: egress)
             first = try await download.next()
         } catch {
             await cancelDownload(transfer.token)
@@ -197,7 +209,7 @@ public struct BwLehrpoolAdapter: RuntimeAdapter {
             guard port > 0 else { throw AdapterError(.remoteError, "the satellite offers no transfer port") }
             do {
                 try await BlockUpload.run(host: settings.satelliteHost, port: port, security: session.security,
-                                          token: transfer.token, file: spool.file, size: spool.size)
+                                          token: transfer.token, file: spool.file, size: spool.size, egress: egress)
             } catch {
                 throw Self.adapterError(error, doing: "uploading")
             }

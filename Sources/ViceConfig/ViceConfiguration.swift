@@ -1,4 +1,5 @@
 import Foundation
+import ViceCore
 
 /// The registry's configuration file (`config/vice.yaml`). Every section and key is optional and
 /// has the default shown in `docs/configuration.md`; unknown keys are errors. Relative paths are
@@ -48,14 +49,27 @@ public struct ViceConfiguration: Decodable, Sendable, Equatable {
 public struct ServerSettings: Decodable, Sendable, Equatable {
     public var host = "127.0.0.1"
     public var port = 8080
+    /// A connection that sends no part of a request (a header block, a body chunk) for this long
+    /// is closed: a client that sends half a request does not keep its connection.
+    public var idleTimeoutSeconds = 60
+    /// Uploads one user may run at once (429 past it), and all users together (503 past it).
+    public var uploadsPerUser = 4
+    public var uploadsInTotal = 32
 
     public init() {}
-    enum CodingKeys: String, CodingKey, CaseIterable { case host, port }
+    enum CodingKeys: String, CodingKey, CaseIterable { case host, port, idleTimeoutSeconds, uploadsPerUser, uploadsInTotal }
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         host = try c.decodeIfPresent(String.self, forKey: .host) ?? host
         port = try c.decodeIfPresent(Int.self, forKey: .port) ?? port
+        idleTimeoutSeconds = try c.decodeIfPresent(Int.self, forKey: .idleTimeoutSeconds) ?? idleTimeoutSeconds
+        uploadsPerUser = try c.decodeIfPresent(Int.self, forKey: .uploadsPerUser) ?? uploadsPerUser
+        uploadsInTotal = try c.decodeIfPresent(Int.self, forKey: .uploadsInTotal) ?? uploadsInTotal
+        for (key, value) in [(CodingKeys.idleTimeoutSeconds, idleTimeoutSeconds), (.uploadsPerUser, uploadsPerUser), (.uploadsInTotal, uploadsInTotal)]
+        where !(1...100_000).contains(value) {
+            throw DecodingError.dataCorruptedError(forKey: key, in: c, debugDescription: "must be between 1 and 100000")
+        }
         guard (0...65535).contains(port) else {
             throw DecodingError.dataCorruptedError(forKey: .port, in: c, debugDescription: "port must be between 0 and 65535")
         }
@@ -106,9 +120,15 @@ public struct WorkerSettings: Decodable, Sendable, Equatable {
     public var shutdownGraceSeconds = 30
     /// Attempts before a job with transient failures is given up.
     public var maxAttempts = 5
+    /// A deployment whose image has no stored bytes after this long fails.
+    public var deployWaitSeconds = 3600
+    /// The longest one attempt of a job may run before it is stopped and fails.
+    public var jobTimeLimitSeconds = 86_400
 
     public init() {}
-    enum CodingKeys: String, CodingKey, CaseIterable { case `import`, export, store, shutdownGraceSeconds, maxAttempts }
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case `import`, export, store, shutdownGraceSeconds, maxAttempts, deployWaitSeconds, jobTimeLimitSeconds
+    }
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -122,6 +142,11 @@ public struct WorkerSettings: Decodable, Sendable, Equatable {
         }
         shutdownGraceSeconds = try c.decodeIfPresent(Int.self, forKey: .shutdownGraceSeconds) ?? shutdownGraceSeconds
         maxAttempts = try c.decodeIfPresent(Int.self, forKey: .maxAttempts) ?? maxAttempts
+        deployWaitSeconds = try c.decodeIfPresent(Int.self, forKey: .deployWaitSeconds) ?? deployWaitSeconds
+        jobTimeLimitSeconds = try c.decodeIfPresent(Int.self, forKey: .jobTimeLimitSeconds) ?? jobTimeLimitSeconds
+        for (key, value) in [(CodingKeys.deployWaitSeconds, deployWaitSeconds), (.jobTimeLimitSeconds, jobTimeLimitSeconds)] where value < 1 {
+            throw DecodingError.dataCorruptedError(forKey: key, in: c, debugDescription: "must be at least 1 second")
+        }
         guard shutdownGraceSeconds >= 0 else {
             throw DecodingError.dataCorruptedError(forKey: .shutdownGraceSeconds, in: c, debugDescription: "must not be negative")
         }
@@ -140,9 +165,16 @@ public struct SecuritySettings: Decodable, Sendable, Equatable {
     public var bcryptCost = 12
     /// Where a generated first admin password is written (mode 0600).
     public var adminPasswordFile = "data/admin-password"
+    /// Which address ranges environments may reach (see `EgressSettings`).
+    public var egress = EgressSettings()
+    /// Per adapter kind: whether users who are not admins may define such environments, and where
+    /// they may point them. Kinds not listed: users may, anywhere the egress policy permits.
+    public var environments: [String: EnvironmentRuleSettings] = [:]
 
     public init() {}
-    enum CodingKeys: String, CodingKey, CaseIterable { case credentialKeyFile, openRegistration, bcryptCost, adminPasswordFile }
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case credentialKeyFile, openRegistration, bcryptCost, adminPasswordFile, egress, environments
+    }
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -150,9 +182,72 @@ public struct SecuritySettings: Decodable, Sendable, Equatable {
         openRegistration = try c.decodeIfPresent(Bool.self, forKey: .openRegistration) ?? openRegistration
         bcryptCost = try c.decodeIfPresent(Int.self, forKey: .bcryptCost) ?? bcryptCost
         adminPasswordFile = try c.decodeIfPresent(String.self, forKey: .adminPasswordFile) ?? adminPasswordFile
+        egress = try c.decodeIfPresent(EgressSettings.self, forKey: .egress) ?? egress
+        environments = try c.decodeIfPresent([String: EnvironmentRuleSettings].self, forKey: .environments) ?? [:]
         guard (4...31).contains(bcryptCost) else {
             throw DecodingError.dataCorruptedError(forKey: .bcryptCost, in: c, debugDescription: "must be between 4 and 31")
         }
+    }
+}
+
+/// `security.egress`: address ranges (CIDR) that environments' adapters may or may not connect to,
+/// checked against every resolved address. Link-local ranges are refused always; loopback and
+/// unix sockets only for environments an admin created or the configuration declares.
+public struct EgressSettings: Decodable, Sendable, Equatable {
+    /// When not empty, the only ranges environments may reach (e.g. the university's networks).
+    public var allow: [String] = []
+    /// Ranges never reached (e.g. the registry's own management network).
+    public var deny: [String] = []
+
+    public init() {}
+    enum CodingKeys: String, CodingKey, CaseIterable { case allow, deny }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        allow = try c.decodeIfPresent([String].self, forKey: .allow) ?? []
+        deny = try c.decodeIfPresent([String].self, forKey: .deny) ?? []
+        for (key, list) in [(CodingKeys.allow, allow), (.deny, deny)] {
+            if let bad = list.first(where: { IPRange($0) == nil }) {
+                throw DecodingError.dataCorruptedError(forKey: key, in: c, debugDescription: "'\(bad)' is not an address range (CIDR, e.g. 10.0.0.0/8)")
+            }
+        }
+    }
+
+    public var policy: EgressPolicy {
+        EgressPolicy(allowed: allow.compactMap(IPRange.init), denied: deny.compactMap(IPRange.init))
+    }
+}
+
+/// `security.environments.<kind>`: what users who are not admins may do with one adapter kind.
+public struct EnvironmentRuleSettings: Decodable, Sendable, Equatable {
+    /// Whether they may create (and use their own) environments of this kind.
+    public var usersMayCreate = true
+    /// Locations they may use: URL prefixes, host names (`*.example.org`), or address ranges.
+    /// Empty: any location the egress policy permits.
+    public var locations: [String] = []
+
+    public init() {}
+    enum CodingKeys: String, CodingKey, CaseIterable { case usersMayCreate, locations }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        usersMayCreate = try c.decodeIfPresent(Bool.self, forKey: .usersMayCreate) ?? usersMayCreate
+        locations = try c.decodeIfPresent([String].self, forKey: .locations) ?? []
+        if let bad = locations.first(where: { LocationPattern($0) == nil }) {
+            throw DecodingError.dataCorruptedError(forKey: .locations, in: c, debugDescription: "'\(bad)' is not a location pattern")
+        }
+    }
+
+    public var rule: AdapterAccessRule {
+        AdapterAccessRule(usersMayCreate: usersMayCreate, locations: locations.compactMap(LocationPattern.init))
+    }
+}
+
+extension SecuritySettings {
+    /// The policy the registry enforces.
+    public var environmentPolicy: EnvironmentPolicy {
+        EnvironmentPolicy(egress: egress.policy,
+                          rules: Dictionary(uniqueKeysWithValues: environments.map { ($0.key.lowercased(), $0.value.rule) }))
     }
 }
 

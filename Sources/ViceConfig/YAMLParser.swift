@@ -56,6 +56,13 @@ private struct Builder {
     let environment: [String: String]
     var stack: [Open] = []
     var anchors: [String: YAMLNode] = [:]
+    /// Nodes each anchor stands for, and how many nodes aliases have added in all: an alias is
+    /// cheap to write and costly to expand (a 600-byte "billion laughs" names 10^9 nodes), so
+    /// expansion stops at `maximumAliasNodes`.
+    var anchorSizes: [String: Int] = [:]
+    var frameSizes: [Int] = []
+    var aliasNodes = 0
+    static let maximumAliasNodes = 100_000
     var root: YAMLNode?
     var documents = 0
 
@@ -70,23 +77,31 @@ private struct Builder {
             let raw = String(decoding: UnsafeBufferPointer(start: scalar.value, count: scalar.length), as: UTF8.self)
             let plain = scalar.style == YAML_PLAIN_SCALAR_STYLE
             let text = try substitute(raw, at: mark)
-            try add(YAMLNode(kind: .scalar(text, plain: plain), mark: mark), anchor: anchorName(scalar.anchor), at: mark)
+            try add(YAMLNode(kind: .scalar(text, plain: plain), mark: mark), size: 1, anchor: anchorName(scalar.anchor), at: mark)
         case YAML_SEQUENCE_START_EVENT:
             stack.append(.sequence([], mark, anchor: anchorName(event.data.sequence_start.anchor)))
+            frameSizes.append(1)
         case YAML_MAPPING_START_EVENT:
             stack.append(.mapping([], pendingKey: nil, mark, anchor: anchorName(event.data.mapping_start.anchor)))
+            frameSizes.append(1)
         case YAML_SEQUENCE_END_EVENT:
             guard case .sequence(let items, let start, let anchor) = stack.removeLast() else { return }
-            try add(YAMLNode(kind: .sequence(items), mark: start), anchor: anchor, at: start)
+            let size = frameSizes.removeLast()
+            try add(YAMLNode(kind: .sequence(items), mark: start), size: size, anchor: anchor, at: start)
         case YAML_MAPPING_END_EVENT:
             guard case .mapping(let pairs, _, let start, let anchor) = stack.removeLast() else { return }
-            try add(YAMLNode(kind: .mapping(pairs), mark: start), anchor: anchor, at: start)
+            let size = frameSizes.removeLast()
+            try add(YAMLNode(kind: .mapping(pairs), mark: start), size: size, anchor: anchor, at: start)
         case YAML_ALIAS_EVENT:
             let name = anchorName(event.data.alias.anchor) ?? ""
-            guard let node = anchors[name] else {
+            guard let node = anchors[name], let size = anchorSizes[name] else {
                 throw ConfigError(file: file, mark: mark, reason: "unknown alias *\(name)")
             }
-            try add(node, anchor: nil, at: mark)
+            aliasNodes += size
+            guard aliasNodes <= Self.maximumAliasNodes else {
+                throw ConfigError(file: file, mark: mark, reason: "aliases expand to more than \(Self.maximumAliasNodes) nodes; the file is refused")
+            }
+            try add(node, size: size, anchor: nil, at: mark)
         default:
             break
         }
@@ -96,8 +111,12 @@ private struct Builder {
         pointer.map { String(cString: UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self)) }
     }
 
-    mutating func add(_ node: YAMLNode, anchor: String?, at mark: SourceMark) throws {
-        if let anchor { anchors[anchor] = node }
+    mutating func add(_ node: YAMLNode, size: Int, anchor: String?, at mark: SourceMark) throws {
+        if let anchor {
+            anchors[anchor] = node
+            anchorSizes[anchor] = size
+        }
+        if !frameSizes.isEmpty { frameSizes[frameSizes.count - 1] += size }
         guard let top = stack.popLast() else {
             root = node
             return

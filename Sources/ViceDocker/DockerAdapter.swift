@@ -5,10 +5,14 @@ import ViceHTTP
 /// Docker engines (`managementlayer.software: docker`) through the Engine API.
 ///
 /// - import: `GET /images/{ref}/get`, a `docker save` tar (`docker-image`);
-/// - deploy `docker-image`: `POST /images/load`, then a tag; `docker-file`: `POST /build` with the
-///   Dockerfile as the build context. The tag is `specifics.tag` of the image, or
-///   `vice/<slug of the title>:<image id>`; it becomes the deployment's `environmentReference`;
-/// - remove: `DELETE /images/{ref}` (an image a container uses is not removed: the engine's message
+/// - deploy `docker-image`: `POST /images/load` with the archive's own tags replaced on the way
+///   (a loaded tar can never move an existing tag such as `postgres:16`), then a tag;
+///   `docker-file`: `POST /build` with the Dockerfile as the build context. Every tag lies in a
+///   namespace the registry owns: `vice/<owner>/<specifics.tag of the image>`, or
+///   `vice/<owner>/<slug of the title>:<image id>` (`specifics.tagPrefix` of a trusted
+///   environment replaces `vice`); it becomes the deployment's `environmentReference`;
+/// - remove: `DELETE /images/{ref}`: the deployment's tag, and the image with it when no other
+///   tag or container uses it (an image a container uses is not removed: the engine's message
 ///   fails the removal).
 public struct DockerAdapter: RuntimeAdapter {
     public static let descriptor = AdapterDescriptor(
@@ -17,9 +21,23 @@ public struct DockerAdapter: RuntimeAdapter {
         maintainers: ["ViCE Registry developers"])
 
     let engine: DockerEngine
+    /// `<prefix>/<owner>`: the part of every tag this adapter creates that callers cannot choose.
+    let namespace: String
 
     public init(environment: Environment, context: AdapterContext) throws {
-        engine = try DockerEngine(location: environment.credentials?.location, specifics: environment.credentials?.specifics)
+        let specifics = environment.credentials?.specifics
+        engine = try DockerEngine(location: environment.credentials?.location, specifics: specifics, context: context)
+        var prefix = "vice"
+        if let given = specifics?["tagPrefix"]?.stringValue, !given.isEmpty {
+            guard context.isTrusted else {
+                throw AdapterError(.invalidConfiguration, "specifics.tagPrefix is only for environments an admin created or the configuration declares")
+            }
+            guard given.split(separator: "/").allSatisfy({ Self.slug(String($0)) == $0 }) else {
+                throw AdapterError(.invalidConfiguration, "specifics.tagPrefix '\(given)' is not a Docker repository path (lower-case letters, digits, dashes, slashes)")
+            }
+            prefix = given
+        }
+        namespace = prefix + "/" + Self.slug(context.ownerName ?? "shared")
     }
 
     public func health() async -> AdapterHealth {
@@ -71,11 +89,14 @@ public struct DockerAdapter: RuntimeAdapter {
 
     public func deploy(_ image: ImageDescription, content: ByteStream) async throws -> DeploymentReference {
         let prefix = try await engine.versionPrefix()
-        let (repository, tag) = Self.target(for: image)
+        let (repository, tag) = Self.target(for: image, namespace: namespace)
         switch image.contenttype {
         case .dockerImage:
+            // The archive's RepoTags are replaced by ours while it streams: loading it cannot
+            // create or move any other tag on the engine.
+            let retagged = DockerArchiveRetagger.retag(content, as: "\(repository):\(tag)")
             let loaded = try await engine.send("POST", prefix + "/images/load?quiet=1",
-                                               body: HTTPRequestBody(content, length: image.size), contentType: "application/x-tar")
+                                               body: HTTPRequestBody(retagged), contentType: "application/x-tar")
             guard loaded.status == 200 else { throw await engine.failure(loaded, doing: "loading the image") }
             let messages = try await engine.messages(loaded, doing: "loading the image")
             guard let source = Self.loadedReference(messages) else {
@@ -108,15 +129,26 @@ public struct DockerAdapter: RuntimeAdapter {
 
     // MARK: naming
 
-    /// `specifics.tag` (`repo:tag` or `repo`), or `vice/<slug of the title>:<image id>`.
-    static func target(for image: ImageDescription) -> (String, String) {
+    /// `<namespace>/<specifics.tag>` (`repo:tag` or `repo`, each path component made a slug), or
+    /// `<namespace>/<slug of the title>:<image id>`.
+    static func target(for image: ImageDescription, namespace: String) -> (String, String) {
         if let given = image.specifics?["tag"]?.stringValue, !given.isEmpty {
+            var repository = given, tag = "latest"
             if let colon = given.lastIndex(of: ":"), !given[colon...].contains("/") {
-                return (String(given[..<colon]), String(given[given.index(after: colon)...]))
+                repository = String(given[..<colon])
+                tag = String(given[given.index(after: colon)...])
             }
-            return (given, "latest")
+            let path = repository.split(separator: "/").map { slug(String($0)) }.joined(separator: "/")
+            return (namespace + "/" + path, tagSlug(tag))
         }
-        return ("vice/" + slug(image.title), image.imageID)
+        return (namespace + "/" + slug(image.title), tagSlug(image.imageID))
+    }
+
+    /// A valid Docker tag: `[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}`.
+    static func tagSlug(_ tag: String) -> String {
+        let kept = String(tag.unicodeScalars.filter { $0.isASCII && (CharacterSet.alphanumerics.contains($0) || "_.-".unicodeScalars.contains($0)) }
+            .map(Character.init).prefix(128))
+        return kept.isEmpty || kept.first == "." || kept.first == "-" ? "v" + kept.prefix(127) : kept
     }
 
     /// Lower-case letters, digits and single dashes: a valid Docker repository path component.

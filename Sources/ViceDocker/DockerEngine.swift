@@ -2,9 +2,11 @@ import Foundation
 import ViceCore
 import ViceHTTP
 
-/// The connection to one Docker engine: `unix:///path/docker.sock` (default `/var/run/docker.sock`)
+/// The connection to one Docker engine: `unix:///path/docker.sock` (trusted environments only)
 /// or `tcp://host:port` (`https` when `specifics.tls` is true, with `specifics.caBundle` or
-/// `specifics.insecure`). Paths carry the API version negotiated from `/_ping`, never above 1.41,
+/// `specifics.insecure`, and `specifics.clientCertificate` + `specifics.clientKey` for an engine
+/// that verifies clients, as `dockerd --tlsverify` does). There is no default location: a
+/// missing one is invalid input, never the host's own engine. Paths carry the API version negotiated from `/_ping`, never above 1.41,
 /// the version this adapter is written for.
 struct DockerEngine: Sendable {
     static let newestAPIVersion = (1, 41)
@@ -13,25 +15,42 @@ struct DockerEngine: Sendable {
     let options: HTTPConnectionOptions
     let client = HTTPClient()
 
-    init(location: String?, specifics: JSONValue?) throws {
+    init(location: String?, specifics: JSONValue?, context: AdapterContext = AdapterContext(logger: .init(label: "vice.docker"))) throws {
         let location = (location ?? "").trimmingCharacters(in: .whitespaces)
-        var options = HTTPConnectionOptions(connectTimeout: .seconds(10), idleTimeout: .seconds(300))
-        if location.isEmpty || location.hasPrefix("unix://") {
-            let path = location.isEmpty ? "/var/run/docker.sock" : String(location.dropFirst("unix://".count))
-            guard path.hasPrefix("/") else {
-                throw AdapterError(.invalidConfiguration, "a Docker socket location is unix:///absolute/path, not '\(location)'")
+        var options = HTTPConnectionOptions(connectTimeout: .seconds(10), idleTimeout: .seconds(300), egress: context.egress)
+        do {
+            if location.isEmpty {
+                throw AdapterError(.invalidConfiguration, "a Docker environment needs credentials.location: tcp://host:port, or unix:///path for an admin's environment")
+            } else if location.hasPrefix("unix://") {
+                let path = String(location.dropFirst("unix://".count))
+                try context.egress.check(unixSocket: path, what: "the Docker location \(location)")
+                options.unixSocketPath = path
+                baseURL = "http://docker"
+            } else if location.hasPrefix("tcp://") || location.hasPrefix("http://") || location.hasPrefix("https://") {
+                let hostPort = location.replacingOccurrences(of: "tcp://", with: "")
+                    .replacingOccurrences(of: "http://", with: "").replacingOccurrences(of: "https://", with: "")
+                    .trimmingCharacters(in: CharacterSet(charactersIn: "/"))
+                guard !hostPort.contains("/"), !hostPort.contains("@"), let host = LocationPattern.host(of: hostPort) else {
+                    throw AdapterError(.invalidConfiguration, "a Docker location is tcp://host:port, not '\(location)'")
+                }
+                try context.egress.check(host: host, what: "the Docker location \(location)")
+                let tls = location.hasPrefix("https://") || specifics?["tls"] == .bool(true)
+                baseURL = (tls ? "https://" : "http://") + hostPort
+                options.caBundlePath = specifics?["caBundle"]?.stringValue
+                options.clientCertificatePath = specifics?["clientCertificate"]?.stringValue
+                options.clientKeyPath = specifics?["clientKey"]?.stringValue
+                try context.checkHostFile(options.caBundlePath, setting: "specifics.caBundle")
+                try context.checkHostFile(options.clientCertificatePath, setting: "specifics.clientCertificate")
+                try context.checkHostFile(options.clientKeyPath, setting: "specifics.clientKey")
+                guard (options.clientCertificatePath == nil) == (options.clientKeyPath == nil) else {
+                    throw AdapterError(.invalidConfiguration, "specifics.clientCertificate and specifics.clientKey go together")
+                }
+                options.insecure = specifics?["insecure"] == .bool(true)
+            } else {
+                throw AdapterError(.invalidConfiguration, "a Docker location is tcp://host:port or unix:///path, not '\(location)'")
             }
-            options.unixSocketPath = path
-            baseURL = "http://docker"
-        } else if location.hasPrefix("tcp://") || location.hasPrefix("http://") || location.hasPrefix("https://") {
-            let hostPort = location.replacingOccurrences(of: "tcp://", with: "")
-                .replacingOccurrences(of: "http://", with: "").replacingOccurrences(of: "https://", with: "")
-            let tls = location.hasPrefix("https://") || specifics?["tls"] == .bool(true)
-            baseURL = (tls ? "https://" : "http://") + hostPort.trimmingCharacters(in: CharacterSet(charactersIn: "/"))
-            options.caBundlePath = specifics?["caBundle"]?.stringValue
-            options.insecure = specifics?["insecure"] == .bool(true)
-        } else {
-            throw AdapterError(.invalidConfiguration, "a Docker location is unix:///path or tcp://host:port, not '\(location)'")
+        } catch let refusal as EgressRefusal {
+            throw AdapterError(.invalidConfiguration, refusal.message)
         }
         self.options = options
     }
@@ -56,6 +75,8 @@ struct DockerEngine: Sendable {
         do {
             return try await client.execute(HTTPClientRequest(method: method, url: baseURL + path, headers: headers,
                                                               body: body, options: options))
+        } catch let error as HTTPClientError where error.kind == .body {
+            throw AdapterError(.remoteError, "\(method) \(path.split(separator: "?").first ?? ""): \(error.message)", transient: false)
         } catch let error as HTTPClientError {
             throw AdapterError(.unavailable, "the Docker engine at \(options.unixSocketPath ?? baseURL) cannot be reached: \(error.message)",
                                transient: error.isTransient)

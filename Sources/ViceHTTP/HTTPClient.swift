@@ -6,7 +6,10 @@ import ViceCore
 /// never on Swift's cooperative pool; bodies stream both ways through bounded pipes, so neither a
 /// slow server nor a slow consumer makes memory grow.
 public struct HTTPClient: Sendable {
-    private static let initialised: Bool = vice_curl_global_init() == CURLE_OK
+    private static let initialised: Bool = {
+        vice_curl_set_address_check(addressCheck)
+        return vice_curl_global_init() == CURLE_OK
+    }()
 
     public init() {
         precondition(Self.initialised, "libcurl failed to initialise")
@@ -34,6 +37,10 @@ final class Transfer: @unchecked Sendable {
     private var headDelivered = false
     private var headerLines: [(name: String, value: String)] = []
     private var isCancelled = false
+    /// Why the egress policy refused a connection of this transfer, if it did.
+    private var refusal: String?
+    /// Why the request body stream failed, if it did (the transfer then aborts).
+    private var bodyFailure: String?
     private var pendingUpload: [UInt8] = []
     private var pendingOffset = 0
     private var handle: UnsafeMutableRawPointer?
@@ -48,8 +55,11 @@ final class Transfer: @unchecked Sendable {
     init(_ request: HTTPClientRequest) throws {
         self.request = request
         requestPipe = request.body == nil ? nil : ChunkPipe()
-        guard URL(string: request.url)?.scheme != nil else {
+        guard let scheme = URL(string: request.url)?.scheme?.lowercased() else {
             throw HTTPClientError(.invalidRequest, "'\(request.url)' is not an absolute URL")
+        }
+        guard scheme == "http" || scheme == "https" else {
+            throw HTTPClientError(.invalidRequest, "only http and https URLs are fetched, not \(scheme):")
         }
     }
 
@@ -73,6 +83,7 @@ final class Transfer: @unchecked Sendable {
                     }
                     pipe.finish()
                 } catch {
+                    lock.withLock { bodyFailure = "\(error)" }
                     pipe.finish(HTTPClientError(.send, "the request body failed: \(error)"))
                 }
             }
@@ -116,6 +127,13 @@ final class Transfer: @unchecked Sendable {
         let options = request.options
         var results: [CURLcode] = []
         results.append(vice_curl_setopt_string(handle, CURLOPT_URL, request.url))
+        // Only http and https, for the request and any redirect: no file://, gopher://, dict://.
+        results.append(vice_curl_setopt_string(handle, CURLOPT_PROTOCOLS_STR, "http,https"))
+        results.append(vice_curl_setopt_string(handle, CURLOPT_REDIR_PROTOCOLS_STR, "http,https"))
+        results.append(vice_curl_setopt_long(handle, CURLOPT_FOLLOWLOCATION, 0))
+        // No proxy from the process environment: the egress check must see the real peer.
+        results.append(vice_curl_setopt_string(handle, CURLOPT_PROXY, ""))
+        results.append(vice_curl_guard_sockets(handle, userdata))
         results.append(vice_curl_setopt_long(handle, CURLOPT_NOSIGNAL, 1))
         results.append(vice_curl_setopt_pointer(handle, CURLOPT_ERRORBUFFER, errorBuffer))
         results.append(vice_curl_setopt_long(handle, CURLOPT_CONNECTTIMEOUT_MS, Self.milliseconds(options.connectTimeout)))
@@ -127,6 +145,12 @@ final class Transfer: @unchecked Sendable {
         }
         if let bundle = options.caBundlePath {
             results.append(vice_curl_setopt_string(handle, CURLOPT_CAINFO, bundle))
+        }
+        if let certificate = options.clientCertificatePath {
+            results.append(vice_curl_setopt_string(handle, CURLOPT_SSLCERT, certificate))
+        }
+        if let key = options.clientKeyPath {
+            results.append(vice_curl_setopt_string(handle, CURLOPT_SSLKEY, key))
         }
         if options.insecure {
             results.append(vice_curl_setopt_long(handle, CURLOPT_SSL_VERIFYPEER, 0))
@@ -217,6 +241,19 @@ final class Transfer: @unchecked Sendable {
         return count
     }
 
+    /// On the transfer thread, before each socket opens.
+    fileprivate func mayConnect(family: Int32, address: [UInt8]) -> Bool {
+        guard let egress = request.options.egress else { return true }
+        let reason: String?
+        switch family {
+        case AF_UNIX: reason = egress.allowUnixSockets ? nil : "unix sockets are only for environments an admin created or the configuration declares"
+        default: reason = egress.refusal(for: address)
+        }
+        guard let reason else { return true }
+        lock.withLock { if refusal == nil { refusal = reason } }
+        return false
+    }
+
     private func status() -> Int {
         guard let handle else { return 0 }
         var code = 0
@@ -245,6 +282,13 @@ final class Transfer: @unchecked Sendable {
     }
 
     private func describe(_ code: CURLcode) -> HTTPClientError {
+        if let refusal = lock.withLock({ refusal }) {
+            return HTTPClientError(.refused, "the egress policy refuses the connection: \(refusal) (\(request.method) \(request.url))",
+                                   curlCode: Int(code.rawValue))
+        }
+        if let bodyFailure = lock.withLock({ bodyFailure }) {
+            return HTTPClientError(.body, "the request body failed: \(bodyFailure)", curlCode: Int(code.rawValue))
+        }
         let detail = String(cString: errorBuffer)
         let message = (detail.isEmpty ? String(cString: curl_easy_strerror(code)) : detail) + " (\(request.method) \(request.url))"
         let kind: HTTPClientError.Kind
@@ -310,6 +354,12 @@ private let readCallback: vice_curl_data_callback = { buffer, size, count, userd
     let transfer = Unmanaged<Transfer>.fromOpaque(userdata!).takeUnretainedValue()
     let target = UnsafeMutableRawBufferPointer(start: buffer, count: size * count)
     return transfer.fillUpload(target).map { $0 } ?? vice_curl_readfunc_abort()
+}
+
+private let addressCheck: vice_address_check = { userdata, family, address, length in
+    let transfer = Unmanaged<Transfer>.fromOpaque(userdata!).takeUnretainedValue()
+    let bytes = address.map { [UInt8](UnsafeBufferPointer(start: $0, count: length)) } ?? []
+    return transfer.mayConnect(family: family, address: bytes) ? 1 : 0
 }
 
 private let progressCallback: vice_curl_progress_callback = { userdata, _, _, _, _ in

@@ -17,6 +17,10 @@ public struct HTTPClientError: Error, Sendable, CustomStringConvertible {
         case receive
         /// The request was malformed (URL, method, options).
         case invalidRequest
+        /// The request body's own stream failed (the bytes to send were refused on the way).
+        case body
+        /// The egress policy refused the address (or socket) the request would connect to.
+        case refused
     }
 
     public var kind: Kind
@@ -36,7 +40,7 @@ public struct HTTPClientError: Error, Sendable, CustomStringConvertible {
     public var isTransient: Bool {
         switch kind {
         case .dns, .connect, .timeout, .send, .receive: true
-        case .tls, .cancelled, .invalidRequest: false
+        case .tls, .cancelled, .invalidRequest, .refused, .body: false
         }
     }
 }

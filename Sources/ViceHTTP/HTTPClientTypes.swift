@@ -11,14 +11,23 @@ public struct HTTPConnectionOptions: Sendable, Hashable {
     public var connectTimeout: Duration
     /// A transfer that moves no byte for this long fails.
     public var idleTimeout: Duration
+    /// A client certificate chain and its key (PEM files), for servers that verify clients (a
+    /// Docker engine run with `--tlsverify`).
+    public var clientCertificatePath: String?
+    public var clientKeyPath: String?
+    /// Where the transfer may connect, checked against every resolved address (and unix socket)
+    /// before a socket opens. nil only for the registry's own peers (plugins it was configured with).
+    public var egress: EgressPolicy?
 
     public init(unixSocketPath: String? = nil, caBundlePath: String? = nil, insecure: Bool = false,
-                connectTimeout: Duration = .seconds(10), idleTimeout: Duration = .seconds(60)) {
+                connectTimeout: Duration = .seconds(10), idleTimeout: Duration = .seconds(60),
+                egress: EgressPolicy? = nil) {
         self.unixSocketPath = unixSocketPath
         self.caBundlePath = caBundlePath
         self.insecure = insecure
         self.connectTimeout = connectTimeout
         self.idleTimeout = idleTimeout
+        self.egress = egress
     }
 }
 

@@ -29,14 +29,14 @@ struct Glance: Sendable {
                 requestBody = HTTPRequestBody(bytes: Array(try JSONSerialization.data(withJSONObject: json)))
             }
             all += headers
-            let url = Self.url(endpoint: endpoint, path: path)
+            let url = try Self.url(endpoint: endpoint, path: path)
             let response: HTTPClientResponse
             do {
                 response = try await client.execute(HTTPClientRequest(
                     method: method, url: url, headers: all, body: requestBody, options: keystone.settings.connection))
             } catch let error as HTTPClientError {
                 throw AdapterError(.unavailable, "Glance at \(endpoint) cannot be reached (\(method) \(path)): \(error.message)",
-                                   transient: error.isTransient || error.kind == .send || error.kind == .receive)
+                                   transient: error.isTransient || error.kind == .send || error.kind == .body || error.kind == .receive)
             }
             guard response.status == 401, !renewed else { return Reply(response: response, endpoint: endpoint) }
             _ = try? await response.collect(upTo: 1 << 20)
@@ -49,13 +49,26 @@ struct Glance: Sendable {
         }
     }
 
-    static func url(endpoint: String, path: String) -> String {
-        if path.hasPrefix("http://") || path.hasPrefix("https://") { return path }
+    static func url(endpoint: String, path: String) throws -> String {
+        if path.contains("://") {
+            // An absolute link from Glance: followed only when it stays on the endpoint's server.
+            guard let origin = Self.origin(of: endpoint), Self.origin(of: path) == origin else {
+                throw AdapterError(.remoteError, "Glance sent a link to another server; it is not followed")
+            }
+            return path
+        }
+        guard path.hasPrefix("/") else { throw AdapterError(.remoteError, "Glance sent a link that is not a path") }
         if path.hasPrefix("/v2/") || path == "/v2" {
             // A `next` link: relative to the endpoint's root, which ends in /v2.
             return String(endpoint.dropLast(3)) + path
         }
         return endpoint + path
+    }
+
+    /// `scheme://host:port` of a URL, lower-cased.
+    static func origin(of url: String) -> String? {
+        guard let components = URLComponents(string: url), let scheme = components.scheme, let host = components.host else { return nil }
+        return "\(scheme)://\(host):\(components.port.map(String.init) ?? "")".lowercased()
     }
 
     /// Reads a JSON answer of at most 16 MiB.
@@ -83,17 +96,21 @@ struct Glance: Sendable {
         }
     }
 
-    /// Glance's error bodies are HTML or text from webob, or JSON from the API: the first line of
-    /// text that says something.
+    /// Glance's error bodies are HTML or text from webob, or JSON from the API: the sentence that
+    /// says why, bounded and printable only. The server is the caller's choice, so a body that
+    /// does not look like Glance's error page is not repeated at all.
     static func message(_ bytes: [UInt8]) -> String? {
-        let text = String(decoding: bytes.prefix(4096), as: UTF8.self)
         if let object = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any] {
-            if let message = object["message"] as? String { return message }
-            if let error = object["error"] as? [String: Any], let message = error["message"] as? String { return message }
+            if let message = object["message"] as? String { return RemoteText.excerpt(message) }
+            if let error = object["error"] as? [String: Any], let message = error["message"] as? String { return RemoteText.excerpt(message) }
+            return nil
         }
+        let text = String(decoding: bytes.prefix(4096), as: UTF8.self)
+        // webob's pages: <html><head><title>400 Bad Request</title>… <h1>…</h1> reason …
+        guard text.range(of: #"^\s*(<html>|\d{3} [A-Za-z ]+\n)"#, options: .regularExpression) != nil else { return nil }
         let stripped = text.replacingOccurrences(of: "<[^>]+>", with: "\n", options: .regularExpression)
         let lines = stripped.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         // webob repeats the status as a title; the sentence after it is the reason.
-        return lines.count > 1 ? lines.dropFirst().joined(separator: " ") : lines.first
+        return (lines.count > 1 ? lines.dropFirst().joined(separator: " ") : lines.first).map { RemoteText.excerpt($0) }
     }
 }

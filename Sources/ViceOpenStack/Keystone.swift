@@ -98,6 +98,7 @@ struct Keystone: Sendable {
                       ["stable", "current", "supported"].contains((version["status"] as? String)?.lowercased() ?? "") else { continue }
                 let links = version["links"] as? [[String: Any]] ?? []
                 if let link = links.first(where: { $0["rel"] as? String == "self" })?["href"] as? String {
+                    try OpenStackSettings.check(link, what: "the v3 link Keystone's version document gives", egress: egress)
                     return Self.trimmingSlashes(link)
                 }
             }
@@ -118,6 +119,14 @@ struct Keystone: Sendable {
     /// `image` endpoint of the configured interface and region.
     func imageEndpoint(in token: KeystoneToken) throws -> String {
         if let override = settings.imageEndpoint { return Self.glanceV2(override) }
+        let endpoint = try catalogEndpoint(in: token)
+        try OpenStackSettings.check(endpoint, what: "the image endpoint in Keystone's catalog", egress: egress)
+        return endpoint
+    }
+
+    var egress: EgressPolicy { settings.connection.egress ?? .trusted }
+
+    private func catalogEndpoint(in token: KeystoneToken) throws -> String {
         let candidates = token.catalog.filter { $0.type == "image" }.flatMap(\.endpoints)
         let matches = candidates.filter { endpoint in
             endpoint.interface == settings.interface
@@ -157,9 +166,10 @@ struct Keystone: Sendable {
         }
     }
 
-    /// `{"error": {"message": …}}`, Keystone's error body.
+    /// `{"error": {"message": …}}`, Keystone's error body, bounded and printable only: the
+    /// server is the caller's choice, so nothing else of its answer is repeated.
     static func keystoneMessage(_ bytes: [UInt8]) -> String? {
         let object = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any]
-        return (object?["error"] as? [String: Any])?["message"] as? String
+        return ((object?["error"] as? [String: Any])?["message"] as? String).map { RemoteText.excerpt($0) }
     }
 }

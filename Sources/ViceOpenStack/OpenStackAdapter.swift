@@ -28,7 +28,8 @@ public struct OpenStackAdapter: RuntimeAdapter {
     let logger: Logger
 
     public init(environment: Environment, context: AdapterContext) throws {
-        settings = try OpenStackSettings(environment)
+        settings = try OpenStackSettings(environment, egress: context.egress)
+        try context.checkHostFile(settings.connection.caBundlePath, setting: "specifics.caBundle")
         let client = HTTPClient()
         glance = Glance(keystone: Keystone(settings: settings, client: client), client: client)
         logger = context.logger

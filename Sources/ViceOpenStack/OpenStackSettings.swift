@@ -24,7 +24,7 @@ struct OpenStackSettings: Sendable, Hashable {
     var visibility: String
     var connection: HTTPConnectionOptions
 
-    init(_ environment: Environment) throws {
+    init(_ environment: Environment, egress: EgressPolicy = .trusted) throws {
         let credentials = environment.credentials
         let specifics = credentials?.specifics?.unwrappingEncodedString
         func setting(_ names: String...) -> String? {
@@ -57,10 +57,22 @@ struct OpenStackSettings: Sendable, Hashable {
             throw AdapterError(.invalidConfiguration, "specifics.interface is public, internal or admin, not '\(interface)'")
         }
         imageEndpoint = setting("imageEndpoint").flatMap { $0.isEmpty ? nil : $0 }
+        try Self.check(location, what: "credentials.location", egress: egress)
+        if let imageEndpoint { try Self.check(imageEndpoint, what: "specifics.imageEndpoint", egress: egress) }
         visibility = setting("visibility") ?? "private"
-        connection = HTTPConnectionOptions(connectTimeout: .seconds(15), idleTimeout: .seconds(300))
+        connection = HTTPConnectionOptions(connectTimeout: .seconds(15), idleTimeout: .seconds(300), egress: egress)
         connection.caBundlePath = setting("caBundle")
         connection.insecure = specifics?["insecure"] == .bool(true)
+    }
+
+    /// Checks a URL where it enters: the location, a setting, or what Keystone and Glance send back
+    /// (catalog endpoints, version links, `next` links).
+    static func check(_ url: String, what: String, egress: EgressPolicy) throws {
+        do {
+            try egress.check(url: url, what: what)
+        } catch let refusal as EgressRefusal {
+            throw AdapterError(.invalidConfiguration, refusal.message)
+        }
     }
 
     /// What a cached token is filed under: everything that decides which token Keystone issues.

@@ -10,10 +10,9 @@ public final class SQLiteStore: MetadataStore, JobQueue {
 
     /// Opens (and migrates) the database at `path`, creating its folder if needed.
     public init(path: String) throws {
-        let directory = (path as NSString).deletingLastPathComponent
-        if !directory.isEmpty {
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        }
+        // 0600 from the first byte: the file holds password hashes and sealed credentials.
+        // (SQLite gives its -wal and -shm files the main file's mode.)
+        try SecretFile.createEmptyIfMissing(path)
         var configuration = Configuration()
         configuration.busyMode = .timeout(10)
         configuration.prepareDatabase { db in

@@ -10,10 +10,13 @@ public struct ViceAPI: Sendable {
     /// The largest image file `POST /v1/image/{id}/file` accepts.
     let maxUploadBytes: Int64
     let fileIO = FileIO()
+    /// Uploads in flight, bounded per user and in all.
+    let uploads: UploadAdmission
 
-    public init(registry: Registry, maxUploadBytes: Int64 = 1 << 40) {
+    public init(registry: Registry, maxUploadBytes: Int64 = 1 << 40, uploadsPerUser: Int = 4, uploadsInTotal: Int = 32) {
         self.registry = registry
         self.maxUploadBytes = maxUploadBytes
+        self.uploads = UploadAdmission(perUser: uploadsPerUser, total: uploadsInTotal)
     }
 
     /// A router with every route of `APIRoute.all` and the middleware chain: CORS, request log,

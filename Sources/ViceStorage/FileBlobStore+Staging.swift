@@ -50,39 +50,3 @@ extension FileBlobStore {
         try path(of: digest)
     }
 }
-
-/// `pread` over an open file.
-final class FileByteReader: ByteReader, @unchecked Sendable {
-    let descriptor: Int32
-    let size: Int64
-
-    init(path: String) throws {
-        descriptor = open(path, O_RDONLY | O_CLOEXEC)
-        guard descriptor >= 0 else { throw ViceError.notFound("cannot open \(path): \(String(cString: strerror(errno)))") }
-        var info = stat()
-        guard fstat(descriptor, &info) == 0 else {
-            _ = Glibc.close(descriptor)
-            throw ViceError(.internal, "cannot stat \(path)")
-        }
-        size = Int64(info.st_size)
-    }
-
-    deinit { _ = Glibc.close(descriptor) }
-
-    func read(at offset: Int64, count: Int) throws -> [UInt8] {
-        guard offset < size, count > 0 else { return [] }
-        let wanted = Int(min(Int64(count), size - offset))
-        var buffer = [UInt8](repeating: 0, count: wanted)
-        var filled = 0
-        while filled < wanted {
-            let n = buffer.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress! + filled, wanted - filled, off_t(offset) + off_t(filled)) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw ViceError(.internal, "read failed: \(String(cString: strerror(errno)))")
-            }
-            if n == 0 { break }
-            filled += n
-        }
-        return Array(buffer.prefix(filled))
-    }
-}

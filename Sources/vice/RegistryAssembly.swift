@@ -52,7 +52,10 @@ struct RegistryAssembly {
             store: store, blobs: blobs, catalog: catalog,
             hasher: BcryptPasswordHasher(cost: configuration.security.bcryptCost), cipher: cipher,
             options: RegistryOptions(openRegistration: configuration.security.openRegistration,
-                                     maxJobAttempts: configuration.workers.maxAttempts),
+                                     maxJobAttempts: configuration.workers.maxAttempts,
+                                     environmentPolicy: configuration.security.environmentPolicy,
+                                     deployWaitLimit: TimeInterval(configuration.workers.deployWaitSeconds),
+                                     maxImageBytes: configuration.storage.maxUploadBytes),
             converter: QemuImgConverter(), logger: logger)
     }
 

@@ -40,14 +40,18 @@ struct ServeCommand: AsyncParsableCommand {
                             registry: registry, logger: logger).start()
 
         let grace = Duration.seconds(configuration.workers.shutdownGraceSeconds)
+        let limit = Duration.seconds(configuration.workers.jobTimeLimitSeconds)
         let pools = [
-            registry.makeWorkerPool(queue: .import, concurrency: configuration.workers.import, jobs: assembly.store, grace: grace),
-            registry.makeWorkerPool(queue: .export, concurrency: configuration.workers.export, jobs: assembly.store, grace: grace),
-            registry.makeWorkerPool(queue: .store, concurrency: configuration.workers.store, jobs: assembly.store, grace: grace),
+            registry.makeWorkerPool(queue: .import, concurrency: configuration.workers.import, jobs: assembly.store, grace: grace, timeLimit: limit),
+            registry.makeWorkerPool(queue: .export, concurrency: configuration.workers.export, jobs: assembly.store, grace: grace, timeLimit: limit),
+            registry.makeWorkerPool(queue: .store, concurrency: configuration.workers.store, jobs: assembly.store, grace: grace, timeLimit: limit),
         ]
         let host = configuration.server.host
         let app = Application(
-            router: ViceAPI(registry: registry, maxUploadBytes: configuration.storage.maxUploadBytes).makeRouter(),
+            router: ViceAPI(registry: registry, maxUploadBytes: configuration.storage.maxUploadBytes,
+                            uploadsPerUser: configuration.server.uploadsPerUser,
+                            uploadsInTotal: configuration.server.uploadsInTotal).makeRouter(),
+            server: .http1(configuration: .init(idleTimeout: .seconds(Int64(configuration.server.idleTimeoutSeconds)))),
             configuration: .init(address: .hostname(host, port: configuration.server.port), serverName: "vice-registry"),
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? configuration.server.port
@@ -67,19 +71,21 @@ struct ServeCommand: AsyncParsableCommand {
     }
     func bootstrapAdmin(_ registry: Registry, configuration: ViceConfiguration, logger: Logger) async throws {
         let given = ProcessInfo.processInfo.environment["VICE_ADMIN_PASSWORD"].flatMap { $0.isEmpty ? nil : $0 }
+        // Read once, then gone: the bytes are overwritten where the kernel shows them
+        // (/proc/<pid>/environ reads the original block), and the variable is unset for children.
+        if let value = getenv("VICE_ADMIN_PASSWORD") { memset(value, 0, strlen(value)) }
+        unsetenv("VICE_ADMIN_PASSWORD")
         guard let created = try await registry.bootstrapAdmin(password: given) else { return }
         guard let generated = created.generatedPassword else {
             logger.notice("created user 'admin' with the password from VICE_ADMIN_PASSWORD")
             return
         }
         let path = configuration.security.adminPasswordFile
-        let directory = (path as NSString).deletingLastPathComponent
-        if !directory.isEmpty {
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        }
-        guard FileManager.default.createFile(atPath: path, contents: Data((generated + "\n").utf8),
-                                             attributes: [.posixPermissions: 0o600]) else {
-            logger.error("could not write the generated admin password to \(path); it is shown below only")
+        do {
+            try? FileManager.default.removeItem(atPath: path)  // an old file of a database since deleted
+            try SecretFile.create(path, contents: Data((generated + "\n").utf8))
+        } catch {
+            logger.error("could not write the generated admin password to \(path): \(error); it is shown below only")
             FileHandle.standardOutput.write(Data("Created user 'admin' with the generated password: \(generated)\n".utf8))
             return
         }

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import Testing
 import ViceAdapterTesting
+import ViceConversion
 import ViceCore
 @testable import ViceBwLehrpool
 import ViceTestSupport
@@ -23,7 +24,8 @@ import ViceTestSupport
     /// Uploads `file` into a new registry image and deploys it to the peer; waits for `status`.
     func deploy(_ file: String, title: String, as contenttype: ContentType, to peer: BwlpPeer, in fixture: RegistryFixture,
                 until status: DeploymentStatus) async throws -> (Image, Deployment?, UserRecord) {
-        let alice = try await fixture.user("alice")
+        // The test engines listen on loopback: only an admin's environments may reach them.
+        let alice = try await fixture.user("alice", admin: true)
         fixture.startWorkers()
         let image = try await fixture.uploadImage(file: file, title: title, contenttype: contenttype, owner: alice)
         let satellite = try await fixture.registry.createEnvironment(peer.environment(), owner: alice)
@@ -79,7 +81,8 @@ import ViceTestSupport
         // The middle block arrives corrupted once: it is fetched again, and the import succeeds.
         try peer.faults(#"{"corruptDownload": {"1": 1}}"#)
         let fixture = try fixture()
-        let alice = try await fixture.user("alice")
+        // The test engines listen on loopback: only an admin's environments may reach them.
+        let alice = try await fixture.user("alice", admin: true)
         let satellite = try await fixture.registry.createEnvironment(peer.environment(), owner: alice)
         fixture.startWorkers()
         let image = try await fixture.registry.createImage(
@@ -102,7 +105,8 @@ import ViceTestSupport
         let raw = try TestDisk.raw(megabytes: 20, in: directory)
         let (base, _) = try peer.seed(raw, name: "Broken")
         let fixture = try fixture()
-        let alice = try await fixture.user("alice")
+        // The test engines listen on loopback: only an admin's environments may reach them.
+        let alice = try await fixture.user("alice", admin: true)
         let satellite = try await fixture.registry.createEnvironment(peer.environment(), owner: alice)
         fixture.startWorkers()
 
@@ -181,19 +185,56 @@ import ViceTestSupport
         await fixture.stopWorkers()
     }
 
-    @Test func aQcow2ThatPointsAtAnotherFileIsNotConverted() async throws {
+    /// A qcow2 that names another file of this machine — as its backing file, or as its external
+    /// data file (the bug class of CVE-2024-32498) — would make `qemu-img convert` read that file
+    /// into the deployed disk. Such uploads are refused by the header inspector, so the
+    /// conversion never runs; the converter refuses them too, should one get in another way.
+    @Test func aQcow2ThatPointsAtAnotherFileNeverReachesTheConverter() async throws {
         let peer = try await BwlpPeer()
         defer { peer.stop() }
-        // A qcow2 whose backing file is a file of this machine: converting it would read that file.
         let secret = directory.file("host-secret.raw")
         try Data(repeating: 0x53, count: 1 << 20).write(to: URL(fileURLWithPath: secret))
-        let sneaky = directory.file("sneaky.qcow2")
-        try runProgram("/usr/bin/qemu-img", ["create", "-f", "qcow2", "-F", "raw", "-b", secret, sneaky])
+        let backed = directory.file("backed.qcow2")
+        try runProgram("/usr/bin/qemu-img", ["create", "-f", "qcow2", "-F", "raw", "-b", secret, backed])
+        let hostData = directory.file("host-data.raw")
+        let external = directory.file("external.qcow2")
+        try runProgram("/usr/bin/qemu-img", ["create", "-f", "qcow2", "-o", "data_file=\(hostData)", external, "1M"])
+        try Data(repeating: 0x44, count: 1 << 20).write(to: URL(fileURLWithPath: hostData))
+
         let fixture = try fixture()
-        let (_, failed, _) = try await deploy(sneaky, title: "Sneaky", as: .diskQcow2, to: peer, in: fixture, until: .failed)
-        #expect(failed?.status == .failed)
-        #expect(failed?.statusMessage?.contains("refers to a backing file") == true, "\(failed?.statusMessage ?? "")")
+        // The test engines listen on loopback: only an admin's environments may reach them.
+        let alice = try await fixture.user("alice", admin: true)
+        fixture.startWorkers()
+        let satellite = try await fixture.registry.createEnvironment(peer.environment(), owner: alice)
+        for (file, reason) in [(backed, "names a backing file"), (external, "external data file")] {
+            let image = try await fixture.registry.createImage(Image(title: "sneaky", contenttype: .diskQcow2), owner: alice)
+            let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: file)))
+            let (ticket, digest) = try await fixture.stage(bytes, image: image.id!, owner: alice)
+            _ = try await fixture.registry.finishUpload(ticket, digest: digest, size: Int64(bytes.count), owner: alice)
+            let refused = try await fixture.waitForImage(image.id!, owner: alice, status: .failed)
+            #expect(refused.status == .failed && refused.checksum == nil)
+            #expect(refused.statusMessage?.contains(reason) == true, "\(refused.statusMessage ?? "")")
+            // Nothing to deploy: the deployment is refused at the edge.
+            await #expect(throws: ViceError.self) {
+                try await fixture.registry.createDeployment(Deployment(imageid: image.id, environmentId: satellite.id), owner: alice)
+            }
+        }
         #expect(peer.images.isEmpty)
+        // No blob was kept (the store's layout is blobs/sha256/<2 hex>/<digest>).
+        let blobs = ((try? FileManager.default.subpathsOfDirectory(atPath: fixture.directory.file("store/blobs"))) ?? [])
+            .filter { $0.split(separator: "/").count == 3 }
+        #expect(blobs.isEmpty, "\(blobs)")
+
+        // The converter's own check, behind the inspector.
+        for (file, reason) in [(backed, "backing file"), (external, "another file")] {
+            let output = directory.url.appendingPathComponent("out-\(UUID()).vmdk")
+            await #expect {
+                try await QemuImgConverter().convert(URL(fileURLWithPath: file), from: .diskQcow2, to: .diskVmdk, output: output)
+            } throws: { error in
+                "\(error)".contains(reason)
+            }
+            #expect(!FileManager.default.fileExists(atPath: output.path))
+        }
         await fixture.stopWorkers()
     }
 

@@ -27,7 +27,8 @@ import ViceTestSupport
         let fixture = try RegistryFixture(maxJobAttempts: 3)   // Glance on sqlite may answer 500 under load: retried
         fixture.registry.catalog.register(OpenStackAdapter.self)
         fixture.registry.catalog.register(BwLehrpoolAdapter.self)
-        let alice = try await fixture.user("alice")
+        // The test engines listen on loopback: only an admin's environments may reach them.
+        let alice = try await fixture.user("alice", admin: true)
         let cloud = try await fixture.registry.createEnvironment(try OpenStackTestbed.environment(user: "demo"), owner: alice)
         let satellite = try await fixture.registry.createEnvironment(peer.environment(), owner: alice)
         fixture.startWorkers()

@@ -7,7 +7,7 @@ import ViceCore
 @Suite struct InMemoryAdapterConformanceTests {
     @Test func theInMemoryAdapterConforms() async throws {
         let cloud = "conformance-\(UUID())"
-        InMemoryCloud.named(cloud).requirePassword("right-password")
+        InMemoryCloud.named(cloud, owner: "").requirePassword("right-password")
         func environment(_ password: String) -> Environment {
             Environment(credentials: Credentials(location: cloud, username: "u", password: password),
                         managementlayer: ManagementLayer(type: .cloudcomputing, software: "memory"))

@@ -19,7 +19,7 @@ import ViceTestSupport
         #expect(created.status == .queued)
         #expect(created.imported == false)
         let image = try await fixture.waitForImage(created.id!, owner: alice, status: .active)
-        let sample = InMemoryCloud.named("any").image("sample-raw")!
+        let sample = InMemoryCloud.named("any", owner: "alice").image("sample-raw")!
         #expect(image.status == .active)
         #expect(image.imported == true)
         #expect(image.size == Int64(sample.bytes.count))
@@ -34,14 +34,14 @@ import ViceTestSupport
         let deployed = try #require(try await fixture.waitForDeployment(deployment.id!, owner: alice, status: .deployed))
         #expect(deployed.status == .deployed)
         let reference = try #require(deployed.environmentReference)
-        let arrivedIntact = InMemoryCloud.named(targetCloud).image(reference)?.bytes == sample.bytes
+        let arrivedIntact = InMemoryCloud.named(targetCloud, owner: "alice").image(reference)?.bytes == sample.bytes
         #expect(arrivedIntact, "the deployed bytes equal the origin's")
 
         let removing = try await fixture.registry.deleteDeployment(id: deployment.id!, owner: alice)
         #expect(removing.status == .removing)
         let gone = await eventually { (try? await fixture.registry.deployment(id: deployment.id!, owner: alice)) == nil }
         #expect(gone)
-        let removed = InMemoryCloud.named(targetCloud).image(reference) == nil
+        let removed = InMemoryCloud.named(targetCloud, owner: "alice").image(reference) == nil
         #expect(removed, "the image left the target cloud")
         await fixture.stopWorkers()
         #expect(try await fixture.registry.runtimeStats().importsPending == 0)
@@ -52,7 +52,7 @@ import ViceTestSupport
         let alice = try await fixture.user("alice")
         let cloud = "flaky-\(UUID())"
         let environment = try await fixture.memoryEnvironment(owner: alice, cloud: cloud)
-        InMemoryCloud.named(cloud).failNext(2)
+        InMemoryCloud.named(cloud, owner: "alice").failNext(2)
         fixture.startWorkers(concurrency: 1)
 
         let flaky = try await fixture.registry.createImage(
@@ -76,7 +76,7 @@ import ViceTestSupport
         let fixture = try RegistryFixture()
         let alice = try await fixture.user("alice")
         let cloud = "locked-\(UUID())"
-        InMemoryCloud.named(cloud).requirePassword("right")
+        InMemoryCloud.named(cloud, owner: "alice").requirePassword("right")
         let environment = try await fixture.memoryEnvironment(owner: alice, cloud: cloud, password: "wrong")
         fixture.startWorkers()
         let image = try await fixture.registry.createImage(
@@ -90,7 +90,7 @@ import ViceTestSupport
         let fixture = try RegistryFixture(maxJobAttempts: 3)
         let alice = try await fixture.user("alice")
         let cloud = "down-\(UUID())"
-        InMemoryCloud.named(cloud).failNext(100)
+        InMemoryCloud.named(cloud, owner: "alice").failNext(100)
         let environment = try await fixture.memoryEnvironment(owner: alice, cloud: cloud)
         fixture.startWorkers(concurrency: 1)
         let image = try await fixture.registry.createImage(

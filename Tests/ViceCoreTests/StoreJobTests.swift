@@ -85,7 +85,7 @@ import ViceAdapterTesting
         let alice = try await fixture.user("alice")
         let sourceCloud = "src-\(UUID())"
         let big = InMemoryCloud.pseudoRandomBytes(count: 6 << 20, seed: 7)
-        InMemoryCloud.named(sourceCloud).put(.init(reference: "big", title: "big", contenttype: .diskRaw, bytes: big))
+        InMemoryCloud.named(sourceCloud, owner: "alice").put(.init(reference: "big", title: "big", contenttype: .diskRaw, bytes: big))
         let source = try await fixture.memoryEnvironment(owner: alice, cloud: sourceCloud)
         let targetCloud = "slow-target-\(UUID())"
         // The store hands out 1 MiB chunks: six of them, 150 ms apart.
@@ -102,7 +102,7 @@ import ViceAdapterTesting
         try await fixture.registry.deleteImage(id: image.id!, owner: alice)
         let deployed = try await fixture.waitForDeployment(deployment.id!, owner: alice, status: .deployed)
         #expect(deployed?.status == .deployed)
-        let arrived = InMemoryCloud.named(targetCloud).image(try #require(deployed?.environmentReference))?.bytes
+        let arrived = InMemoryCloud.named(targetCloud, owner: "alice").image(try #require(deployed?.environmentReference))?.bytes
         let intact = arrived == big
         #expect(intact, "the deployment received every byte although the image was deleted meanwhile")
         #expect(try await !fixture.blobs.contains(digest), "the blob is freed")

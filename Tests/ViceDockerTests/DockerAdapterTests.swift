@@ -35,7 +35,8 @@ import ViceTestSupport
         let socket = try DockerTestEngine.socket()
         try await DockerTestEngine.buildHello("vice-test/roundtrip:1", text: "round trip \(UUID())")
         let fixture = try fixture()
-        let alice = try await fixture.user("alice")
+        // The test engines listen on loopback: only an admin's environments may reach them.
+        let alice = try await fixture.user("alice", admin: true)
         let engine = try await fixture.registry.createEnvironment(DockerTestEngine.environment(socket: socket), owner: alice)
         fixture.startWorkers()
 
@@ -56,7 +57,7 @@ import ViceTestSupport
         let deployed = try await fixture.waitForDeployment(deployment.id!, owner: alice, status: .deployed)
         #expect(deployed?.status == .deployed, "\(deployed?.statusMessage ?? "")")
         let reference = try #require(deployed?.environmentReference)
-        #expect(reference == "vice/round-trip:\(image.id!)")
+        #expect(reference == "vice/alice/round-trip:\(image.id!)")
         #expect(try await DockerTestEngine.exists(reference))
 
         _ = try await fixture.registry.deleteDeployment(id: deployment.id!, owner: alice)
@@ -69,7 +70,8 @@ import ViceTestSupport
         let socket = try DockerTestEngine.socket()
         try await DockerTestEngine.buildHello("vice-test/base:1")
         let fixture = try fixture()
-        let alice = try await fixture.user("alice")
+        // The test engines listen on loopback: only an admin's environments may reach them.
+        let alice = try await fixture.user("alice", admin: true)
         let engine = try await fixture.registry.createEnvironment(DockerTestEngine.environment(socket: socket), owner: alice)
         fixture.startWorkers()
         let image = try await fixture.registry.createImage(
@@ -84,8 +86,9 @@ import ViceTestSupport
         let deployment = try await fixture.registry.createDeployment(Deployment(imageid: image.id, environmentId: engine.id), owner: alice)
         let deployed = try await fixture.waitForDeployment(deployment.id!, owner: alice, status: .deployed)
         #expect(deployed?.status == .deployed, "\(deployed?.statusMessage ?? "")")
-        #expect(deployed?.environmentReference == "vice-test/built:7")
-        let (status, body) = try await DockerTestEngine.request("GET", "/images/vice-test/built:7/json")
+        // The caller's tag lies in the registry's namespace for this user.
+        #expect(deployed?.environmentReference == "vice/alice/vice-test/built:7")
+        let (status, body) = try await DockerTestEngine.request("GET", "/images/vice/alice/vice-test/built:7/json")
         #expect(status == 200)
         #expect(String(decoding: body, as: UTF8.self).contains("\"vice.test\":\"yes\""))
 
@@ -108,7 +111,8 @@ import ViceTestSupport
     @Test func engineErrorsEndAsFailedJobsWithTheEnginesMessage() async throws {
         let socket = try DockerTestEngine.socket()
         let fixture = try fixture()
-        let alice = try await fixture.user("alice")
+        // The test engines listen on loopback: only an admin's environments may reach them.
+        let alice = try await fixture.user("alice", admin: true)
         let engine = try await fixture.registry.createEnvironment(DockerTestEngine.environment(socket: socket), owner: alice)
         let unreachable = try await fixture.registry.createEnvironment(
             DockerTestEngine.environment(socket: "/nonexistent/docker.sock"), owner: alice)
@@ -124,7 +128,7 @@ import ViceTestSupport
         let notReached = try await fixture.waitForImage(away.id!, owner: alice, status: .failed)
         #expect(notReached.statusMessage?.contains("cannot be reached") == true, "\(notReached.statusMessage ?? "")")
 
-        // A tar the engine refuses to load.
+        // A tar whose manifest is not a manifest: refused on its way to the engine.
         let garbage = tarArchive([("manifest.json", Array("not json".utf8))])
         let blob = try await fixture.blobs.put(ByteStream(bytes: garbage))
         let now = Date()
@@ -137,7 +141,7 @@ import ViceTestSupport
         let deployment = try await fixture.registry.createDeployment(Deployment(imageid: bogusID, environmentId: engine.id), owner: alice)
         let refused = try await fixture.waitForDeployment(deployment.id!, owner: alice, status: .failed)
         #expect(refused?.status == .failed)
-        #expect(refused?.statusMessage?.contains("loading the image") == true, "\(refused?.statusMessage ?? "")")
+        #expect(refused?.statusMessage?.contains("manifest.json is not a JSON array") == true, "\(refused?.statusMessage ?? "")")
         await fixture.stopWorkers()
     }
 
@@ -145,7 +149,8 @@ import ViceTestSupport
         let socket = try DockerTestEngine.socket()
         try await DockerTestEngine.buildHello("vice-test/inuse:1", text: "in use \(UUID())")
         let fixture = try fixture()
-        let alice = try await fixture.user("alice")
+        // The test engines listen on loopback: only an admin's environments may reach them.
+        let alice = try await fixture.user("alice", admin: true)
         let engine = try await fixture.registry.createEnvironment(DockerTestEngine.environment(socket: socket), owner: alice)
         fixture.startWorkers()
         let image = try await fixture.registry.createImage(
@@ -198,7 +203,8 @@ import ViceTestSupport
 
         let fixture = try RegistryFixture(maxJobAttempts: 2)
         fixture.registry.catalog.register(DockerAdapter.self)
-        let alice = try await fixture.user("alice")
+        // The test engines listen on loopback: only an admin's environments may reach them.
+        let alice = try await fixture.user("alice", admin: true)
         let engine = try await fixture.registry.createEnvironment(DockerTestEngine.environment(socket: socket), owner: alice)
         fixture.startWorkers()
         let image = try await fixture.registry.createImage(

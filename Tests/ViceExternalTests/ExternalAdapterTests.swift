@@ -55,7 +55,8 @@ import ViceTestSupport
         fixture.registry.catalog.register(external.factory)
         external.startMonitoring()
         defer { external.stopMonitoring() }
-        let alice = try await fixture.user("alice")
+        // The test engines listen on loopback: only an admin's environments may reach them.
+        let alice = try await fixture.user("alice", admin: true)
         let source = try await fixture.registry.createEnvironment(try folder("source", sample: Self.sampleBytes()), owner: alice)
         let targetFolder = try folder("target")
         let target = try await fixture.registry.createEnvironment(targetFolder, owner: alice)
@@ -90,7 +91,8 @@ import ViceTestSupport
         fixture.registry.catalog.register(external.factory)
         external.startMonitoring()  // returns at once: start-up never waits for a plugin
         defer { external.stopMonitoring() }
-        let alice = try await fixture.user("alice")
+        // The test engines listen on loopback: only an admin's environments may reach them.
+        let alice = try await fixture.user("alice", admin: true)
         let environment = try await fixture.registry.createEnvironment(try folder("late", sample: Self.sampleBytes()), owner: alice)
 
         let down = try await fixture.registry.environmentHealth(id: environment.id!, owner: alice)

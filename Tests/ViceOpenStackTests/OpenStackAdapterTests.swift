@@ -65,7 +65,8 @@ import ViceTestSupport
         let id = try OpenStackTestbed.createImage(user: "admin", name: "imported-\(UUID())", diskFormat: "vmdk", file: file)
         defer { try? OpenStackTestbed.delete(id, user: "admin") }
         let fixture = try fixture()
-        let alice = try await fixture.user("alice")
+        // The test engines listen on loopback: only an admin's environments may reach them.
+        let alice = try await fixture.user("alice", admin: true)
         let cloud = try await fixture.registry.createEnvironment(try OpenStackTestbed.environment(user: "admin"), owner: alice)
         fixture.startWorkers()
 
@@ -88,7 +89,8 @@ import ViceTestSupport
     @Test func aRegistryImageIsDeployedIntoTheDemoProjectAndRemoved() async throws {
         let file = try OpenStackTestbed.diskImage(format: "qcow2", megabytes: 6, in: directory)
         let fixture = try fixture()
-        let alice = try await fixture.user("alice")
+        // The test engines listen on loopback: only an admin's environments may reach them.
+        let alice = try await fixture.user("alice", admin: true)
         fixture.startWorkers()
         let image = try await fixture.uploadImage(file: file, title: "Deployed qcow2", contenttype: .diskQcow2, owner: alice)
         let demo = try await fixture.registry.createEnvironment(try OpenStackTestbed.environment(user: "demo"), owner: alice)
@@ -119,7 +121,8 @@ import ViceTestSupport
         let source = try OpenStackTestbed.createImage(user: "admin", name: "travel-\(format)", diskFormat: format, file: file)
         defer { try? OpenStackTestbed.delete(source, user: "admin") }
         let fixture = try fixture()
-        let alice = try await fixture.user("alice")
+        // The test engines listen on loopback: only an admin's environments may reach them.
+        let alice = try await fixture.user("alice", admin: true)
         let admin = try await fixture.registry.createEnvironment(try OpenStackTestbed.environment(user: "admin"), owner: alice)
         let demo = try await fixture.registry.createEnvironment(try OpenStackTestbed.environment(user: "demo"), owner: alice)
         fixture.startWorkers()
@@ -146,7 +149,8 @@ import ViceTestSupport
 
     @Test func badPasswordUnknownImageAndWrongRegionFailWithClearMessages() async throws {
         let fixture = try fixture()
-        let alice = try await fixture.user("alice")
+        // The test engines listen on loopback: only an admin's environments may reach them.
+        let alice = try await fixture.user("alice", admin: true)
         let wrongPassword = try await fixture.registry.createEnvironment(
             try OpenStackTestbed.environment(user: "admin", password: "wrong"), owner: alice)
         let wrongRegion = try await fixture.registry.createEnvironment(
@@ -187,7 +191,8 @@ import ViceTestSupport
         defer { proxy.stop() }
         let file = try OpenStackTestbed.diskImage(format: "raw", megabytes: 8, in: directory)
         let fixture = try fixture()
-        let alice = try await fixture.user("alice")
+        // The test engines listen on loopback: only an admin's environments may reach them.
+        let alice = try await fixture.user("alice", admin: true)
         fixture.startWorkers()
         let image = try await fixture.uploadImage(file: file, title: "cut", contenttype: .diskRaw, owner: alice)
         let demo = try await fixture.registry.createEnvironment(
@@ -208,7 +213,8 @@ import ViceTestSupport
         let id = try OpenStackTestbed.createImage(user: "admin", name: "corrupted", diskFormat: "raw", file: file)
         defer { try? OpenStackTestbed.delete(id, user: "admin") }
         let fixture = try fixture()
-        let alice = try await fixture.user("alice")
+        // The test engines listen on loopback: only an admin's environments may reach them.
+        let alice = try await fixture.user("alice", admin: true)
         let cloud = try await fixture.registry.createEnvironment(
             try OpenStackTestbed.environment(user: "admin", specifics: ["imageEndpoint": .string(proxy.url)]), owner: alice)
         fixture.startWorkers()
@@ -234,7 +240,8 @@ import ViceTestSupport
         // One attempt only: the resume happens inside it, not by retrying the job.
         let fixture = try RegistryFixture(maxJobAttempts: 1)
         fixture.registry.catalog.register(OpenStackAdapter.self)
-        let alice = try await fixture.user("alice")
+        // The test engines listen on loopback: only an admin's environments may reach them.
+        let alice = try await fixture.user("alice", admin: true)
         let cloud = try await fixture.registry.createEnvironment(
             try OpenStackTestbed.environment(user: "admin", specifics: ["imageEndpoint": .string(proxy.url)]), owner: alice)
         fixture.startWorkers()

@@ -34,14 +34,18 @@ import ViceCore
         #expect(interface?.code == .invalidConfiguration)
     }
 
-    @Test func catalogURLsGetExactlyOneV2() {
+    @Test func catalogURLsGetExactlyOneV2() throws {
         #expect(Keystone.glanceV2("http://glance:9292") == "http://glance:9292/v2")
         #expect(Keystone.glanceV2("http://glance:9292/") == "http://glance:9292/v2")
         #expect(Keystone.glanceV2("http://glance:9292/v2/") == "http://glance:9292/v2")
         #expect(Keystone.glanceV2("https://cloud.example/image/v2.1") == "https://cloud.example/image/v2.1")
         #expect(Keystone.glanceV2("https://cloud.example/image") == "https://cloud.example/image/v2")
-        #expect(Glance.url(endpoint: "http://g:9292/v2", path: "/images?limit=1") == "http://g:9292/v2/images?limit=1")
-        #expect(Glance.url(endpoint: "http://g:9292/v2", path: "/v2/images?marker=x") == "http://g:9292/v2/images?marker=x")
+        #expect(try Glance.url(endpoint: "http://g:9292/v2", path: "/images?limit=1") == "http://g:9292/v2/images?limit=1")
+        #expect(try Glance.url(endpoint: "http://g:9292/v2", path: "/v2/images?marker=x") == "http://g:9292/v2/images?marker=x")
+        // A `next` link to another server (or another scheme) is not followed.
+        #expect(try Glance.url(endpoint: "http://g:9292/v2", path: "http://g:9292/v2/images?marker=y") == "http://g:9292/v2/images?marker=y")
+        #expect(throws: AdapterError.self) { try Glance.url(endpoint: "http://g:9292/v2", path: "http://169.254.169.254:9292/v2/images") }
+        #expect(throws: AdapterError.self) { try Glance.url(endpoint: "http://g:9292/v2", path: "file:///etc/passwd") }
     }
 
     @Test func endpointsAreChosenByInterfaceAndRegionAndAmbiguityIsAnError() throws {

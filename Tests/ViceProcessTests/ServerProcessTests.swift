@@ -46,7 +46,7 @@ extension ProcessTests {
 
         // Start again: every job is still there and runs to the end.
         server = try ServerProcess(directory: directory.url)
-        let expected = sha256(InMemoryCloud.named("reference").image("sample-raw")!.bytes)
+        let expected = sha256(InMemoryCloud.named("reference", owner: "").image("sample-raw")!.bytes)
         for id in imageIDs {
             var image: [String: Any] = [:]
             let done = try await eventually(timeout: .seconds(60)) {
@@ -87,7 +87,7 @@ extension ProcessTests {
         let directory = try TemporaryDirectory()
         try ServerProcess.writeConfiguration(in: directory.url)
         let server = try ServerProcess(directory: directory.url)
-        let environmentID = try await server.slowEnvironment(cloud: "term-test", chunkDelayMs: 40)
+        let environmentID = try await server.slowEnvironment(cloud: "term-test", chunkDelayMs: 150)
         let image = try await server.object("POST", "/v1/images", json: """
             {"originEnvironment": "\(environmentID)", "environmentReference": "sample-raw"}
             """)

@@ -22,7 +22,7 @@ import ViceTestSupport
     @Test func environmentsReportTheirHealthAsAValue() async throws {
         let harness = try await APIHarness.make()
         let cloud = "health-\(UUID())"
-        InMemoryCloud.named(cloud).requirePassword("right-password")
+        InMemoryCloud.named(cloud, owner: "alice").requirePassword("right-password")
         try await harness.run { api in
             let good = try #require(try await api.send(.post, "/v1/environments", as: "alice",
                                                        json: memoryEnvironmentJSON(cloud: cloud, password: "right-password")).string("id"))
@@ -54,7 +54,7 @@ import ViceTestSupport
             #expect(listed.array.compactMap { $0["reference"] as? String } == ["sample-dockerfile", "sample-qcow2", "sample-raw"])
             #expect(listed.array.first { $0["reference"] as? String == "sample-raw" }?["size"] as? Int == 1 << 20)
 
-            InMemoryCloud.named(cloud).requirePassword("something-else")
+            InMemoryCloud.named(cloud, owner: "alice").requirePassword("something-else")
             expectError(try await api.send(.get, "/v1/environment/\(good)/images", as: "alice"), 502, kind: "badGateway",
                         mentioning: "refused the credentials")
             let unknown = try #require(try await api.send(.post, "/v1/environments", as: "alice",

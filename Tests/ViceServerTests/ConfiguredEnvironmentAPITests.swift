@@ -50,8 +50,8 @@ import ViceTestSupport
         let source = "configured-source-\(UUID())"
         let target = "configured-target-\(UUID())"
         // The clouds insist on the configured password: the adapter gets the real credentials.
-        InMemoryCloud.named(source).requirePassword("operator-secret-source")
-        InMemoryCloud.named(target).requirePassword("operator-secret-target")
+        InMemoryCloud.named(source, owner: "bob").requirePassword("operator-secret-source")
+        InMemoryCloud.named(target, owner: "bob").requirePassword("operator-secret-target")
         harness.fixture.registry.replaceConfiguredEnvironments([
             Self.configured("source", cloud: source, users: ["bob"]),
             Self.configured("target", cloud: target, users: nil),
@@ -73,7 +73,7 @@ import ViceTestSupport
                 return deployed.string("status") == "deployed"
             })
             let reference = try #require(deployed.string("environmentReference"))
-            #expect(InMemoryCloud.named(target).image(reference) != nil)
+            #expect(InMemoryCloud.named(target, owner: "bob").image(reference) != nil)
 
             // After a reload without the target, a new deployment to it is refused.
             harness.fixture.registry.replaceConfiguredEnvironments([Self.configured("source", cloud: source, users: ["bob"])])

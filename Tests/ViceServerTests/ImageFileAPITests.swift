@@ -179,7 +179,7 @@ import ViceTestSupport
             #expect(try await api.send(.post, "/v1/image/\(id)/file", as: "alice", body: Self.bytes).status == 200)
             let image = try await waitUntilSettled(api, id)
             #expect(image.string("status") == "failed")
-            #expect(image.string("statusMessage")?.contains("not a qcow2 image") == true)
+            #expect(image.string("statusMessage")?.contains("declared disk-qcow2 but the bytes are a raw disk") == true)
             let files = try stagedAndBlobFiles(harness)
             #expect(files.staged.isEmpty && files.blobs.isEmpty)
 

@@ -96,7 +96,7 @@ import ViceTestSupport
             })
             #expect(stored.object["imported"] as? Bool == true)
             #expect(stored.string("contenttype") == "disk-qcow2")
-            #expect(stored.object["size"] as? Int == InMemoryCloud.named("x").image("sample-qcow2")?.bytes.count)
+            #expect(stored.object["size"] as? Int == InMemoryCloud.named("x", owner: "alice").image("sample-qcow2")?.bytes.count)
             #expect(stored.string("checksum")?.count == 71)
             #expect(try await api.send(.get, "/v1/images?status=active", as: "alice").array.count == 1)
 
@@ -108,11 +108,11 @@ import ViceTestSupport
                 return deployed.string("status") == "deployed"
             })
             let reference = try #require(deployed.string("environmentReference"))
-            #expect(InMemoryCloud.named(targetCloud).image(reference) != nil)
+            #expect(InMemoryCloud.named(targetCloud, owner: "alice").image(reference) != nil)
 
             #expect(try await api.send(.delete, "/v1/deployment/\(deployment)", as: "alice").string("status") == "removing")
             #expect(try await eventually { try await api.send(.get, "/v1/deployment/\(deployment)", as: "alice").status == 404 })
-            #expect(InMemoryCloud.named(targetCloud).image(reference) == nil)
+            #expect(InMemoryCloud.named(targetCloud, owner: "alice").image(reference) == nil)
             let stats = try await api.send(.get, "/v1/runtimestats", as: "alice")
             #expect(stats.object["importWorker"] as? Int == 2)
             #expect(stats.object["exportWorker"] as? Int == 2)

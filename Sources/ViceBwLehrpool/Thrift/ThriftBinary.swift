@@ -117,6 +117,10 @@ public enum ThriftBinary {
             guard count >= 0, count <= ThriftBinary.maxContainerCount else {
                 throw ThriftError.protocolError("a container of \(count) elements exceeds the limit")
             }
+            // Every element takes at least one byte: a count the rest of the frame cannot hold is a lie.
+            guard count <= bytes.count - position else {
+                throw ThriftError.protocolError("a container claims \(count) elements but only \(bytes.count - position) bytes follow")
+            }
             return count
         }
 

@@ -1,3 +1,4 @@
+import ViceCore
 import Foundation
 
 /// Calls over one framed, strict-binary Thrift connection, one at a time.
@@ -14,8 +15,9 @@ public actor ThriftClient {
     }
 
     public static func connect(host: String, port: Int, security: TransportSecurity,
-                               timeout: Duration = .seconds(60)) async throws -> ThriftClient {
-        ThriftClient(connection: try await SocketConnection.connect(host: host, port: port, security: security), timeout: timeout)
+                               timeout: Duration = .seconds(60), egress: EgressPolicy? = nil) async throws -> ThriftClient {
+        ThriftClient(connection: try await SocketConnection.connect(host: host, port: port, security: security, egress: egress),
+                     timeout: timeout)
     }
 
     /// Calls `method` with its argument struct; returns field 0 of the result (nil for void), or

@@ -1,3 +1,4 @@
+import ViceCore
 import Crypto
 import Foundation
 
@@ -15,8 +16,9 @@ public actor BlockDownload {
     public static let maxAttempts = 3
 
     public init(host: String, port: Int, security: TransportSecurity, token: String, size: Int64,
-                hashes: [[UInt8]], compress: Bool = true) async throws {
-        connection = try await SocketConnection.connect(host: host, port: port, security: security, connectTimeout: .seconds(4))
+                hashes: [[UInt8]], compress: Bool = true, egress: EgressPolicy? = nil) async throws {
+        connection = try await SocketConnection.connect(host: host, port: port, security: security, connectTimeout: .seconds(4),
+                                                        egress: egress)
         self.size = size
         self.hashes = hashes
         self.compress = compress

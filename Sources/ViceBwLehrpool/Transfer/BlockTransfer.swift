@@ -34,11 +34,21 @@ public enum BlockTransfer {
     }
 
     /// Reads a meta block: the first occurrence of each key; entries without `=` are skipped.
+    /// At most this many entries in one meta block (the protocol uses a handful).
+    static let maximumMetaEntries = 64
+    /// The largest range a satellite may ask for at once (the protocol's blocks are 16 MiB).
+    static let maximumRange: Int64 = 16 << 20
+
     static func readMeta(_ connection: SocketConnection, timeout: Duration) async throws -> [String: String] {
         var entries: [String: String] = [:]
+        var count = 0
         while true {
             let length = Int(try await connection.receiveInteger(UInt16.self, timeout: timeout))
             if length == 0 { return entries }
+            count += 1
+            guard count <= maximumMetaEntries else {
+                throw BlockTransferError.protocolError("the peer sent more than \(maximumMetaEntries) meta entries")
+            }
             let text = String(decoding: try await connection.receive(exactly: length, timeout: timeout), as: UTF8.self)
             guard let equals = text.firstIndex(of: "=") else { continue }
             let key = String(text[..<equals])
@@ -48,7 +58,8 @@ public enum BlockTransfer {
 
     static func parseRange(_ text: String?) -> Range<Int64>? {
         guard let text, let colon = text.firstIndex(of: ":"),
-              let start = Int64(text[..<colon]), let end = Int64(text[text.index(after: colon)...]), start >= 0, start < end
+              let start = Int64(text[..<colon]), let end = Int64(text[text.index(after: colon)...]), start >= 0, start < end,
+              end - start <= maximumRange
         else { return nil }
         return start..<end
     }

@@ -8,8 +8,9 @@ public enum BlockUpload {
     /// Serves `file` (random access) until the satellite is done; returns the number of ranges served.
     @discardableResult
     public static func run(host: String, port: Int, security: TransportSecurity, token: String,
-                           file: URL, size: Int64) async throws -> Int {
-        let connection = try await SocketConnection.connect(host: host, port: port, security: security, connectTimeout: .seconds(4))
+                           file: URL, size: Int64, egress: EgressPolicy? = nil) async throws -> Int {
+        let connection = try await SocketConnection.connect(host: host, port: port, security: security, connectTimeout: .seconds(4),
+                                                            egress: egress)
         defer { connection.close() }
         let handle = try FileHandle(forReadingFrom: file)
         defer { try? handle.close() }

@@ -3,6 +3,7 @@ import Foundation
 import NIOCore
 import NIOPosix
 import NIOSSL
+import ViceCore
 
 /// How to secure a connection: plain TCP, or TLS with the certificate pinned by its SHA-256,
 /// verified against the system's roots, or (explicitly asked for) not verified at all.
@@ -34,7 +35,7 @@ public final class SocketConnection: Sendable {
     }
 
     public static func connect(host: String, port: Int, security: TransportSecurity,
-                               connectTimeout: Duration = .seconds(10)) async throws -> SocketConnection {
+                               connectTimeout: Duration = .seconds(10), egress: EgressPolicy? = nil) async throws -> SocketConnection {
         let reader = ExactReader()
         let sslContext: NIOSSLContext?
         switch security {
@@ -80,12 +81,41 @@ public final class SocketConnection: Sendable {
                     try channel.pipeline.syncOperations.addHandler(reader)
                 }
             }
+        // With a policy, the name is resolved here and the checked address is the one connected
+        // to: no second lookup can answer differently (DNS rebinding).
+        let target: SocketAddress?
+        if let egress {
+            target = try await Self.permittedAddress(host: host, port: port, egress: egress)
+        } else {
+            target = nil
+        }
         do {
-            let channel = try await bootstrap.connect(host: host, port: port).get()
+            let channel = try await (target.map { bootstrap.connect(to: $0) } ?? bootstrap.connect(host: host, port: port)).get()
             return SocketConnection(channel: channel, reader: reader, peer: "\(host):\(port)")
         } catch {
             throw Failure(description: "cannot connect to \(host):\(port): \(error)", isTimeout: false)
         }
+    }
+
+    /// The first address `host` resolves to that the policy permits; refuses when none is.
+    static func permittedAddress(host: String, port: Int, egress: EgressPolicy) async throws -> SocketAddress {
+        let addresses: [SocketAddress]
+        do {
+            addresses = [try await BlockingIO.run { try SocketAddress.makeAddressResolvingHost(host, port: port) }]
+        } catch {
+            throw Failure(description: "cannot resolve \(host): \(error)", isTimeout: false)
+        }
+        var reasons: [String] = []
+        for address in addresses {
+            let bytes: [UInt8]
+            switch address {
+            case .v4(let v4): bytes = withUnsafeBytes(of: v4.address.sin_addr) { Array($0) }
+            case .v6(let v6): bytes = withUnsafeBytes(of: v6.address.sin6_addr) { Array($0) }
+            default: reasons.append("not an internet address"); continue
+            }
+            if let reason = egress.refusal(for: bytes) { reasons.append(reason) } else { return address }
+        }
+        throw Failure(description: "the egress policy refuses \(host): \(reasons.first ?? "no address")", isTimeout: false)
     }
 
     public func send(_ bytes: [UInt8]) async throws {
@@ -134,6 +164,9 @@ final class ExactReader: ChannelInboundHandler, @unchecked Sendable {
     typealias InboundIn = ByteBuffer
 
     private var buffer = ByteBuffer()
+    /// What a peer may send ahead of what is asked for: more is a protocol violation (a peer that
+    /// floods the connection must not grow the registry's memory without bound).
+    static let maximumBuffered = 64 << 20
     private var pending: (count: Int, promise: EventLoopPromise<[UInt8]>, timer: Scheduled<Void>?)?
     private var closedReason: String?
 
@@ -159,6 +192,12 @@ final class ExactReader: ChannelInboundHandler, @unchecked Sendable {
         var incoming = unwrapInboundIn(data)
         buffer.writeBuffer(&incoming)
         _ = deliver()
+        if buffer.readableBytes > Self.maximumBuffered {
+            closedReason = "the peer sent more than \(Self.maximumBuffered) bytes ahead of what was asked"
+            buffer.clear()
+            if pending != nil { fail(closedReason!, timeout: false) }
+            context.close(promise: nil)
+        }
     }
 
     func channelInactive(context: ChannelHandlerContext) {

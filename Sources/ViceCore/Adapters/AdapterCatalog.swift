@@ -61,11 +61,14 @@ public final class AdapterCatalog: Sendable {
         try factory(for: environment).descriptor()
     }
 
-    /// An adapter instance for `environment` (which carries its decrypted credentials).
-    public func makeAdapter(for environment: Environment, logger: Logger) throws -> any RuntimeAdapter {
+    /// An adapter instance for `environment` (which carries its decrypted credentials), bound to
+    /// `egress`. There is no default: whoever makes an adapter decides how far it may reach.
+    public func makeAdapter(for environment: Environment, logger: Logger, egress: EgressPolicy,
+                            ownerName: String? = nil) throws -> any RuntimeAdapter {
         var logger = logger
         logger[metadataKey: "environment"] = "\(environment.id ?? "inline")"
-        return try factory(for: environment).make(environment, AdapterContext(logger: logger, temporaryDirectory: temporaryDirectory))
+        return try factory(for: environment).make(environment, AdapterContext(
+            logger: logger, temporaryDirectory: temporaryDirectory, egress: egress, ownerName: ownerName))
     }
 
     private func factory(for environment: Environment) throws -> AdapterFactory {

@@ -145,10 +145,34 @@ public struct AdapterContext: Sendable {
     public var logger: Logger
     /// Where an adapter may keep temporary files (on the store's file system); it removes them.
     public var temporaryDirectory: URL
+    /// Where the adapter may connect: every outbound connection it opens obeys this. The registry
+    /// grants loopback and unix sockets only to environments an admin created or the
+    /// configuration declares.
+    public var egress: EgressPolicy
+    /// The owner's user name, for names the adapter gives what it creates (Docker tags).
+    public var ownerName: String?
 
-    public init(logger: Logger, temporaryDirectory: URL = FileManager.default.temporaryDirectory) {
+    /// Whether the environment is trusted (an admin created it, or the configuration declares it):
+    /// only then may its settings name files on the registry's host (CA bundles, client keys) or
+    /// unix sockets.
+    public var isTrusted: Bool { egress.allowUnixSockets }
+
+    /// Refuses a setting that names a file on this host unless the environment is trusted.
+    public func checkHostFile(_ path: String?, setting: String) throws {
+        guard let path else { return }
+        guard isTrusted else {
+            throw AdapterError(.invalidConfiguration,
+                               "\(setting) names a file on the registry's host; only environments an admin created or the configuration declares may do that")
+        }
+        guard path.hasPrefix("/") else { throw AdapterError(.invalidConfiguration, "\(setting) must be an absolute path") }
+    }
+
+    public init(logger: Logger, temporaryDirectory: URL = FileManager.default.temporaryDirectory,
+                egress: EgressPolicy = .trusted, ownerName: String? = nil) {
         self.logger = logger
         self.temporaryDirectory = temporaryDirectory
+        self.egress = egress
+        self.ownerName = ownerName
     }
 }
 

@@ -1,8 +1,8 @@
 import Foundation
 
 /// Checks that bytes are what their content type claims, by their structure rather than a name:
-/// qcow2 header magic, VMDK sparse magic or descriptor, a `docker save` tar with `manifest.json`,
-/// a Dockerfile's `FROM`, a Packer template. Raw disks can be anything.
+/// disks through `DiskInspector` (which also refuses disks that are unsafe to convert), a
+/// `docker save` tar with `manifest.json`, a Dockerfile's `FROM`, a Packer template.
 public enum ContentInspector {
     /// Why bytes do not match a content type.
     public struct Mismatch: Error, Sendable, CustomStringConvertible {
@@ -12,15 +12,11 @@ public enum ContentInspector {
     /// Throws `Mismatch` when the bytes are not of `type`.
     public static func check(_ reader: any ByteReader, is type: ContentType) throws {
         switch type {
-        case .diskRaw:
-            return
-        case .diskQcow2:
-            guard try reader.read(at: 0, count: 4) == [0x51, 0x46, 0x49, 0xFB] else {
-                throw Mismatch(description: "the bytes are not a qcow2 image (no QFI\\xfb header magic)")
-            }
-        case .diskVmdk:
-            guard try isVMDK(reader) else {
-                throw Mismatch(description: "the bytes are not a VMDK image (neither sparse extent magic KDMV nor a disk descriptor)")
+        case .diskRaw, .diskQcow2, .diskVmdk:
+            do {
+                _ = try DiskInspector.inspect(reader, declared: type)
+            } catch let refusal as DiskInspector.Refusal {
+                throw Mismatch(description: refusal.description)
             }
         case .dockerImage:
             try checkDockerArchive(reader)
@@ -31,20 +27,18 @@ public enum ContentInspector {
         }
     }
 
-    /// The most specific content type the bytes look like (raw when nothing else fits).
+    /// The most specific content type the bytes look like (raw when nothing else fits). Detection
+    /// only: the caller still checks the bytes as the detected type, which refuses unsafe disks.
     public static func detect(_ reader: any ByteReader) -> ContentType {
-        for type in [ContentType.diskQcow2, .diskVmdk, .dockerImage, .dockerFile, .packerfile]
-        where (try? check(reader, is: type)) != nil {
+        switch try? DiskInspector.detect(reader) {
+        case .qcow2?, .qcowV1?: return .diskQcow2
+        case .vmdk?: return .diskVmdk
+        default: break
+        }
+        for type in [ContentType.dockerImage, .dockerFile, .packerfile] where (try? check(reader, is: type)) != nil {
             return type
         }
         return .diskRaw
-    }
-
-    static func isVMDK(_ reader: any ByteReader) throws -> Bool {
-        let head = try reader.read(at: 0, count: 1024)
-        if head.starts(with: [0x4B, 0x44, 0x4D, 0x56]) { return true }  // "KDMV", hosted sparse extent
-        if head.starts(with: [0x43, 0x4F, 0x57, 0x44]) { return true }  // "COWD", ESX sparse extent
-        return String(decoding: head, as: UTF8.self).contains("# Disk DescriptorFile")
     }
 
     static let textLimit = 1 << 20

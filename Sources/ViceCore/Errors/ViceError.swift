@@ -19,6 +19,8 @@ public struct ViceError: Error, Sendable, CustomStringConvertible {
         public static let forbidden = Code("forbidden")
         public static let conflict = Code("conflict")
         public static let notImplemented = Code("notImplemented")
+        /// The caller has too much going on at once (uploads, login attempts): the API's 429.
+        public static let tooManyRequests = Code("tooManyRequests")
         /// A peer or resource is temporarily unavailable; retrying may help.
         public static let unavailable = Code("unavailable")
         /// The execution environment behind an adapter failed to answer.

@@ -20,6 +20,7 @@ public struct RetryPolicy: Sendable {
     /// errors (I/O, network) are treated as transient, bounded by the job's attempts.
     public static func isTransient(_ error: any Error) -> Bool {
         if let error = error as? AdapterError { return error.isTransient }
+        if error is JobTimeLimitExceeded || error is EgressRefusal { return false }
         if let error = error as? ViceError { return error.code == .unavailable || error.code == .internal }
         return true
     }

@@ -15,6 +15,8 @@ public final class WorkerPool: Sendable {
     private let lease: TimeInterval
     private let pollInterval: Duration
     private let grace: Duration
+    /// The longest a job may run; nil = no limit.
+    private let timeLimit: Duration?
     private let owner: String
     private let logger: Logger
     private let stopRequested = OneShotEvent()
@@ -22,7 +24,9 @@ public final class WorkerPool: Sendable {
 
     public init(queue: JobQueueName, concurrency: Int, jobs: any JobQueue, handler: any JobHandler,
                 signal: JobSignal, retry: RetryPolicy = RetryPolicy(), lease: TimeInterval = 30,
-                pollInterval: Duration = .seconds(1), grace: Duration = .seconds(30), logger: Logger) {
+                pollInterval: Duration = .seconds(1), grace: Duration = .seconds(30), timeLimit: Duration? = nil,
+                logger: Logger) {
+        self.timeLimit = timeLimit
         self.queue = queue
         self.concurrency = max(0, concurrency)
         self.jobs = jobs
@@ -96,6 +100,18 @@ public final class WorkerPool: Sendable {
         }
     }
 
+    /// Runs `body`, cancelling it and throwing `JobTimeLimitExceeded` once `limit` has passed.
+    static func withTimeLimit(_ limit: Duration?, _ body: @escaping @Sendable () async throws -> Void) async throws {
+        guard let limit else { return try await body() }
+        try await withThrowingTaskGroup(of: Bool.self) { group in
+            group.addTask { try await body(); return true }
+            group.addTask { try await Task.sleep(for: limit); return false }
+            let finished = try await group.next() ?? true
+            group.cancelAll()
+            if !finished { throw JobTimeLimitExceeded(limit: limit) }
+        }
+    }
+
     private func execute(_ job: Job) async {
         var logger = self.logger
         logger[metadataKey: "job"] = "\(job.id)"
@@ -104,7 +120,9 @@ public final class WorkerPool: Sendable {
         logger.info("job started", metadata: ["attempt": "\(job.attempts)"])
         let started = ContinuousClock.now
         do {
-            try await withLeaseHeartbeat(job) { try await self.handler.perform(job) }
+            try await withLeaseHeartbeat(job) { [timeLimit] in
+                try await Self.withTimeLimit(timeLimit) { try await self.handler.perform(job) }
+            }
             let elapsed = (ContinuousClock.now - started).components
             let seconds = Double(elapsed.seconds) + Double(elapsed.attoseconds) / 1e18
             logger.info("job finished", metadata: ["seconds": "\((seconds * 1000).rounded() / 1000)"])
@@ -170,4 +188,10 @@ public final class WorkerPool: Sendable {
             }
         }
     }
+}
+
+/// A job ran longer than its queue's time limit: it was stopped and fails (no retry).
+public struct JobTimeLimitExceeded: Error, Sendable, CustomStringConvertible {
+    public var limit: Duration
+    public var description: String { "the job ran longer than its limit of \(limit.components.seconds) s and was stopped" }
 }

@@ -11,7 +11,7 @@ extension Registry {
     public func environmentHealth(id: String, owner: UserRecord) async throws -> AdapterHealth {
         let environment = try await usableEnvironment(id: id, owner: owner)
         do {
-            return await (try catalog.makeAdapter(for: environment, logger: logger)).health()
+            return await (try await adapter(for: environment, ownerID: owner.id)).health()
         } catch {
             return .unhealthy(Self.describe(error))
         }
@@ -20,7 +20,7 @@ extension Registry {
     /// `GET /v1/environment/{id}/images`: what could be imported from the environment.
     public func environmentImages(id: String, owner: UserRecord) async throws -> [RemoteImage] {
         let environment = try await usableEnvironment(id: id, owner: owner)
-        let adapter = try catalog.makeAdapter(for: environment, logger: logger)
+        let adapter = try await adapter(for: environment, ownerID: owner.id)
         do {
             return try await adapter.listImages()
         } catch let error as AdapterError {

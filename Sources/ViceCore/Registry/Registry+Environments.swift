@@ -4,6 +4,7 @@ extension Registry {
     /// `POST /environments`.
     public func createEnvironment(_ input: Environment, owner: UserRecord) async throws -> Environment {
         try validate(environment: input)
+        try options.environmentPolicy.authorize(input, trusted: owner.isAdmin)
         let now = Date()
         let sealed = try input.credentials.map { try cipher.seal(json: $0) }
         return try await withFreshID { id in
@@ -43,6 +44,9 @@ extension Registry {
             guard stored.environment.adapterKind != nil else {
                 throw ViceError.invalidInput("managementlayer.software is required")
             }
+            var changed = stored.environment
+            changed.credentials = try stored.sealedCredentials.map { try cipher.open(json: Credentials.self, from: $0) }
+            try self.options.environmentPolicy.authorize(changed, trusted: owner.isAdmin)
             stored.environment.updatedAt = Date()
             try tx.updateEnvironment(stored)
             return stored

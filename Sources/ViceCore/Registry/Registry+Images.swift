@@ -14,7 +14,7 @@ extension Registry {
             }
             try checkImportable(input.contenttype, from: origin.environment)
         }
-        let sealedOrigin = try origin.map { try cipher.seal(json: $0.environment) }
+        let sealedOrigin = try origin.map { try sealForImage($0) }
         let now = Date()
         let maxAttempts = options.maxJobAttempts
         let stored = try await withFreshID { id -> StoredImage in
@@ -41,14 +41,20 @@ extension Registry {
         let id = try Validate.id(input.id, field: "id")
         try Validate.title(input.title)
         let origin = try await resolveOrigin(input.originEnvironment, owner: owner)
-        let sealedOrigin = try origin.map { try cipher.seal(json: $0.environment) }
+        let sealedOrigin = try origin.map { try sealForImage($0) }
         let maxAttempts = options.maxJobAttempts
         let current = try await store.read { try $0.image(id: id) }
         guard let current, current.userid == owner.id else { throw ViceError.notFound("image \(id) not found") }
         let effectiveOrigin: Environment?
-        if let origin { effectiveOrigin = origin.environment } else { effectiveOrigin = try await originEnvironment(of: current) }
+        // The job checks again whether the owner may still use the origin; an origin that is gone
+        // does not stop edits to the record.
+        if let origin { effectiveOrigin = origin.environment } else { effectiveOrigin = try? await originEnvironment(of: current) }
         if let effectiveOrigin {
             try checkImportable(input.contenttype ?? current.image.contenttype, from: effectiveOrigin)
+        }
+        // Re-labelling stored bytes: they must be what the new type says (and safe, for disks).
+        if let relabel = input.contenttype, relabel != current.image.contenttype, let digest = current.image.checksum {
+            try await inspectStored(digest, as: relabel)
         }
         let (stored, reimport) = try await store.write { tx -> (StoredImage, Bool) in
             guard var stored = try tx.image(id: id), stored.userid == owner.id else {
@@ -65,7 +71,7 @@ extension Registry {
                 stored.originEnvironmentID = origin.id
                 stored.sealedOrigin = sealedOrigin
             }
-            let reimport = stored.sealedOrigin != nil
+            let reimport = stored.sealedOrigin != nil || stored.originEnvironmentID != nil
             if reimport {
                 guard stored.image.environmentReference != nil else {
                     throw ViceError.invalidInput("environmentReference is required to import")
@@ -132,18 +138,26 @@ extension Registry {
         return image
     }
 
-    /// The origin to import from, with credentials: the referenced environment as it is now, or the
-    /// sealed copy when it came inline or was deleted since.
+    /// The origin to import from, with credentials: the referenced environment as it is now, if
+    /// the image's owner may still use it, or the sealed copy of an inline origin.
     func originEnvironment(of stored: StoredImage) async throws -> Environment? {
-        if let id = stored.originEnvironmentID, let configured = configuredEnvironment(id: id),
-           let owner = try await store.read({ try $0.user(id: stored.userid) }), configured.isVisible(to: owner) {
-            return configured.environment
-        }
-        if let id = stored.originEnvironmentID,
-           let environment = try await store.read({ try $0.environment(id: id) }), environment.userid == stored.userid {
-            return try unsealed(environment)
+        if let id = stored.originEnvironmentID {
+            guard let environment = try await environmentForJob(id: id, ownerID: stored.userid) else {
+                throw ViceError.invalidInput("the origin environment \(id) was deleted; give the image an originEnvironment to import it again")
+            }
+            return environment
         }
         return try stored.sealedOrigin.map { try cipher.open(json: Environment.self, from: $0) }
+    }
+
+    /// What an image keeps of its origin: an inline origin whole (it exists nowhere else), sealed;
+    /// of an origin given by id only what describes it — no password, no specifics — so that no
+    /// copy of an environment's secrets, least of all a configured one's, lands in image rows.
+    func sealForImage(_ origin: ResolvedOrigin) throws -> Data {
+        guard origin.id != nil else { return try cipher.seal(json: origin.environment) }
+        var described = origin.environment
+        described.credentials = described.credentials.map { Credentials(location: $0.location, username: $0.username) }
+        return try cipher.seal(json: described)
     }
 
     struct ResolvedOrigin: Sendable {
@@ -169,6 +183,8 @@ extension Registry {
         var inline = given
         inline.id = nil
         inline.userid = owner.id
+        inline.readOnly = nil
+        try options.environmentPolicy.authorize(inline, trusted: owner.isAdmin)
         return ResolvedOrigin(id: nil, environment: inline)
     }
 

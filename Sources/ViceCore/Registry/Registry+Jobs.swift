@@ -80,13 +80,22 @@ extension Registry: JobHandler {
             throw ViceError.invalidInput("the image has no origin environment and reference to import from")
         }
         try await setImageStatus(stored.id, .importing)
-        let adapter = try catalog.makeAdapter(for: origin, logger: logger)
+        let adapter = try await adapter(for: origin, ownerID: stored.userid)
         let source = try await adapter.importImage(reference: reference)
         if let declared = stored.image.contenttype, declared != source.contenttype {
             throw ViceError.invalidInput(
                 "the origin holds a \(source.contenttype.rawValue) image, but the image is declared \(declared.rawValue)")
         }
-        let blob = try await blobs.put(source.content)
+        if let expected = source.expectedSize, expected > options.maxImageBytes {
+            throw ViceError(.payloadTooLarge, "the origin's image has \(expected) bytes; this registry takes images up to \(options.maxImageBytes) bytes")
+        }
+        let blob = try await blobs.put(source.content.limited(to: options.maxImageBytes))
+        do {
+            try await inspectStored(blob.digest, as: source.contenttype)
+        } catch {
+            try await releaseBlobIfUnused(blob.digest)
+            throw error
+        }
         if let expected = source.expectedSize, expected != blob.size {
             try await releaseBlobIfUnused(blob.digest)
             throw AdapterError(.integrity, "the origin announced \(expected) bytes but sent \(blob.size)", transient: true)
@@ -152,16 +161,22 @@ extension Registry: JobHandler {
         case .active?: break
         case .failed?: throw ViceError.invalidInput("image \(imageID) failed: \(image.image.statusMessage ?? "no content")")
         default:
+            // Bounded: an image that never gets its bytes fails the deployment after the limit.
+            let waited = Date().timeIntervalSince(deployment.createdAt ?? Date())
+            if waited > options.deployWaitLimit {
+                throw ViceError.invalidInput(
+                    "image \(imageID) got no stored bytes within \(Int(options.deployWaitLimit)) s (status \(image.image.status?.rawValue ?? "queued"))")
+            }
             throw JobDeferred(delay: 2, reason: "waiting for image \(imageID) to be stored (status \(image.image.status?.rawValue ?? "queued"))")
         }
         guard let checksum = image.image.checksum, let size = image.image.size, let contenttype = image.image.contenttype else {
             throw ViceError(.internal, "active image \(imageID) lacks size, checksum or content type")
         }
         let environmentID = deployment.environmentId ?? ""
-        guard let target = try await environmentWithCredentials(id: environmentID) else {
+        guard let target = try await environmentForJob(id: environmentID, ownerID: deployment.userid ?? "") else {
             throw ViceError.invalidInput("environment \(environmentID) was deleted")
         }
-        let adapter = try catalog.makeAdapter(for: target, logger: logger)
+        let adapter = try await adapter(for: target, ownerID: deployment.userid)
         let descriptor = try catalog.descriptor(for: target)
         guard let deployType = deployableType(of: contenttype, for: descriptor) else {
             throw ViceError.invalidInput("the \(descriptor.kind) adapter cannot deploy \(contenttype.rawValue) images")
@@ -172,6 +187,8 @@ extension Registry: JobHandler {
             guard let current = try tx.deployment(id: job.subjectID), current.status != .removing else { return }
             try tx.updateDeployment(deployment)
         }
+        // Checked again before anything leaves: the rules may be stricter than when it came in.
+        try await inspectStored(checksum, as: contenttype)
         var description = ImageDescription(
             imageID: imageID, title: image.image.title ?? imageID, contenttype: contenttype, imagetype: image.image.imagetype,
             size: size, checksum: checksum, specifics: image.image.specifics, deploymentID: job.subjectID,
@@ -218,7 +235,9 @@ extension Registry: JobHandler {
         }
         if let reference = deployment.environmentReference,
            let target = try await environmentWithCredentials(id: deployment.environmentId ?? "") {
-            let adapter = try catalog.makeAdapter(for: target, logger: logger)
+            // Removal only deletes what this registry put there, so it runs even for an owner who
+            // lost access to the environment since; the egress policy still applies.
+            let adapter = try await adapter(for: target, ownerID: deployment.userid)
             try await adapter.remove(reference: reference)
         }
         try await store.write { tx in
@@ -227,6 +246,35 @@ extension Registry: JobHandler {
             }
             try tx.deleteDeployment(id: job.subjectID)
             try tx.deleteJob(id: job.id)
+        }
+    }
+}
+
+extension Registry {
+    /// Inspects stored bytes as `type` (disk headers, archives); a refusal is invalid input.
+    /// A store without local files is not inspected here (its uploads were, on the way in).
+    func inspectStored(_ digest: String, as type: ContentType) async throws {
+        guard let file = try blobs.localFile(of: digest) else { return }
+        do {
+            try await BlockingIO.run { try ContentInspector.check(try FileByteReader(path: file.path), is: type) }
+        } catch let mismatch as ContentInspector.Mismatch {
+            throw ViceError.invalidInput(mismatch.description)
+        }
+    }
+}
+
+extension ByteStream {
+    /// The same bytes, failing (not transiently) once more than `limit` have passed.
+    func limited(to limit: Int64) -> ByteStream {
+        let counted = LockedBox<Int64>(0)
+        let box = IteratorBox(makeAsyncIterator())
+        return ByteStream {
+            guard let chunk = try await box.next() else { return nil }
+            let total = counted.withLock { total -> Int64 in total += Int64(chunk.count); return total }
+            if total > limit {
+                throw ViceError(.payloadTooLarge, "the image is larger than \(limit) bytes, the most this registry takes")
+            }
+            return chunk
         }
     }
 }

@@ -103,11 +103,9 @@ extension Registry {
         if stagedExists {
             let reader = try await blobs.openStaged(staging)
             do {
-                if let declared = contenttype {
-                    try ContentInspector.check(reader, is: declared)
-                } else {
-                    contenttype = ContentInspector.detect(reader)
-                }
+                let type = contenttype ?? ContentInspector.detect(reader)
+                try ContentInspector.check(reader, is: type)
+                contenttype = type
             } catch let mismatch as ContentInspector.Mismatch {
                 await blobs.removeStaged(staging)
                 throw ViceError.invalidInput("\(mismatch.description); the upload was discarded")

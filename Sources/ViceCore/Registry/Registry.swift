@@ -7,10 +7,21 @@ public struct RegistryOptions: Sendable {
     public var openRegistration: Bool
     /// How often a job is tried before its subject is marked failed.
     public var maxJobAttempts: Int
+    /// Who may point the registry at what (per adapter kind) and where adapters may connect.
+    public var environmentPolicy: EnvironmentPolicy
+    /// How long a deployment waits for its image's bytes before it fails.
+    public var deployWaitLimit: TimeInterval
+    /// The largest image an import may bring (uploads have the server's own limit).
+    public var maxImageBytes: Int64
 
-    public init(openRegistration: Bool = false, maxJobAttempts: Int = 5) {
+    public init(openRegistration: Bool = false, maxJobAttempts: Int = 5,
+                environmentPolicy: EnvironmentPolicy = EnvironmentPolicy(), deployWaitLimit: TimeInterval = 3600,
+                maxImageBytes: Int64 = 1 << 40) {
         self.openRegistration = openRegistration
         self.maxJobAttempts = maxJobAttempts
+        self.environmentPolicy = environmentPolicy
+        self.deployWaitLimit = deployWaitLimit
+        self.maxImageBytes = maxImageBytes
     }
 }
 
@@ -56,10 +67,12 @@ public final class Registry: Sendable {
     /// Makes the worker pool of `queue` and counts its slots in `RuntimeStats`.
     public func makeWorkerPool(queue: JobQueueName, concurrency: Int, jobs: any JobQueue,
                                retry: RetryPolicy = RetryPolicy(), lease: TimeInterval = 30,
-                               pollInterval: Duration = .seconds(1), grace: Duration = .seconds(30)) -> WorkerPool {
+                               pollInterval: Duration = .seconds(1), grace: Duration = .seconds(30),
+                               timeLimit: Duration? = nil) -> WorkerPool {
         workerSlots.withLock { $0[queue, default: 0] += concurrency }
         return WorkerPool(queue: queue, concurrency: concurrency, jobs: jobs, handler: self, signal: signal(for: queue),
-                          retry: retry, lease: lease, pollInterval: pollInterval, grace: grace, logger: logger)
+                          retry: retry, lease: lease, pollInterval: pollInterval, grace: grace, timeLimit: timeLimit,
+                          logger: logger)
     }
 
     /// Inserts with a fresh id, retrying on the (astronomically unlikely) collision rather than

@@ -10,11 +10,12 @@ public struct CredentialCipher: Sendable {
         self.key = key
     }
 
-    /// Loads the key from `path`, creating a fresh random key there (mode 0600) when none exists.
+    /// Loads the key from `path`, creating a fresh random key there (mode 0600, in a 0700 folder
+    /// when it makes the folder) when none exists. A key file others may read stops start-up.
     public static func loadOrCreate(keyFile path: String) throws -> CredentialCipher {
-        let fm = FileManager.default
-        if fm.fileExists(atPath: path) {
-            let data = try Data(contentsOf: URL(fileURLWithPath: path))
+        var info = stat()
+        if lstat(path, &info) == 0 {
+            let data = try SecretFile.read(path)
             let text = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
             guard let raw = Data(base64Encoded: text), raw.count == 32 else {
                 throw ViceError(.internal, "credential key file \(path) does not hold a base64 256-bit key")
@@ -23,13 +24,7 @@ public struct CredentialCipher: Sendable {
         }
         let key = SymmetricKey(size: .bits256)
         let encoded = key.withUnsafeBytes { Data($0).base64EncodedString() } + "\n"
-        let directory = (path as NSString).deletingLastPathComponent
-        if !directory.isEmpty {
-            try fm.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        }
-        guard fm.createFile(atPath: path, contents: Data(encoded.utf8), attributes: [.posixPermissions: 0o600]) else {
-            throw ViceError(.internal, "cannot write credential key file \(path)")
-        }
+        try SecretFile.create(path, contents: Data(encoded.utf8))
         return CredentialCipher(key: key)
     }
 

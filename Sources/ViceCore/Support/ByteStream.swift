@@ -61,7 +61,7 @@ private struct ChunkSequence: AsyncSequence, Sendable {
 }
 
 /// Gives a mutable iterator a reference identity so a closure can advance it.
-private final class IteratorBox<Base: AsyncIteratorProtocol>: @unchecked Sendable where Base.Element == [UInt8] {
+final class IteratorBox<Base: AsyncIteratorProtocol>: @unchecked Sendable where Base.Element == [UInt8] {
     var base: Base
     init(_ base: Base) { self.base = base }
     func next() async throws -> [UInt8]? { try await base.next() }

@@ -16,6 +16,8 @@ extension ViceAPI {
         if let declaredLength, declaredLength > maxUploadBytes + (boundary == nil ? 0 : 64 * 1024) {
             throw ViceError(.payloadTooLarge, "the upload is larger than the registry's limit of \(maxUploadBytes) bytes")
         }
+        try uploads.admit(owner.id)
+        defer { uploads.release(owner.id) }
         let ticket = try await registry.beginUpload(imageID: id, owner: owner)
         do {
             // The whole message as received, and the file inside it.

@@ -1,0 +1,48 @@
+import Foundation
+
+extension Registry {
+    /// The adapter for `environment`, after checking that `owner` may use it now: the per-kind
+    /// rule and location patterns for users who are not admins, and an egress policy that grants
+    /// loopback and unix sockets only to trusted environments (an admin's, or declared in the
+    /// configuration). Every route and job makes its adapters here.
+    func adapter(for environment: Environment, ownerID: String?) async throws -> any RuntimeAdapter {
+        let configured = isConfigured(environment)
+        let owner = try await ownerID.asyncMap { id in try await store.read { try $0.user(id: id) } } ?? nil
+        let trusted = configured || owner?.isAdmin == true
+        let policy = options.environmentPolicy
+        if !configured { try policy.authorize(environment, trusted: trusted) }
+        return try catalog.makeAdapter(for: environment, logger: logger, egress: policy.egress(trusted: trusted),
+                                       ownerName: owner?.username)
+    }
+
+    /// Whether `environment` is one the configuration declares (never a caller's copy of one).
+    func isConfigured(_ environment: Environment) -> Bool {
+        guard environment.userid == nil, let id = environment.id else { return false }
+        return configuredEnvironment(id: id) != nil
+    }
+
+    /// The environment a job of `ownerID` runs against, checked again now: a configured one must
+    /// still list the owner in `users:`, a stored one must still be the owner's.
+    func environmentForJob(id: String, ownerID: String) async throws -> Environment? {
+        if let configured = configuredEnvironment(id: id) {
+            guard let owner = try await store.read({ try $0.user(id: ownerID) }), configured.isVisible(to: owner) else {
+                throw ViceError.invalidInput("environment \(id) is no longer available to the owner of this job")
+            }
+            return configured.environment
+        }
+        guard let stored = try await store.read({ try $0.environment(id: id) }) else { return nil }
+        guard stored.userid == ownerID else {
+            throw ViceError.invalidInput("environment \(id) is no longer available to the owner of this job")
+        }
+        return try unsealed(stored)
+    }
+}
+
+extension Optional {
+    func asyncMap<T>(_ transform: (Wrapped) async throws -> T) async rethrows -> T? {
+        switch self {
+        case .some(let value): try await transform(value)
+        case .none: nil
+        }
+    }
+}
