@@ -164,7 +164,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ViceCoreTests",
-            dependencies: ["ViceCore", "ViceStorage", "ViceSQLite", "ViceAdapterTesting", "ViceTestSupport"],
+            dependencies: ["ViceCore", "ViceStorage", "ViceSQLite", "ViceAdapterTesting", "ViceConversion", "ViceTestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -59,10 +59,10 @@ public final class InMemoryCloud: Sendable {
             let key = Key(owner: owner, name: name)
             if let cloud = clouds[key] { return cloud }
             guard clouds.count < maximumClouds else {
-                throw AdapterError(.unsupported, "the in-memory adapter holds \(maximumClouds) clouds, its limit")
+                throw AdapterError(.invalidConfiguration, "the in-memory adapter holds \(maximumClouds) clouds, its limit")
             }
             guard clouds.keys.filter({ $0.owner == owner }).count < maximumCloudsPerOwner else {
-                throw AdapterError(.unsupported, "the in-memory adapter keeps at most \(maximumCloudsPerOwner) clouds per user; reuse a location")
+                throw AdapterError(.invalidConfiguration, "the in-memory adapter keeps at most \(maximumCloudsPerOwner) clouds per user; reuse a location")
             }
             let cloud = InMemoryCloud(name: name, password: password)
             clouds[key] = cloud

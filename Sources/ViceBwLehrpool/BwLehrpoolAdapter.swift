@@ -303,7 +303,8 @@ public struct BwLehrpoolAdapter: RuntimeAdapter {
             default: return AdapterError(.remoteError, "\(what): \(error)")
             }
         case let error as SocketConnection.Failure:
-            return AdapterError(.unavailable, "\(what): \(error.description)", transient: true)
+            return AdapterError(error.isRefusal ? .invalidConfiguration : .unavailable, "\(what): \(error.description)",
+                                transient: !error.isRefusal)
         case let error as BlockTransferError:
             switch error {
             case .integrity(let message): return AdapterError(.integrity, "\(what): \(message)", transient: true)

@@ -82,7 +82,7 @@ public struct QemuImgConverter: DiskConverter {
                           fileSizeBytes: outputLimit, timeout: limits.convertTimeout + limits.convertTimeoutPerGiB * gib)
     }
 
-    /// Runs qemu-img under `prlimit` on a thread of its own; its standard output, or its error
+    /// Runs qemu-img under `prlimit`, in a process group of its own, on a thread of its own; its standard output, or its error
     /// message thrown. Standard output and error are read at the same time, so neither can fill
     /// up and stall the other.
     private func run(_ arguments: [String], cpuSeconds: Int, fileSizeBytes: Int64, timeout: Duration) async throws -> String {
@@ -90,6 +90,8 @@ public struct QemuImgConverter: DiskConverter {
         let limits = self.limits
         let result = try await BlockingIO.run { () throws -> (Int32, Bool, Bool, Data, Data) in
             let process = Process()
+            // Foundation starts the child as the leader of a process group of its own, so the
+            // timeout can end the group whole (anything it started included).
             process.executableURL = URL(fileURLWithPath: "/usr/bin/prlimit")
             var limitArguments = ["--as=\(limits.addressSpaceBytes)", "--cpu=\(cpuSeconds)", "--core=0"]
             if fileSizeBytes > 0 { limitArguments.append("--fsize=\(fileSizeBytes)") }
@@ -104,6 +106,7 @@ public struct QemuImgConverter: DiskConverter {
             let timedOut = LockedBox(false)
             let watchdog = DispatchWorkItem {
                 timedOut.withLock { $0 = true }
+                kill(-process.processIdentifier, SIGKILL)
                 kill(process.processIdentifier, SIGKILL)
             }
             DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(Int(timeout.components.seconds * 1000)), execute: watchdog)

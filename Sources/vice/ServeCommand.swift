@@ -73,8 +73,13 @@ struct ServeCommand: AsyncParsableCommand {
         let given = ProcessInfo.processInfo.environment["VICE_ADMIN_PASSWORD"].flatMap { $0.isEmpty ? nil : $0 }
         // Read once, then gone: the bytes are overwritten where the kernel shows them
         // (/proc/<pid>/environ reads the original block), and the variable is unset for children.
-        if let value = getenv("VICE_ADMIN_PASSWORD") { memset(value, 0, strlen(value)) }
-        unsetenv("VICE_ADMIN_PASSWORD")
+        let name = "VICE_ADMIN_PASSWORD"
+        if let value = getenv(name) {
+            let entry = value - (name.utf8.count + 1)   // the "NAME=value" string the value is part of
+            let length = strlen(entry)
+            unsetenv(name)
+            memset(entry, 0, length)
+        }
         guard let created = try await registry.bootstrapAdmin(password: given) else { return }
         guard let generated = created.generatedPassword else {
             logger.notice("created user 'admin' with the password from VICE_ADMIN_PASSWORD")

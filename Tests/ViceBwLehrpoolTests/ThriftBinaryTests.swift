@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import ViceBwLehrpool
+import ViceCore
 
 /// The binary protocol codec, byte for byte (the wire format of shared/reference/bwlehrpool.md §3).
 @Suite struct ThriftBinaryTests {
@@ -30,6 +31,38 @@ import Testing
         let version = ImageVersionDetails(s)
         #expect(version.versionId == "v1" && version.fileSize == 123 && version.isValid == nil)
         #expect(s[99] != nil && s.strings(10) == ["a"])
+    }
+
+    /// A peer that claims millions of elements in a few bytes gets an error at once, before any
+    /// memory is set aside for them.
+    @Test func containerCountsAreCheckedAgainstTheBytesLeft() throws {
+        for type: UInt8 in [15, 14, 13] {   // list, set, map
+            var bytes: [UInt8] = type == 13 ? [8, 8] : [8]   // element (key, value) type i32
+            ThriftBinary.append(Int32(10_000_000), to: &bytes)
+            bytes += [0, 0, 0, 1]
+            var reader = ThriftBinary.Reader(bytes: bytes)
+            #expect {
+                _ = try reader.value(ThriftType(rawValue: type)!, depth: 0)
+            } throws: { "\($0)".contains("claims 10000000 elements") }
+        }
+    }
+
+    /// The name is resolved once and the address checked is the one connected to.
+    @Test func connectionsObeyTheEgressPolicy() async throws {
+        await #expect {
+            _ = try await SocketConnection.connect(host: "localhost", port: 9, security: .plain, egress: EgressPolicy())
+        } throws: { error in
+            (error as? SocketConnection.Failure)?.isRefusal == true && "\(error)".contains("loopback")
+        }
+        await #expect {
+            _ = try await SocketConnection.connect(host: "169.254.169.254", port: 9091, security: .plain, egress: .trusted)
+        } throws: { "\($0)".contains("link-local") }
+    }
+
+    @Test func blockTransferRangesAreBounded() {
+        #expect(BlockTransfer.parseRange("0:16777216") == 0..<16_777_216)
+        #expect(BlockTransfer.parseRange("0:16777217") == nil)              // more than one block at once
+        #expect(BlockTransfer.parseRange("0:9223372036854775807") == nil)
     }
 
     @Test func malformedOrOversizedInputIsRefused() {

@@ -57,11 +57,12 @@ final class ServerProcess: @unchecked Sendable {
     let logFile: URL
 
     /// `adapters`: more lines of the `adapters:` section, indented by two spaces.
-    static func writeConfiguration(in directory: URL, extra: String = "", adapters: String = "") throws {
+    static func writeConfiguration(in directory: URL, extra: String = "", adapters: String = "", server: String = "") throws {
         let yaml = """
             server:
               host: 127.0.0.1
               port: 0
+            \(server)
             workers:
               import: 2
               export: 2

@@ -19,7 +19,8 @@ public final class RegistryFixture: @unchecked Sendable {
     private var workers: [(WorkerPool, Task<Void, Never>)] = []
 
     /// Opens a registry in `directory` (a new one unless given: pass one to "restart").
-    public init(directory: TemporaryDirectory? = nil, openRegistration: Bool = true, maxJobAttempts: Int = 5) throws {
+    public init(directory: TemporaryDirectory? = nil, openRegistration: Bool = true, maxJobAttempts: Int = 5,
+                deployWaitLimit: TimeInterval = 3600) throws {
         self.directory = try directory ?? TemporaryDirectory()
         store = try SQLiteStore(path: self.directory.file("vice.sqlite"))
         blobs = try FileBlobStore(root: self.directory.url.appendingPathComponent("store"))
@@ -29,7 +30,7 @@ public final class RegistryFixture: @unchecked Sendable {
         registry = Registry(
             store: store, blobs: blobs, catalog: AdapterCatalog([InMemoryAdapter.self, LimitedTestAdapter.self]),
             hasher: BcryptPasswordHasher(cost: 4), cipher: cipher,
-            options: RegistryOptions(openRegistration: openRegistration, maxJobAttempts: maxJobAttempts),
+            options: RegistryOptions(openRegistration: openRegistration, maxJobAttempts: maxJobAttempts, deployWaitLimit: deployWaitLimit),
             converter: QemuImgConverter(), logger: logger)
         registry.catalog.temporaryDirectory = self.directory.url.appendingPathComponent("store/tmp")
     }
@@ -45,10 +46,10 @@ public final class RegistryFixture: @unchecked Sendable {
 
     /// Starts import and export workers with quick retries.
     public func startWorkers(concurrency: Int = 2, grace: Duration = .seconds(5),
-                             retry: RetryPolicy = RetryPolicy(base: 0.05, cap: 0.2)) {
+                             retry: RetryPolicy = RetryPolicy(base: 0.05, cap: 0.2), timeLimit: Duration? = nil) {
         for queue in JobQueueName.allCases {
             let pool = registry.makeWorkerPool(queue: queue, concurrency: concurrency, jobs: store, retry: retry,
-                                               lease: 5, pollInterval: .milliseconds(50), grace: grace)
+                                               lease: 5, pollInterval: .milliseconds(50), grace: grace, timeLimit: timeLimit)
             workers.append((pool, Task { await pool.run() }))
         }
     }

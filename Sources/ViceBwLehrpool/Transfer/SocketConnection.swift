@@ -22,6 +22,8 @@ public final class SocketConnection: Sendable {
     public struct Failure: Error, Sendable, CustomStringConvertible {
         public var description: String
         public var isTimeout: Bool
+        /// The egress policy refused the address: retrying cannot help.
+        public var isRefusal = false
     }
 
     let channel: any Channel
@@ -115,7 +117,7 @@ public final class SocketConnection: Sendable {
             }
             if let reason = egress.refusal(for: bytes) { reasons.append(reason) } else { return address }
         }
-        throw Failure(description: "the egress policy refuses \(host): \(reasons.first ?? "no address")", isTimeout: false)
+        throw Failure(description: "the egress policy refuses \(host): \(reasons.first ?? "no address")", isTimeout: false, isRefusal: true)
     }
 
     public func send(_ bytes: [UInt8]) async throws {

@@ -5,6 +5,7 @@ extension Registry {
     public func createEnvironment(_ input: Environment, owner: UserRecord) async throws -> Environment {
         try validate(environment: input)
         try options.environmentPolicy.authorize(input, trusted: owner.isAdmin)
+        try checkSettings(of: input, owner: owner)
         let now = Date()
         let sealed = try input.credentials.map { try cipher.seal(json: $0) }
         return try await withFreshID { id in
@@ -47,6 +48,7 @@ extension Registry {
             var changed = stored.environment
             changed.credentials = try stored.sealedCredentials.map { try cipher.open(json: Credentials.self, from: $0) }
             try self.options.environmentPolicy.authorize(changed, trusted: owner.isAdmin)
+            try self.checkSettings(of: changed, owner: owner)
             stored.environment.updatedAt = Date()
             try tx.updateEnvironment(stored)
             return stored
@@ -109,6 +111,21 @@ extension Registry {
     /// The API view: credentials without the password.
     func render(_ stored: StoredEnvironment) throws -> Environment {
         try unsealed(stored).redacted
+    }
+
+    /// Settings an adapter refuses on its face (a missing Docker location, a unix socket for a
+    /// user, a file path in a user's settings, a URL of another scheme) are invalid input now,
+    /// not a failed job later. Adapters build without contacting anything, so this is cheap.
+    func checkSettings(of environment: Environment, owner: UserRecord) throws {
+        guard let kind = environment.adapterKind, catalog.descriptor(forKind: kind) != nil else { return }
+        do {
+            _ = try catalog.makeAdapter(for: environment, logger: logger,
+                                        egress: options.environmentPolicy.egress(trusted: owner.isAdmin), ownerName: owner.username)
+        } catch let error as AdapterError where error.code == .invalidConfiguration {
+            throw ViceError.invalidInput(error.message)
+        } catch {
+            // Other failures (a plugin that is down) are the jobs' and health checks' to report.
+        }
     }
 
     func validate(environment: Environment) throws {

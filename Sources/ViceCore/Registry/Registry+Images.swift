@@ -185,6 +185,7 @@ extension Registry {
         inline.userid = owner.id
         inline.readOnly = nil
         try options.environmentPolicy.authorize(inline, trusted: owner.isAdmin)
+        try checkSettings(of: inline, owner: owner)
         return ResolvedOrigin(id: nil, environment: inline)
     }
 

@@ -1,0 +1,91 @@
+import Foundation
+import Testing
+import ViceCore
+import ViceTestSupport
+
+/// The real server: connections that stall are closed, secrets on disk are private from the first
+/// byte, the admin password does not stay in the process environment, hostile YAML is refused.
+@Suite(.serialized) struct BoundsAndSecretsTests {
+    /// Opens a TCP connection, sends `text`, and waits (up to `patience`) for the server to close it.
+    static func sendAndAwaitClose(port: Int, _ text: String, patience: Int = 60) async throws -> Bool {
+        try await BlockingIO.run {
+            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            guard fd >= 0 else { throw ProcessTestError(description: "no socket") }
+            defer { close(fd) }
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_port = in_port_t(UInt16(port).bigEndian)
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            let connected = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            }
+            guard connected == 0 else { throw ProcessTestError(description: "cannot connect") }
+            _ = text.withCString { send(fd, $0, strlen($0), 0) }
+            var timeout = timeval(tv_sec: patience, tv_usec: 0)
+            setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+            var buffer = [UInt8](repeating: 0, count: 4096)
+            while true {
+                let count = recv(fd, &buffer, buffer.count, 0)
+                if count == 0 { return true }            // closed by the server
+                if count < 0 { return errno == ECONNRESET }  // EAGAIN: still open when patience ran out
+            }
+        }
+    }
+
+    @Test func aClientThatSendsHalfARequestIsDisconnected() async throws {
+        let directory = try TemporaryDirectory()
+        try ServerProcess.writeConfiguration(in: directory.url, server: "  idleTimeoutSeconds: 2")
+        let server = try ServerProcess(directory: directory.url)
+        defer { server.signal(SIGKILL) }
+        // Half a header block, then nothing.
+        #expect(try await Self.sendAndAwaitClose(port: server.port, "GET /v1/user HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: "))
+        // A complete head and half the promised body.
+        #expect(try await Self.sendAndAwaitClose(
+            port: server.port, "POST /v1/user HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{\"user"))
+        // The server still serves everyone else.
+        #expect(try await server.request("GET", "/v1/user").status == 200)
+    }
+
+    @Test func secretsOnDiskArePrivateAndTheAdminPasswordLeavesTheEnvironment() async throws {
+        let directory = try TemporaryDirectory()
+        try ServerProcess.writeConfiguration(in: directory.url)
+        let password = "admin-password-\(UUID())"
+        let server = try ServerProcess(directory: directory.url, environment: ["VICE_ADMIN_PASSWORD": password])
+        #expect(try await server.request("GET", "/v1/user", password: password).status == 200)
+        let environ = try Data(contentsOf: URL(fileURLWithPath: "/proc/\(server.process.processIdentifier)/environ"))
+        #expect(environ.range(of: Data(password.utf8)) == nil, "the admin password is still in /proc/<pid>/environ")
+        #expect(environ.range(of: Data("VICE_ADMIN_PASSWORD=".utf8)) == nil)
+        for (path, mode) in [("data", 0o700), ("data/credential.key", 0o600), ("data/vice.sqlite", 0o600)] {
+            var info = stat()
+            #expect(stat(directory.file(path), &info) == 0)
+            #expect(Int(info.st_mode & 0o777) == mode, "\(path): \(String(info.st_mode & 0o777, radix: 8))")
+        }
+        server.signal(SIGTERM)
+        _ = try server.waitForExit()
+
+        // A key that others may read stops the next start, saying what to do.
+        chmod(directory.file("data/credential.key"), 0o644)
+        let refused = try runVice(["serve", "--config", "vice.yaml"], directory: directory.url)
+        #expect(refused.status != 0)
+        #expect(refused.output.contains("chmod 600"), "\(refused.output)")
+        // A link planted where the key belongs is not followed.
+        try FileManager.default.removeItem(atPath: directory.file("data/credential.key"))
+        try FileManager.default.createSymbolicLink(atPath: directory.file("data/credential.key"), withDestinationPath: "/etc/hostname")
+        let linked = try runVice(["serve", "--config", "vice.yaml"], directory: directory.url)
+        #expect(linked.status != 0)
+    }
+
+    @Test func aYAMLAliasBombIsRefusedAtOnce() throws {
+        let directory = try TemporaryDirectory()
+        var bomb = "a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n"
+        for (index, name) in ["b", "c", "d", "e", "f", "g", "h", "i"].enumerated() {
+            let previous = index == 0 ? "a" : ["b", "c", "d", "e", "f", "g", "h", "i"][index - 1]
+            bomb += "\(name): &\(name) [" + Array(repeating: "*\(previous)", count: 9).joined(separator: ",") + "]\n"
+        }
+        #expect(bomb.utf8.count < 800)
+        try bomb.write(toFile: directory.file("bomb.yaml"), atomically: true, encoding: .utf8)
+        let checked = try runVice(["config", "check", "bomb.yaml"], directory: directory.url)
+        #expect(checked.status != 0)
+        #expect(checked.output.contains("aliases expand to more than"), "\(checked.output)")
+    }
+}
