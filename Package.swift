@@ -61,7 +61,7 @@ let package = Package(
         // Docker Engine API adapter (unix socket or TCP).
         .target(
             name: "ViceDocker",
-            dependencies: ["ViceCore", "ViceHTTP"],
+            dependencies: ["ViceCore", "ViceHTTP", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swiftSettings
         ),
         // OpenStack adapter: Keystone v3 identity, Glance v2 images.

@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import ViceCore
 import ViceHTTP
@@ -37,7 +38,15 @@ public struct DockerAdapter: RuntimeAdapter {
             }
             prefix = given
         }
-        namespace = prefix + "/" + Self.slug(context.ownerName ?? "shared")
+        namespace = prefix + "/" + Self.ownerComponent(context.ownerName ?? "shared")
+    }
+
+    /// The owner's user name as a repository path component. Names that a slug would change
+    /// (`a.b`, `a_b`, `A`) get a digest of the name appended, so no two users share a namespace.
+    static func ownerComponent(_ name: String) -> String {
+        let slug = slug(name)
+        guard slug != name else { return slug }
+        return String(slug.prefix(48)) + "-" + String(SHA256.hash(data: Data(name.utf8)).hexString.prefix(12))
     }
 
     public func health() async -> AdapterHealth {

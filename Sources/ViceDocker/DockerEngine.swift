@@ -91,7 +91,8 @@ struct DockerEngine: Sendable {
 
     /// The engine's error message of a failed call (`{"message": …}`).
     func failure(_ response: HTTPClientResponse, doing what: String) async -> AdapterError {
-        let message = ((try? await json(response)) as? [String: Any])?["message"] as? String ?? "HTTP \(response.status)"
+        let message = (((try? await json(response)) as? [String: Any])?["message"] as? String).map { RemoteText.excerpt($0) }
+            ?? "HTTP \(response.status)"
         switch response.status {
         case 404: return AdapterError(.notFound, "\(what): \(message)")
         case 500...: return AdapterError(.remoteError, "\(what): the engine failed: \(message)", transient: true)
@@ -109,7 +110,7 @@ struct DockerEngine: Sendable {
                 buffer.removeSubrange(..<min(buffer.count, newline + 1))
                 guard let object = try? JSONSerialization.jsonObject(with: Data(line)) as? [String: Any] else { continue }
                 if let error = object["error"] as? String ?? (object["errorDetail"] as? [String: Any])?["message"] as? String {
-                    throw AdapterError(.remoteError, "\(what): \(error.trimmingCharacters(in: .whitespacesAndNewlines))")
+                    throw AdapterError(.remoteError, "\(what): \(RemoteText.excerpt(error))")
                 }
                 messages.append(object)
             }

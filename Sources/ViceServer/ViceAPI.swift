@@ -83,7 +83,8 @@ struct Query {
     }
 
     func page() throws -> PageRequest {
-        var page = PageRequest(marker: string("marker"))
+        // Without a limit a page still has the maximum size: no list answer is unbounded.
+        var page = PageRequest(limit: PageRequest.maximumLimit, marker: string("marker"))
         if let text = string("limit") {
             guard let limit = Int(text), (1...PageRequest.maximumLimit).contains(limit) else {
                 throw ViceError.invalidInput("limit must be a whole number between 1 and \(PageRequest.maximumLimit)")

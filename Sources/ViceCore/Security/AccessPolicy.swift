@@ -92,6 +92,14 @@ public struct EnvironmentPolicy: Sendable, Hashable {
     public func authorize(_ environment: Environment, trusted: Bool) throws {
         guard let kind = environment.adapterKind else { return }
         let location = environment.credentials?.location?.trimmingCharacters(in: .whitespaces) ?? ""
+        // Settings that name a second place to connect to are held to the same patterns.
+        let specifics = environment.credentials?.specifics?.unwrappingEncodedString
+        let others = Self.locationSettings.compactMap { key in specifics?[key]?.textValue.map { (key, $0) } }
+        if !trusted, !rule(for: kind).locations.isEmpty {
+            for (key, value) in others where !rule(for: kind).locations.contains(where: { $0.matches(value) }) {
+                throw ViceError(.invalidInput, "specifics.\(key) '\(Self.printable(value))' is not one this registry lets users use for \(kind) environments")
+            }
+        }
         if !trusted {
             let rule = rule(for: kind)
             guard rule.usersMayCreate else {
@@ -114,6 +122,9 @@ public struct EnvironmentPolicy: Sendable, Hashable {
             throw ViceError(.invalidInput, refusal.message)
         }
     }
+
+    /// Specifics that name a host or URL the adapter connects to besides the location.
+    static let locationSettings = ["imageEndpoint", "masterHost"]
 
     /// At most 200 printable characters of text a caller gave, for messages.
     static func printable(_ text: String) -> String {
