@@ -74,7 +74,11 @@ final class Transfer: @unchecked Sendable {
     var cancelled: Bool { lock.withLock { isCancelled } }
 
     func start() async throws -> HTTPClientResponse {
-        if let body = request.body, let pipe = requestPipe {
+        if let inline = request.body?.inline, let pipe = requestPipe {
+            // Bytes already in memory: the transfer thread sends them without help.
+            pendingUpload = inline
+            pipe.finish()
+        } else if let body = request.body, let pipe = requestPipe {
             // Feed the request body from a task; the transfer thread reads it as curl asks.
             Task {
                 do {

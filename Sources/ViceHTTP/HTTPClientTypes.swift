@@ -36,6 +36,9 @@ public struct HTTPConnectionOptions: Sendable, Hashable {
 public struct HTTPRequestBody: Sendable {
     public var content: ByteStream
     public var length: Int64?
+    /// The whole body, when it was given as bytes: handed to the transfer thread directly, so a
+    /// small JSON body never waits for a task to be scheduled (a server may time out the read).
+    var inline: [UInt8]?
 
     public init(_ content: ByteStream, length: Int64? = nil) {
         self.content = content
@@ -44,6 +47,7 @@ public struct HTTPRequestBody: Sendable {
 
     public init(bytes: [UInt8]) {
         self.init(ByteStream(bytes: bytes), length: Int64(bytes.count))
+        inline = bytes
     }
 }
 

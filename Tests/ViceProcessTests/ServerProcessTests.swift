@@ -92,7 +92,11 @@ extension ProcessTests {
             {"originEnvironment": "\(environmentID)", "environmentReference": "sample-raw"}
             """)
         let id = try #require(image["id"] as? String)
-        #expect(try await eventually { try await server.object("GET", "/v1/image/\(id)")["status"] as? String == "importing" })
+        var seen: [String: Any] = [:]
+        #expect(try await eventually {
+            seen = try await server.object("GET", "/v1/image/\(id)")
+            return seen["status"] as? String == "importing"
+        }, "\(seen)")
         server.signal(SIGTERM)
         #expect(try server.waitForExit() == 0)
         #expect(server.output.contains("vice listening"))
