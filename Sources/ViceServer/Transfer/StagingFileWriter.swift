@@ -6,8 +6,9 @@ import ViceCore
 import Glibc
 #endif
 
-/// Writes an upload to its staging file on a thread of its own, so that receiving (the event
-/// loop), hashing (the request's task) and writing (this thread) overlap instead of taking turns.
+/// Writes an upload to its staging file on the threads of `StagingWriterPool`, so that receiving
+/// (the event loop), hashing (the request's task) and writing (a pool thread) overlap instead of
+/// taking turns, while the number of writer threads stays fixed however many uploads run.
 /// At most `window` bytes wait in memory; a producer that gets ahead waits (back-pressure).
 /// Written data is pushed towards the disk as it goes (`fdatasync` every `syncEvery` bytes), so the
 /// final `fsync` that makes the upload durable has little left to do.
@@ -19,40 +20,45 @@ final class StagingFileWriter: @unchecked Sendable {
     private var failure: ViceError?
     private var producer: CheckedContinuation<Void, any Error>?
     private var completion: CheckedContinuation<Void, any Error>?
-    private var done = false
+    /// Whether the writer is in the pool's ready list or being served: at most one thread
+    /// serves a writer at a time, so its buffers are written in order.
+    private var scheduled = false
+    private var closed = false
+    private var sinceSync = 0
     private let descriptor: Int32
     private let window: Int
     private let syncEvery: Int
+    private let pool: StagingWriterPool
 
-    init(path: String, window: Int = 8 << 20, syncEvery: Int = 64 << 20) throws {
+    init(path: String, window: Int = 8 << 20, syncEvery: Int = 64 << 20, pool: StagingWriterPool = .shared) throws {
         descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else {
             throw ViceError(.internal, "cannot create the staging file: \(String(cString: strerror(errno)))")
         }
         self.window = window
         self.syncEvery = syncEvery
-        let thread = Thread { [self] in run() }
-        thread.name = "vice-staging-writer"
-        thread.start()
+        self.pool = pool
     }
 
     /// Queues a chunk; waits while the window is full.
     func write(_ buffer: ByteBuffer) async throws {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
             condition.lock()
-            defer { condition.unlock() }
             if let failure {
+                condition.unlock()
                 continuation.resume(throwing: failure)
                 return
             }
             queue.append(buffer)
             queuedBytes += buffer.readableBytes
-            condition.signal()
             if queuedBytes > window {
-                producer = continuation  // resumed once the writer has drained half the window
+                producer = continuation  // resumed once a pool thread has drained half the window
             } else {
                 continuation.resume()
             }
+            let schedule = claimSchedule()
+            condition.unlock()
+            if schedule { pool.schedule(self) }
         }
     }
 
@@ -60,14 +66,16 @@ final class StagingFileWriter: @unchecked Sendable {
     func finish() async throws {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
             condition.lock()
-            defer { condition.unlock() }
             if let failure {
+                condition.unlock()
                 continuation.resume(throwing: failure)
                 return
             }
             finishing = true
             completion = continuation
-            condition.signal()
+            let schedule = claimSchedule()
+            condition.unlock()
+            if schedule { pool.schedule(self) }
         }
     }
 
@@ -77,60 +85,78 @@ final class StagingFileWriter: @unchecked Sendable {
         failure = failure ?? ViceError(.internal, "the upload was aborted")
         finishing = true
         queue.removeAll()
-        condition.signal()
+        queuedBytes = 0
+        let schedule = claimSchedule()
         condition.unlock()
+        if schedule { pool.schedule(self) }
     }
 
-    private func run() {
-        var sinceSync = 0
-        while true {
-            condition.lock()
-            while queue.isEmpty && !finishing { condition.wait() }
-            if queue.isEmpty && finishing {
-                let aborted = failure != nil
-                let completion = self.completion
-                self.completion = nil
+    /// Marks the writer scheduled when it is not yet; the caller then hands it to the pool.
+    /// Called with the lock held.
+    private func claimSchedule() -> Bool {
+        guard !scheduled, !closed else { return false }
+        scheduled = true
+        return true
+    }
+
+    /// One turn on a pool thread: writes one queued buffer, or ends the file when all is written.
+    /// Returns whether the writer has more to do (the pool then queues it again).
+    func step() -> Bool {
+        condition.lock()
+        if queue.isEmpty {
+            guard finishing else {
+                scheduled = false
                 condition.unlock()
-                let result: Result<Void, any Error>
-                if aborted {
-                    result = .failure(ViceError(.internal, "the upload was aborted"))
-                } else if fsync(descriptor) != 0 {
-                    result = .failure(ViceError(.internal, "fsync of the staging file failed: \(String(cString: strerror(errno)))"))
-                } else {
-                    result = .success(())
-                }
-                close(descriptor)
-                completion?.resume(with: result)
-                return
+                return false
             }
-            let buffer = queue.removeFirst()
+            let aborted = failure != nil
+            let completion = self.completion
+            self.completion = nil
+            closed = true
+            scheduled = false
             condition.unlock()
-
-            let error = writeAll(buffer)
-            sinceSync += buffer.readableBytes
-            if error == nil && sinceSync >= syncEvery {
-                fdatasync(descriptor)
-                sinceSync = 0
+            let result: Result<Void, any Error>
+            if aborted {
+                result = .failure(ViceError(.internal, "the upload was aborted"))
+            } else if fsync(descriptor) != 0 {
+                result = .failure(ViceError(.internal, "fsync of the staging file failed: \(String(cString: strerror(errno)))"))
+            } else {
+                result = .success(())
             }
-
-            condition.lock()
-            queuedBytes -= buffer.readableBytes
-            var resume: (CheckedContinuation<Void, any Error>, (any Error)?)?
-            if let error {
-                failure = failure ?? error
-                queue.removeAll()
-                queuedBytes = 0
-                finishing = true
-            }
-            if let producer, failure != nil || queuedBytes <= window / 2 {
-                resume = (producer, failure)
-                self.producer = nil
-            }
-            condition.unlock()
-            if let (continuation, error) = resume {
-                if let error { continuation.resume(throwing: error) } else { continuation.resume() }
-            }
+            close(descriptor)
+            completion?.resume(with: result)
+            return false
         }
+        let buffer = queue.removeFirst()
+        condition.unlock()
+
+        let error = writeAll(buffer)
+        sinceSync += buffer.readableBytes
+        if error == nil && sinceSync >= syncEvery {
+            fdatasync(descriptor)
+            sinceSync = 0
+        }
+
+        condition.lock()
+        queuedBytes -= buffer.readableBytes
+        var resume: (CheckedContinuation<Void, any Error>, (any Error)?)?
+        if let error {
+            failure = failure ?? error
+            queue.removeAll()
+            queuedBytes = 0
+            finishing = true
+        }
+        if let producer, failure != nil || queuedBytes <= window / 2 {
+            resume = (producer, failure)
+            self.producer = nil
+        }
+        let more = !queue.isEmpty || finishing
+        if !more { scheduled = false }
+        condition.unlock()
+        if let (continuation, error) = resume {
+            if let error { continuation.resume(throwing: error) } else { continuation.resume() }
+        }
+        return more
     }
 
     private func writeAll(_ buffer: ByteBuffer) -> ViceError? {
@@ -139,6 +165,43 @@ final class StagingFileWriter: @unchecked Sendable {
             return nil
         } catch {
             return ViceError(.internal, "writing the staging file failed: \(error)")
+        }
+    }
+}
+
+/// A fixed set of threads that serve every upload's `StagingFileWriter` in turn: blocking writes
+/// and fsyncs happen here, never on Swift's cooperative pool, and a thousand uploads do not make a
+/// thousand threads.
+final class StagingWriterPool: @unchecked Sendable {
+    static let shared = StagingWriterPool(threads: 4)
+
+    private let condition = NSCondition()
+    private var ready: [StagingFileWriter] = []
+    let threads: Int
+
+    init(threads: Int) {
+        self.threads = max(1, threads)
+        for index in 0..<self.threads {
+            let thread = Thread { [self] in serve() }
+            thread.name = "vice-staging-writer-\(index)"
+            thread.start()
+        }
+    }
+
+    func schedule(_ writer: StagingFileWriter) {
+        condition.lock()
+        ready.append(writer)
+        condition.signal()
+        condition.unlock()
+    }
+
+    private func serve() {
+        while true {
+            condition.lock()
+            while ready.isEmpty { condition.wait() }
+            let writer = ready.removeFirst()
+            condition.unlock()
+            if writer.step() { schedule(writer) }
         }
     }
 }
