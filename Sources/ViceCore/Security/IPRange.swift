@@ -68,7 +68,7 @@ public struct IPRange: Sendable, Hashable, CustomStringConvertible {
         var buffer = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN) + 1)
         guard bytes.count == 4 || bytes.count == 16,
               inet_ntop(family, &bytes, &buffer, socklen_t(buffer.count)) != nil else { return "?" }
-        return String(cString: buffer)
+        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     public static let loopback = [IPRange("127.0.0.0/8")!, IPRange("::1/128")!, IPRange("0.0.0.0/8")!, IPRange("::/128")!]
