@@ -65,7 +65,7 @@ for run in $(seq $runs); do
     nginx_down+=("$(seconds "http://127.0.0.1:$nginx_port/file-$run.bin")")
     rm -f "$work/nginx-root/file-$run.bin"
 
-    id=$(curl -sS "${auth[@]}" -X POST "$api/images" -d '{"title": "bench", "contenttype": "disk-raw"}' \
+    id=$(curl -sS "${auth[@]}" -X POST "$api/images" --json '{"title": "bench", "contenttype": "disk-raw"}' \
         | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
     vice_up+=("$(seconds "${auth[@]}" -X POST -T "$work/file.bin" -H 'Content-Type: application/octet-stream' "$api/image/$id/file")")
     for _ in $(seq 600); do

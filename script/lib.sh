@@ -79,7 +79,7 @@ wait_for_status() {
 # For the benchmarks: clock, registry calls with the bench admin's credentials, a JSON field.
 now() { date +%s.%N; }
 elapsed() { python3 -c "print(round($2 - $1, 2))"; }
-vcurl() { curl -sS -u admin:bench-admin-password "$@"; }
+vcurl() { curl -sS -u admin:bench-admin-password -H 'Content-Type: application/json' "$@"; }
 field() { python3 -c "import json,sys; print(json.load(sys.stdin).get('$1'))"; }
 
 # Imports into the registry at $1 (the /v1 URL) with the image body $2 until active; sets image

@@ -55,9 +55,31 @@ public struct ServerSettings: Decodable, Sendable, Equatable {
     /// Uploads one user may run at once (429 past it), and all users together (503 past it).
     public var uploadsPerUser = 4
     public var uploadsInTotal = 32
+    /// HTTPS: the certificate chain and its private key (PEM files). Without it the server speaks
+    /// plain HTTP, and warns at start-up when it listens on anything but loopback.
+    public var tls: TLSFiles?
+    /// Origins whose web pages may call the API (CORS); none by default.
+    public var corsOrigins: [String] = []
+
+    public struct TLSFiles: Decodable, Sendable, Equatable {
+        public var certificate: String
+        public var key: String
+        enum CodingKeys: String, CodingKey, CaseIterable { case certificate, key }
+        public init(certificate: String, key: String) {
+            self.certificate = certificate
+            self.key = key
+        }
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            certificate = try c.decode(String.self, forKey: .certificate)
+            key = try c.decode(String.self, forKey: .key)
+        }
+    }
 
     public init() {}
-    enum CodingKeys: String, CodingKey, CaseIterable { case host, port, idleTimeoutSeconds, uploadsPerUser, uploadsInTotal }
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case host, port, idleTimeoutSeconds, uploadsPerUser, uploadsInTotal, tls, corsOrigins
+    }
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -66,6 +88,12 @@ public struct ServerSettings: Decodable, Sendable, Equatable {
         idleTimeoutSeconds = try c.decodeIfPresent(Int.self, forKey: .idleTimeoutSeconds) ?? idleTimeoutSeconds
         uploadsPerUser = try c.decodeIfPresent(Int.self, forKey: .uploadsPerUser) ?? uploadsPerUser
         uploadsInTotal = try c.decodeIfPresent(Int.self, forKey: .uploadsInTotal) ?? uploadsInTotal
+        tls = try c.decodeIfPresent(TLSFiles.self, forKey: .tls)
+        corsOrigins = try c.decodeIfPresent([String].self, forKey: .corsOrigins) ?? []
+        if let bad = corsOrigins.first(where: { !($0.hasPrefix("https://") || $0.hasPrefix("http://")) || $0.hasSuffix("/") || $0 == "*" }) {
+            throw DecodingError.dataCorruptedError(forKey: .corsOrigins, in: c,
+                                                   debugDescription: "'\(bad)' is not an origin (scheme://host[:port], no path, no *)")
+        }
         for (key, value) in [(CodingKeys.idleTimeoutSeconds, idleTimeoutSeconds), (.uploadsPerUser, uploadsPerUser), (.uploadsInTotal, uploadsInTotal)]
         where !(1...100_000).contains(value) {
             throw DecodingError.dataCorruptedError(forKey: key, in: c, debugDescription: "must be between 1 and 100000")
@@ -170,10 +198,15 @@ public struct SecuritySettings: Decodable, Sendable, Equatable {
     /// Per adapter kind: whether users who are not admins may define such environments, and where
     /// they may point them. Kinds not listed: users may, anywhere the egress policy permits.
     public var environments: [String: EnvironmentRuleSettings] = [:]
+    /// Failed logins tolerated per user name and per client address within `loginWindowSeconds`.
+    public var loginFailuresPerUser = 10
+    public var loginFailuresPerAddress = 50
+    public var loginWindowSeconds = 300
 
     public init() {}
     enum CodingKeys: String, CodingKey, CaseIterable {
         case credentialKeyFile, openRegistration, bcryptCost, adminPasswordFile, egress, environments
+        case loginFailuresPerUser, loginFailuresPerAddress, loginWindowSeconds
     }
 
     public init(from decoder: any Decoder) throws {
@@ -184,6 +217,13 @@ public struct SecuritySettings: Decodable, Sendable, Equatable {
         adminPasswordFile = try c.decodeIfPresent(String.self, forKey: .adminPasswordFile) ?? adminPasswordFile
         egress = try c.decodeIfPresent(EgressSettings.self, forKey: .egress) ?? egress
         environments = try c.decodeIfPresent([String: EnvironmentRuleSettings].self, forKey: .environments) ?? [:]
+        loginFailuresPerUser = try c.decodeIfPresent(Int.self, forKey: .loginFailuresPerUser) ?? loginFailuresPerUser
+        loginFailuresPerAddress = try c.decodeIfPresent(Int.self, forKey: .loginFailuresPerAddress) ?? loginFailuresPerAddress
+        loginWindowSeconds = try c.decodeIfPresent(Int.self, forKey: .loginWindowSeconds) ?? loginWindowSeconds
+        for (key, value) in [(CodingKeys.loginFailuresPerUser, loginFailuresPerUser), (.loginFailuresPerAddress, loginFailuresPerAddress),
+                             (.loginWindowSeconds, loginWindowSeconds)] where value < 1 {
+            throw DecodingError.dataCorruptedError(forKey: key, in: c, debugDescription: "must be at least 1")
+        }
         guard (4...31).contains(bcryptCost) else {
             throw DecodingError.dataCorruptedError(forKey: .bcryptCost, in: c, debugDescription: "must be between 4 and 31")
         }
@@ -244,6 +284,11 @@ public struct EnvironmentRuleSettings: Decodable, Sendable, Equatable {
 }
 
 extension SecuritySettings {
+    public var loginLimits: LoginLimits {
+        LoginLimits(failuresPerUser: loginFailuresPerUser, failuresPerAddress: loginFailuresPerAddress,
+                    window: TimeInterval(loginWindowSeconds))
+    }
+
     /// The policy the registry enforces.
     public var environmentPolicy: EnvironmentPolicy {
         EnvironmentPolicy(egress: egress.policy,

@@ -13,8 +13,13 @@ public struct ViceAPI: Sendable {
     /// Uploads in flight, bounded per user and in all.
     let uploads: UploadAdmission
 
-    public init(registry: Registry, maxUploadBytes: Int64 = 1 << 40, uploadsPerUser: Int = 4, uploadsInTotal: Int = 32) {
+    /// Origins whose pages may call the API from a browser (`server.corsOrigins`).
+    let corsOrigins: Set<String>
+
+    public init(registry: Registry, maxUploadBytes: Int64 = 1 << 40, uploadsPerUser: Int = 4, uploadsInTotal: Int = 32,
+                corsOrigins: [String] = []) {
         self.registry = registry
+        self.corsOrigins = Set(corsOrigins.map { $0.lowercased() })
         self.maxUploadBytes = maxUploadBytes
         self.uploads = UploadAdmission(perUser: uploadsPerUser, total: uploadsInTotal)
     }
@@ -23,9 +28,10 @@ public struct ViceAPI: Sendable {
     /// JSON errors, Basic auth.
     public func makeRouter() -> Router<ViceRequestContext> {
         let router = Router(context: ViceRequestContext.self)
-        router.add(middleware: CORSMiddleware(
-            allowOrigin: .all, allowHeaders: [.accept, .authorization, .contentType, .origin],
-            allowMethods: [.get, .post, .put, .delete, .options], maxAge: .seconds(1000)))
+        // Cross-origin requests only from the origins the configuration lists (none by default).
+        if !corsOrigins.isEmpty {
+            router.add(middleware: CORSAllowList(origins: corsOrigins))
+        }
         router.add(middleware: RequestLogMiddleware())
         router.add(middleware: ErrorMiddleware())
         router.add(middleware: BasicAuthMiddleware(registry: registry))

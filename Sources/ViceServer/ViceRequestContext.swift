@@ -6,9 +6,12 @@ public struct ViceRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
     /// Set by `BasicAuthMiddleware` once the caller's credentials check out.
     public var principal: UserRecord?
+    /// The client's address (the peer of the connection), for login limits and logs.
+    public let clientAddress: String?
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
+        clientAddress = source.channel.remoteAddress?.ipAddress
     }
 
     /// The authenticated user; routes behind the auth middleware always have one.

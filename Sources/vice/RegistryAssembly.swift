@@ -55,7 +55,8 @@ struct RegistryAssembly {
                                      maxJobAttempts: configuration.workers.maxAttempts,
                                      environmentPolicy: configuration.security.environmentPolicy,
                                      deployWaitLimit: TimeInterval(configuration.workers.deployWaitSeconds),
-                                     maxImageBytes: configuration.storage.maxUploadBytes),
+                                     maxImageBytes: configuration.storage.maxUploadBytes,
+                                     loginLimits: configuration.security.loginLimits),
             converter: QemuImgConverter(), logger: logger)
     }
 

@@ -1,6 +1,9 @@
 import ArgumentParser
 import Foundation
 import Hummingbird
+import HummingbirdCore
+import HummingbirdTLS
+import NIOSSL
 import Logging
 import ServiceLifecycle
 import ViceConfig
@@ -47,16 +50,30 @@ struct ServeCommand: AsyncParsableCommand {
             registry.makeWorkerPool(queue: .store, concurrency: configuration.workers.store, jobs: assembly.store, grace: grace, timeLimit: limit),
         ]
         let host = configuration.server.host
+        let http1 = HTTPServerBuilder.http1(configuration: .init(idleTimeout: .seconds(Int64(configuration.server.idleTimeoutSeconds))))
+        let server: HTTPServerBuilder
+        let scheme: String
+        if let tls = configuration.server.tls {
+            server = try .tls(http1, tlsConfiguration: Self.tlsConfiguration(tls))
+            scheme = "https"
+        } else {
+            server = http1
+            scheme = "http"
+            if !Self.isLoopback(host) {
+                logger.warning("listening on \(host) without TLS: Basic credentials cross the network in clear; set server.tls or put a TLS proxy in front")
+            }
+        }
         let app = Application(
             router: ViceAPI(registry: registry, maxUploadBytes: configuration.storage.maxUploadBytes,
                             uploadsPerUser: configuration.server.uploadsPerUser,
-                            uploadsInTotal: configuration.server.uploadsInTotal).makeRouter(),
-            server: .http1(configuration: .init(idleTimeout: .seconds(Int64(configuration.server.idleTimeoutSeconds)))),
+                            uploadsInTotal: configuration.server.uploadsInTotal,
+                            corsOrigins: configuration.server.corsOrigins).makeRouter(),
+            server: server,
             configuration: .init(address: .hostname(host, port: configuration.server.port), serverName: "vice-registry"),
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? configuration.server.port
                 // Printed on stdout so scripts and tests learn the port (also with port 0).
-                FileHandle.standardOutput.write(Data("vice listening on http://\(host):\(port)\n".utf8))
+                FileHandle.standardOutput.write(Data("vice listening on \(scheme)://\(host):\(port)\n".utf8))
             },
             logger: logger)
         // Services stop in reverse order: first the HTTP server stops taking requests, then the
@@ -69,6 +86,24 @@ struct ServeCommand: AsyncParsableCommand {
         try await group.run()
         logger.info("stopped")
     }
+    /// The server's TLS settings from PEM files; a file that cannot be read stops start-up.
+    static func tlsConfiguration(_ files: ServerSettings.TLSFiles) throws -> TLSConfiguration {
+        do {
+            let chain = try NIOSSLCertificate.fromPEMFile(files.certificate).map { NIOSSLCertificateSource.certificate($0) }
+            let key = try NIOSSLPrivateKey(file: files.key, format: .pem)
+            guard !chain.isEmpty else { throw ViceError(.internal, "no certificate in \(files.certificate)") }
+            var configuration = TLSConfiguration.makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(key))
+            configuration.minimumTLSVersion = .tlsv12
+            return configuration
+        } catch {
+            throw ViceError(.internal, "server.tls: cannot load \(files.certificate) / \(files.key): \(error)")
+        }
+    }
+
+    static func isLoopback(_ host: String) -> Bool {
+        host == "localhost" || host.hasPrefix("127.") || host == "::1" || host == "[::1]"
+    }
+
     func bootstrapAdmin(_ registry: Registry, configuration: ViceConfiguration, logger: Logger) async throws {
         let given = ProcessInfo.processInfo.environment["VICE_ADMIN_PASSWORD"].flatMap { $0.isEmpty ? nil : $0 }
         // Read once, then gone: the bytes are overwritten where the kernel shows them

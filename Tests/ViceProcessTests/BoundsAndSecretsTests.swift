@@ -89,3 +89,43 @@ import ViceTestSupport
         #expect(checked.output.contains("aliases expand to more than"), "\(checked.output)")
     }
 }
+
+/// `server.tls` makes the server speak HTTPS itself, checked with curl against a certificate the
+/// test makes; plain HTTP on another address than loopback is warned about.
+@Suite(.serialized) struct ServerTLSTests {
+    @Test func theServerSpeaksHTTPSWithTheConfiguredCertificate() async throws {
+        let directory = try TemporaryDirectory()
+        let certificates = directory.file("tls")
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("script/make-test-certificates").path
+        let made = try runProcess(URL(fileURLWithPath: script), [certificates])
+        #expect(made.status == 0, "\(made.output)")
+        try ServerProcess.writeConfiguration(in: directory.url, server: """
+              tls:
+                certificate: \(certificates)/server.pem
+                key: \(certificates)/server-key.pem
+            """)
+        let server = try ServerProcess(directory: directory.url)
+        defer { server.signal(SIGKILL) }
+        #expect(server.scheme == "https")
+        server.caBundle = certificates + "/ca.pem"
+        #expect(try await server.request("GET", "/v1/user").status == 200)
+        // Plain HTTP to the TLS port gets nowhere, and an untrusted certificate is refused by curl.
+        let plain = try runProcess(URL(fileURLWithPath: "/usr/bin/curl"),
+                                   ["-s", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "10", "http://127.0.0.1:\(server.port)/v1/user"])
+        #expect(!plain.output.hasPrefix("200"))
+        let untrusted = try runProcess(URL(fileURLWithPath: "/usr/bin/curl"),
+                                       ["-s", "--max-time", "10", "https://127.0.0.1:\(server.port)/v1/user"])
+        #expect(untrusted.status != 0)
+    }
+
+    @Test func plainHTTPBeyondLoopbackIsWarnedAbout() async throws {
+        let directory = try TemporaryDirectory()
+        try ServerProcess.writeConfiguration(in: directory.url)
+        let yaml = try String(contentsOfFile: directory.file("vice.yaml"), encoding: .utf8).replacingOccurrences(of: "host: 127.0.0.1", with: "host: 0.0.0.0")
+        try yaml.write(toFile: directory.file("vice.yaml"), atomically: true, encoding: .utf8)
+        let server = try ServerProcess(directory: directory.url)
+        defer { server.signal(SIGKILL) }
+        #expect(server.log.contains("without TLS"), "\(server.log)")
+    }
+}

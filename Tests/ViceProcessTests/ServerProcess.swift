@@ -53,6 +53,9 @@ final class ServerProcess: @unchecked Sendable {
     let process = Process()
     private let outputLines = LockedLines()
     private(set) var port = 0
+    private(set) var scheme = "http"
+    /// The CA file curl trusts for an HTTPS server.
+    var caBundle: String?
     /// Where the server's log lines (standard error) go.
     let logFile: URL
 
@@ -102,9 +105,10 @@ final class ServerProcess: @unchecked Sendable {
         try process.run()
         let deadline = Date().addingTimeInterval(60)
         while Date() < deadline {
-            if let line = outputLines.text.split(separator: "\n").first(where: { $0.hasPrefix("vice listening on http://") }),
+            if let line = outputLines.text.split(separator: "\n").first(where: { $0.hasPrefix("vice listening on http") }),
                let port = Int(line.split(separator: ":").last ?? "") {
                 self.port = port
+                scheme = line.hasPrefix("vice listening on https://") ? "https" : "http"
                 return
             }
             if !process.isRunning { break }
@@ -141,7 +145,8 @@ final class ServerProcess: @unchecked Sendable {
     func request(_ method: String, _ path: String, user: String = "admin", password: String = "admin-password",
                  json: String? = nil) async throws -> (status: Int, body: Any?) {
         var arguments = ["-s", "-S", "--max-time", "30", "-X", method, "-u", "\(user):\(password)",
-                         "-w", "\n%{http_code}", "http://127.0.0.1:\(port)\(path)"]
+                         "-w", "\n%{http_code}", "\(scheme)://127.0.0.1:\(port)\(path)"]
+        if let caBundle { arguments += ["--cacert", caBundle] }
         if json != nil {
             arguments += ["-H", "Content-Type: application/json", "--data-binary", "@-"]
         }

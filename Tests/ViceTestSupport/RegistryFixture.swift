@@ -20,7 +20,8 @@ public final class RegistryFixture: @unchecked Sendable {
 
     /// Opens a registry in `directory` (a new one unless given: pass one to "restart").
     public init(directory: TemporaryDirectory? = nil, openRegistration: Bool = true, maxJobAttempts: Int = 5,
-                deployWaitLimit: TimeInterval = 3600) throws {
+                deployWaitLimit: TimeInterval = 3600, hasher: (any PasswordHasher)? = nil,
+                loginLimits: LoginLimits = RegistryFixture.generousLoginLimits) throws {
         self.directory = try directory ?? TemporaryDirectory()
         store = try SQLiteStore(path: self.directory.file("vice.sqlite"))
         blobs = try FileBlobStore(root: self.directory.url.appendingPathComponent("store"))
@@ -29,11 +30,15 @@ public final class RegistryFixture: @unchecked Sendable {
         logger.logLevel = .error
         registry = Registry(
             store: store, blobs: blobs, catalog: AdapterCatalog([InMemoryAdapter.self, LimitedTestAdapter.self]),
-            hasher: BcryptPasswordHasher(cost: 4), cipher: cipher,
-            options: RegistryOptions(openRegistration: openRegistration, maxJobAttempts: maxJobAttempts, deployWaitLimit: deployWaitLimit),
+            hasher: hasher ?? BcryptPasswordHasher(cost: 4), cipher: cipher,
+            options: RegistryOptions(openRegistration: openRegistration, maxJobAttempts: maxJobAttempts, deployWaitLimit: deployWaitLimit,
+                                     loginLimits: loginLimits),
             converter: QemuImgConverter(), logger: logger)
         registry.catalog.temporaryDirectory = self.directory.url.appendingPathComponent("store/tmp")
     }
+
+    /// Tests send many wrong passwords on purpose; only the login tests use real limits.
+    public static let generousLoginLimits = LoginLimits(failuresPerUser: 100_000, failuresPerAddress: 100_000)
 
     /// Adds a user (password `password-of-<name>`).
     @discardableResult

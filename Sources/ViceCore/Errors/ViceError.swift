@@ -19,6 +19,8 @@ public struct ViceError: Error, Sendable, CustomStringConvertible {
         public static let forbidden = Code("forbidden")
         public static let conflict = Code("conflict")
         public static let notImplemented = Code("notImplemented")
+        /// The body's media type is not one the operation takes: the API's 415.
+        public static let unsupportedMediaType = Code("unsupportedMediaType")
         /// The caller has too much going on at once (uploads, login attempts): the API's 429.
         public static let tooManyRequests = Code("tooManyRequests")
         /// A peer or resource is temporarily unavailable; retrying may help.
@@ -31,6 +33,8 @@ public struct ViceError: Error, Sendable, CustomStringConvertible {
     public var code: Code
     public var message: String
     public var cause: (any Error & Sendable)?
+    /// For 429 and 503: when a retry may succeed, in seconds (the API's `Retry-After`).
+    public var retryAfter: Int?
 
     public init(_ code: Code, _ message: String, cause: (any Error & Sendable)? = nil) {
         self.code = code

@@ -1,20 +1,43 @@
 import Foundation
 
 extension Registry {
-    /// Checks Basic credentials. Unknown user and wrong password look the same to the caller.
-    public func authenticate(username: String, password: String) async throws -> UserRecord {
+    /// Checks Basic credentials from the client at `address`. Unknown user and wrong password look
+    /// the same to the caller and cost the same (one bcrypt verification each); failures are
+    /// counted per user name and per address (429 past the limits), verifications wait in a
+    /// bounded queue (503 when it is full), and recently verified credentials skip both.
+    public func authenticate(username: String, password: String, address: String? = nil) async throws -> UserRecord {
+        let refused = ViceError(.unauthorized, "invalid username or password")
         let user = try await store.read { try $0.user(username: username) }
-        guard let user else {
-            throw ViceError(.unauthorized, "invalid username or password")
-        }
-        if credentialCache.isVerified(username: username, password: password, user: user) {
+        if let user, credentialCache.isVerified(username: username, password: password, user: user) {
             return user
         }
-        guard try await hasher.verify(password, hash: user.passwordHash) else {
-            throw ViceError(.unauthorized, "invalid username or password")
+        try loginGuard.checkAllowed(username: username, address: address)
+        // bcrypt stops at a NUL byte: "secret\0anything" would match "secret". No valid password
+        // holds a control character, so such a login fails without a verification.
+        let wellFormed = !Self.hasControlCharacters(password) && !Self.hasControlCharacters(username)
+        let hash: String
+        if let user { hash = user.passwordHash } else { hash = try await unknownUserHash() }
+        let hasher = self.hasher
+        let matches = wellFormed ? try await loginGuard.verify { try await hasher.verify(password, hash: hash) } : false
+        guard let user, matches else {
+            loginGuard.recordFailure(username: username, address: address)
+            logger.notice("login failed", metadata: ["user": "\(RemoteText.excerpt(username, limit: 64))", "address": "\(address ?? "unknown")"])
+            throw refused
         }
+        loginGuard.recordSuccess(username: username)
         credentialCache.remember(username: username, password: password, user: user)
         return user
+    }
+
+    func unknownUserHash() async throws -> String {
+        if let hash = dummyHash.withLock({ $0 }) { return hash }
+        let hash = try await hasher.hash(IDGenerator.make(length: 24))
+        dummyHash.withLock { $0 = $0 ?? hash }
+        return hash
+    }
+
+    static func hasControlCharacters(_ text: String) -> Bool {
+        text.unicodeScalars.contains { $0.value < 0x20 || $0.value == 0x7F }
     }
 
     /// `POST /user`: registers a user. With registration closed only an admin may do it, and only
@@ -93,6 +116,9 @@ extension Registry {
 
     static func validate(password: String) throws {
         guard password.count >= 8 else { throw ViceError.invalidInput("password must have at least 8 characters") }
+        guard !hasControlCharacters(password) else {
+            throw ViceError.invalidInput("password must not contain control characters (NUL, tab, newline, …)")
+        }
         // bcrypt reads 72 bytes; a longer password would be silently cut.
         guard password.utf8.count <= 72 else { throw ViceError.invalidInput("password must not exceed 72 bytes") }
     }

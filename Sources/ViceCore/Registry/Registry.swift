@@ -13,10 +13,13 @@ public struct RegistryOptions: Sendable {
     public var deployWaitLimit: TimeInterval
     /// The largest image an import may bring (uploads have the server's own limit).
     public var maxImageBytes: Int64
+    /// Failed-login limits and the bound on queued password checks.
+    public var loginLimits: LoginLimits
 
     public init(openRegistration: Bool = false, maxJobAttempts: Int = 5,
                 environmentPolicy: EnvironmentPolicy = EnvironmentPolicy(), deployWaitLimit: TimeInterval = 3600,
-                maxImageBytes: Int64 = 1 << 40) {
+                maxImageBytes: Int64 = 1 << 40, loginLimits: LoginLimits = LoginLimits()) {
+        self.loginLimits = loginLimits
         self.openRegistration = openRegistration
         self.maxJobAttempts = maxJobAttempts
         self.environmentPolicy = environmentPolicy
@@ -34,6 +37,10 @@ public final class Registry: Sendable {
     let hasher: any PasswordHasher
     let cipher: CredentialCipher
     let credentialCache: CredentialCache
+    let loginGuard: LoginGuard
+    /// A bcrypt hash of nothing anyone knows, verified for unknown user names so that they cost
+    /// what a wrong password costs (made once, on first use, at the configured cost).
+    let dummyHash = LockedBox<String?>(nil)
     let signals: [JobQueueName: JobSignal]
     let workerSlots = LockedBox<[JobQueueName: Int]>([:])
     /// Environments declared in the configuration, by id.
@@ -55,6 +62,7 @@ public final class Registry: Sendable {
         self.cipher = cipher
         self.options = options
         self.credentialCache = credentialCache
+        self.loginGuard = LoginGuard(limits: options.loginLimits)
         self.logger = logger
         self.signals = Dictionary(uniqueKeysWithValues: JobQueueName.allCases.map { ($0, JobSignal()) })
     }

@@ -15,7 +15,7 @@ struct BasicAuthMiddleware: RouterMiddleware {
             guard let (username, password) = Self.parse(header) else {
                 throw ViceError(.unauthorized, "the Authorization header is not valid HTTP Basic")
             }
-            let principal = try await registry.authenticate(username: username, password: password)
+            let principal = try await registry.authenticate(username: username, password: password, address: context.clientAddress)
             context.principal = principal
             context.logger[metadataKey: "user"] = "\(principal.id)"
         } else if route?.isPublic != true && route != nil {

@@ -30,7 +30,7 @@ struct ErrorMiddleware: RouterMiddleware {
             }
             var headers: HTTPFields = [:]
             if status == .unauthorized { headers[.wwwAuthenticate] = "Basic realm=\"vice\", charset=\"UTF-8\"" }
-            if status == .tooManyRequests || status == .serviceUnavailable { headers[.retryAfter] = "5" }
+            if status == .tooManyRequests || status == .serviceUnavailable { headers[.retryAfter] = "\(error.retryAfter ?? 5)" }
             return try Self.response(status: status, kind: error.code.name, message: error.message, context: context, headers: headers)
         } catch let error as HTTPError {
             let message = error.body ?? (error.status == .notFound ? "no such route: \(request.method) \(request.uri.path)" : error.status.reasonPhrase)
@@ -55,6 +55,7 @@ struct ErrorMiddleware: RouterMiddleware {
         case .badGateway: .badGateway
         case .payloadTooLarge: .contentTooLarge
         case .tooManyRequests: .tooManyRequests
+        case .unsupportedMediaType: .unsupportedMediaType
         case .badRequest: .badRequest
         default: .internalServerError
         }

@@ -10,6 +10,8 @@ extension ViceAPI {
     func uploadImage(_ request: Request, _ context: ViceRequestContext) async throws -> Response {
         let id = try Self.pathID("imageId", context, kind: "image")
         let owner = try context.requirePrincipal()
+        try MediaType.require(request, oneOf: ["application/octet-stream", "multipart/form-data"], allowsNone: true,
+                              what: "an image file")
         let declaredLength = request.headers[.contentLength].flatMap { Int64($0) }
         let declared = try DeclaredDigests(request.headers)
         let boundary = try MultipartFile<RequestBody>.boundary(of: request.headers[.contentType] ?? "application/octet-stream")

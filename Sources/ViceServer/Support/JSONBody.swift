@@ -15,6 +15,8 @@ enum JSONBody {
     }()
 
     static func decode<T: Decodable>(_ type: T.Type, from request: Request) async throws -> T {
+        // Only application/json: a browser sends text/plain or a form cross-site without asking
+        // first, so accepting those would let any web page act with a signed-in user's credentials.
         let buffer: ByteBuffer
         do {
             buffer = try await request.body.collect(upTo: maximumSize)
@@ -22,6 +24,7 @@ enum JSONBody {
             throw ViceError(.payloadTooLarge, "the JSON body is larger than \(maximumSize) bytes")
         }
         guard buffer.readableBytes > 0 else { throw ViceError.invalidInput("a JSON body is required") }
+        try MediaType.require(request, oneOf: ["application/json"], what: "a JSON body")
         do {
             return try JSONDecoder().decode(type, from: Data(buffer.readableBytesView))
         } catch let error as DecodingError {
