@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import ViceCore
 import ViceHTTP
 
@@ -7,6 +8,7 @@ import ViceHTTP
 struct Glance: Sendable {
     let keystone: Keystone
     let client: HTTPClient
+    var logger = Logger(label: "vice.openstack")
 
     /// A response with the endpoint it came from (`next` links are relative to its root).
     struct Reply: Sendable {
@@ -86,6 +88,10 @@ struct Glance: Sendable {
         let bytes = (try? await reply.response.collect(upTo: 1 << 20)) ?? []
         let status = reply.response.status
         let text = Self.message(bytes) ?? "HTTP \(status)"
+        // What the caller sees is bounded and filtered; the operator gets a little more, still bounded.
+        logger.notice("Glance refused a call", metadata: [
+            "doing": "\(what)", "status": "\(status)",
+            "body": "\(RemoteText.excerpt(String(decoding: bytes.prefix(2048), as: UTF8.self), limit: 1000))"])
         switch status {
         case 401: return AdapterError(.authenticationFailed, "\(what): Glance refused the token: \(text)")
         case 403: return AdapterError(.authenticationFailed, "\(what): not allowed: \(text)")

@@ -31,7 +31,7 @@ public struct OpenStackAdapter: RuntimeAdapter {
         settings = try OpenStackSettings(environment, egress: context.egress)
         try context.checkHostFile(settings.connection.caBundlePath, setting: "specifics.caBundle")
         let client = HTTPClient()
-        glance = Glance(keystone: Keystone(settings: settings, client: client), client: client)
+        glance = Glance(keystone: Keystone(settings: settings, client: client), client: client, logger: context.logger)
         logger = context.logger
     }
 
