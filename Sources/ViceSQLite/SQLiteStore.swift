@@ -150,6 +150,20 @@ public final class SQLiteStore: MetadataStore, JobQueue {
         migrator.registerMigration("v2: job payloads") { db in
             try db.execute(sql: "ALTER TABLE jobs ADD COLUMN payload TEXT")
         }
+        migrator.registerMigration("v3: API tokens") { db in
+            try db.execute(sql: """
+                CREATE TABLE tokens (
+                    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                    id TEXT NOT NULL UNIQUE,
+                    user_id TEXT NOT NULL,
+                    name TEXT NOT NULL,
+                    scope TEXT NOT NULL,
+                    secret_hash TEXT NOT NULL,
+                    created_at REAL NOT NULL,
+                    expires_at REAL NOT NULL);
+                CREATE INDEX tokens_by_user ON tokens(user_id, seq);
+                """)
+        }
         return migrator
     }
 }

@@ -53,6 +53,34 @@ struct SQLiteTransaction: MetadataWriter {
                              user.updatedAt.timeIntervalSince1970, user.id])
     }
 
+    // MARK: tokens
+
+    private func token(from row: Row) -> StoredToken? {
+        guard let scope = TokenScope(rawValue: row["scope"]) else { return nil }
+        return StoredToken(id: row["id"], userID: row["user_id"], name: row["name"], scope: scope, secretHash: row["secret_hash"],
+                           createdAt: Date(timeIntervalSince1970: row["created_at"]),
+                           expiresAt: Date(timeIntervalSince1970: row["expires_at"]))
+    }
+
+    func token(id: String) throws -> StoredToken? {
+        try Row.fetchOne(db, sql: "SELECT * FROM tokens WHERE id = ?", arguments: [id]).flatMap(token(from:))
+    }
+
+    func tokens(userID: String) throws -> [StoredToken] {
+        try Row.fetchAll(db, sql: "SELECT * FROM tokens WHERE user_id = ? ORDER BY seq", arguments: [userID]).compactMap(token(from:))
+    }
+
+    func insertToken(_ token: StoredToken) throws {
+        try db.execute(sql: """
+            INSERT INTO tokens (id, user_id, name, scope, secret_hash, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+            """, arguments: [token.id, token.userID, token.name, token.scope.rawValue, token.secretHash,
+                             token.createdAt.timeIntervalSince1970, token.expiresAt.timeIntervalSince1970])
+    }
+
+    func deleteToken(id: String) throws {
+        try db.execute(sql: "DELETE FROM tokens WHERE id = ?", arguments: [id])
+    }
+
     // MARK: environments
 
     private func environment(from row: Row) throws -> StoredEnvironment {

@@ -67,6 +67,9 @@ public struct ViceAPI: Sendable {
         case "getRuntimeStats": getRuntimeStats
         case "createUser": createUser
         case "getUser": getUser
+        case "createToken": createToken
+        case "findTokens": findTokens
+        case "deleteToken": deleteToken
         case "getOpenAPIDocument": getOpenAPIDocument
         default: preconditionFailure("no handler for operation \(operationId)")
         }

@@ -6,6 +6,8 @@ public struct ViceRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
     /// Set by `BasicAuthMiddleware` once the caller's credentials check out.
     public var principal: UserRecord?
+    /// How far the caller's credentials reach: a token's scope, or what a password grants.
+    public var scope: TokenScope?
     /// The client's address (the peer of the connection), for login limits and logs.
     public let clientAddress: String?
 

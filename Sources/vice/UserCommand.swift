@@ -6,7 +6,7 @@ import ViceCore
 
 struct UserCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "user", abstract: "Manage registry users.", subcommands: [Add.self, Passwd.self, List.self])
+        commandName: "user", abstract: "Manage registry users.", subcommands: [Add.self, Passwd.self, List.self, Token.self])
 
     /// Reads a password from VICE_PASSWORD or the first line of standard input; never from argv,
     /// where other users of the machine could see it.
@@ -64,6 +64,30 @@ struct UserCommand: AsyncParsableCommand {
             let password = try UserCommand.readPassword()
             try await runReportingErrors { try await registry.setPassword(username: username, password: password) }
             print("password of \(username) changed")
+        }
+    }
+
+    struct Token: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Create an API token for a user (printed once), for scripts and CI pipelines.")
+        @OptionGroup var options: ConfigOption
+        @Argument(help: "The user name.") var username: String
+        @Option(help: "What the token is for.") var name: String
+        @Option(help: "read, deploy or admin (admins only).") var scope: String = "read"
+        @Option(help: "Days until it expires (1-3650).") var days: Int = 90
+
+        func run() async throws {
+            let registry = try await UserCommand.open(options)
+            guard let scope = TokenScope(rawValue: scope) else { throw ValidationError("--scope is read, deploy or admin") }
+            let token = try await runReportingErrors { () -> APIToken in
+                guard let user = try await registry.listUsers().first(where: { $0.username.lowercased() == username.lowercased() }) else {
+                    throw ViceError.notFound("no user '\(username)'")
+                }
+                return try await registry.createToken(APIToken(name: name, scope: scope, expiresInDays: days),
+                                                      by: Principal(user: user, scope: Registry.passwordScope(of: user)))
+            }
+            print(token.token ?? "")
+            printError("token \(token.id ?? "") (\(scope.rawValue)) for \(username), expires \(token.expiresAt.map { ISO8601DateFormatter().string(from: $0) } ?? "?"); shown only now")
         }
     }
 

@@ -129,3 +129,19 @@ import ViceTestSupport
         #expect(server.log.contains("without TLS"), "\(server.log)")
     }
 }
+
+/// `vice user token` makes a token a pipeline can use against the running server.
+@Suite struct TokenCommandTests {
+    @Test func aTokenFromTheCommandLineWorksAgainstTheServer() async throws {
+        let directory = try TemporaryDirectory()
+        try ServerProcess.writeConfiguration(in: directory.url)
+        let server = try ServerProcess(directory: directory.url)
+        defer { server.signal(SIGKILL) }
+        let made = try runVice(["user", "token", "--config", "vice.yaml", "admin", "--name", "pipeline", "--scope", "deploy"],
+                               directory: directory.url)
+        #expect(made.status == 0, "\(made.output)")
+        let token = try #require(made.output.split(separator: "\n").first { $0.hasPrefix("vice_") }.map(String.init))
+        #expect(try await server.request("GET", "/v1/user", password: token).status == 200)
+        #expect(try await server.request("GET", "/v1/user", password: token + "x").status == 401)
+    }
+}

@@ -27,6 +27,9 @@ public protocol MetadataReader {
     func deployment(id: String) throws -> Deployment?
     func deployments(owner: String, page: PageRequest) throws -> [Deployment]
 
+    func token(id: String) throws -> StoredToken?
+    func tokens(userID: String) throws -> [StoredToken]
+
     func jobs(subjectID: String) throws -> [Job]
     func jobs(kind: JobKind) throws -> [Job]
     func pendingJobCount(queue: JobQueueName) throws -> Int
@@ -48,6 +51,9 @@ public protocol MetadataWriter: MetadataReader {
     func insertDeployment(_ deployment: Deployment) throws
     func updateDeployment(_ deployment: Deployment) throws
     func deleteDeployment(id: String) throws
+
+    func insertToken(_ token: StoredToken) throws
+    func deleteToken(id: String) throws
 
     func insertJob(_ job: Job) throws
     func updateJob(_ job: Job) throws

@@ -2,8 +2,10 @@ import Foundation
 import Hummingbird
 import ViceCore
 
-/// HTTP Basic authentication on every route but the public ones (the OpenAPI document, and
-/// `POST /v1/user`, where credentials are optional and only checked when sent).
+/// Authentication on every route but the public ones (the OpenAPI document, and `POST /v1/user`,
+/// where credentials are optional and only checked when sent): HTTP Basic with a password or an
+/// API token as the password, or `Authorization: Bearer <token>`. A token's scope is then held
+/// against the route's.
 struct BasicAuthMiddleware: RouterMiddleware {
     typealias Context = ViceRequestContext
     let registry: Registry
@@ -12,14 +14,27 @@ struct BasicAuthMiddleware: RouterMiddleware {
         var context = context
         let route = APIRoute.match(method: request.method, path: request.uri.path)
         if let header = request.headers[.authorization] {
-            guard let (username, password) = Self.parse(header) else {
-                throw ViceError(.unauthorized, "the Authorization header is not valid HTTP Basic")
+            let principal: Principal
+            if let token = Self.bearer(header) {
+                principal = try await registry.authenticate(token: token, username: nil, address: context.clientAddress)
+            } else if let (username, password) = Self.parse(header) {
+                if Registry.looksLikeToken(password) {
+                    principal = try await registry.authenticate(token: password, username: username, address: context.clientAddress)
+                } else {
+                    let user = try await registry.authenticate(username: username, password: password, address: context.clientAddress)
+                    principal = Principal(user: user, scope: Registry.passwordScope(of: user))
+                }
+            } else {
+                throw ViceError(.unauthorized, "the Authorization header is neither HTTP Basic nor a Bearer token")
             }
-            let principal = try await registry.authenticate(username: username, password: password, address: context.clientAddress)
-            context.principal = principal
-            context.logger[metadataKey: "user"] = "\(principal.id)"
+            if let route, principal.scope < route.scope {
+                throw ViceError(.forbidden, "this credential's scope is \(principal.scope.rawValue); \(route.operationId) needs \(route.scope.rawValue)")
+            }
+            context.principal = principal.user
+            context.scope = principal.scope
+            context.logger[metadataKey: "user"] = "\(principal.user.id)"
         } else if route?.isPublic != true && route != nil {
-            throw ViceError(.unauthorized, "authentication required (HTTP Basic)")
+            throw ViceError(.unauthorized, "authentication required (HTTP Basic or a Bearer token)")
         }
         return try await next(request, context)
     }
@@ -31,5 +46,11 @@ struct BasicAuthMiddleware: RouterMiddleware {
               let text = String(data: data, encoding: .utf8),
               let colon = text.firstIndex(of: ":") else { return nil }
         return (String(text[..<colon]), String(text[text.index(after: colon)...]))
+    }
+
+    static func bearer(_ header: String) -> String? {
+        let parts = header.split(separator: " ", maxSplits: 1)
+        guard parts.count == 2, parts[0].lowercased() == "bearer" else { return nil }
+        return String(parts[1]).trimmingCharacters(in: .whitespaces)
     }
 }

@@ -1,4 +1,5 @@
 import Hummingbird
+import ViceCore
 
 /// Every operation of the control API, in one table: the router registers from it and a test
 /// checks it against the OpenAPI document, so neither can drift from the other.
@@ -10,12 +11,15 @@ public struct APIRoute: Sendable, Hashable {
     public let operationId: String
     /// Served without credentials.
     public let isPublic: Bool
+    /// The least token scope that may call it: reads need `read`, changes `deploy`.
+    public let scope: TokenScope
 
-    init(_ method: HTTPRequest.Method, _ path: String, _ operationId: String, isPublic: Bool = false) {
+    init(_ method: HTTPRequest.Method, _ path: String, _ operationId: String, isPublic: Bool = false, scope: TokenScope? = nil) {
         self.method = method
         self.path = path
         self.operationId = operationId
         self.isPublic = isPublic
+        self.scope = scope ?? (method == .get ? .read : .deploy)
     }
 
     public static let all: [APIRoute] = [
@@ -41,6 +45,9 @@ public struct APIRoute: Sendable, Hashable {
         APIRoute(.get, "/v1/runtimestats", "getRuntimeStats"),
         APIRoute(.post, "/v1/user", "createUser", isPublic: true),
         APIRoute(.get, "/v1/user", "getUser"),
+        APIRoute(.post, "/v1/user/tokens", "createToken"),
+        APIRoute(.get, "/v1/user/tokens", "findTokens"),
+        APIRoute(.delete, "/v1/user/tokens/{tokenId}", "deleteToken"),
         APIRoute(.get, "/v1/openapi.json", "getOpenAPIDocument", isPublic: true),
     ]
 

@@ -13,7 +13,10 @@ extension ViceAPI {
             throw ViceError(.unauthorized, "registration is closed: authenticate as an admin")
         }
         let input = try await JSONBody.decode(User.self, from: request)
-        return try JSONBody.response(try await registry.createUser(input, by: context.principal))
+        // A token below `admin` scope does not carry its owner's admin rights.
+        var by = context.principal
+        if context.scope.map({ $0 < .admin }) == true { by?.isAdmin = false }
+        return try JSONBody.response(try await registry.createUser(input, by: by))
     }
 
     func getUser(_ request: Request, _ context: ViceRequestContext) async throws -> Response {

@@ -1,0 +1,25 @@
+import Hummingbird
+import ViceCore
+
+extension ViceAPI {
+    /// `POST /v1/user/tokens`: a named token with a scope and an expiry; its secret is in this
+    /// answer only.
+    func createToken(_ request: Request, _ context: ViceRequestContext) async throws -> Response {
+        let input = try await JSONBody.decode(APIToken.self, from: request)
+        let user = try context.requirePrincipal()
+        let principal = Principal(user: user, scope: context.scope ?? (user.isAdmin ? .admin : .deploy))
+        return try JSONBody.response(try await registry.createToken(input, by: principal), status: .created)
+    }
+
+    /// `GET /v1/user/tokens`: the caller's tokens, without secrets.
+    func findTokens(_ request: Request, _ context: ViceRequestContext) async throws -> Response {
+        try JSONBody.response(try await registry.tokens(of: try context.requirePrincipal()))
+    }
+
+    /// `DELETE /v1/user/tokens/{tokenId}`: revoked at once.
+    func deleteToken(_ request: Request, _ context: ViceRequestContext) async throws -> Response {
+        let id = try Self.pathID("tokenId", context, kind: "token")
+        try await registry.deleteToken(id: id, of: try context.requirePrincipal())
+        return try JSONBody.response(["message": "token \(id) revoked"])
+    }
+}
