@@ -164,6 +164,18 @@ public final class SQLiteStore: MetadataStore, JobQueue {
                 CREATE INDEX tokens_by_user ON tokens(user_id, seq);
                 """)
         }
+        migrator.registerMigration("v4: audit log") { db in
+            try db.execute(sql: """
+                CREATE TABLE audit (
+                    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                    id TEXT NOT NULL UNIQUE,
+                    time REAL NOT NULL,
+                    user_id TEXT, username TEXT, action TEXT NOT NULL, subject TEXT,
+                    outcome TEXT NOT NULL, status INTEGER, address TEXT, detail TEXT);
+                CREATE INDEX audit_by_user ON audit(username, seq);
+                CREATE INDEX audit_by_time ON audit(time);
+                """)
+        }
         return migrator
     }
 }

@@ -53,6 +53,41 @@ struct SQLiteTransaction: MetadataWriter {
                              user.updatedAt.timeIntervalSince1970, user.id])
     }
 
+    // MARK: audit
+
+    func auditEntries(_ query: AuditQuery) throws -> [AuditEntry] {
+        var conditions: [String] = []
+        var arguments: [any DatabaseValueConvertible] = []
+        if let username = query.username { conditions.append("username = ? COLLATE NOCASE"); arguments.append(username) }
+        if let action = query.action { conditions.append("action = ?"); arguments.append(action) }
+        if let since = query.since { conditions.append("time >= ?"); arguments.append(since.timeIntervalSince1970) }
+        if let until = query.until { conditions.append("time <= ?"); arguments.append(until.timeIntervalSince1970) }
+        if let marker = query.page.marker {
+            guard let seq = try Int64.fetchOne(db, sql: "SELECT seq FROM audit WHERE id = ?", arguments: [marker]) else {
+                throw ViceError.invalidInput("marker '\(marker)' names no audit entry")
+            }
+            conditions.append("seq < ?")
+            arguments.append(seq)
+        }
+        var sql = "SELECT * FROM audit"
+        if !conditions.isEmpty { sql += " WHERE " + conditions.joined(separator: " AND ") }
+        sql += " ORDER BY seq DESC"
+        if let limit = query.page.limit { sql += " LIMIT \(limit + 1)" }
+        return try Row.fetchAll(db, sql: sql, arguments: StatementArguments(arguments)).map { row in
+            AuditEntry(id: row["id"], time: Date(timeIntervalSince1970: row["time"]), userid: row["user_id"], username: row["username"],
+                       action: row["action"], subject: row["subject"], outcome: row["outcome"], status: row["status"],
+                       address: row["address"], detail: row["detail"])
+        }
+    }
+
+    func insertAuditEntry(_ entry: AuditEntry) throws {
+        try db.execute(sql: """
+            INSERT INTO audit (id, time, user_id, username, action, subject, outcome, status, address, detail)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """, arguments: [entry.id, (entry.time ?? Date()).timeIntervalSince1970, entry.userid, entry.username, entry.action,
+                             entry.subject, entry.outcome, entry.status, entry.address, entry.detail])
+    }
+
     // MARK: tokens
 
     private func token(from row: Row) -> StoredToken? {

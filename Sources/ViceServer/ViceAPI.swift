@@ -35,6 +35,7 @@ public struct ViceAPI: Sendable {
         router.add(middleware: RequestLogMiddleware())
         router.add(middleware: ErrorMiddleware())
         router.add(middleware: BasicAuthMiddleware(registry: registry))
+        router.add(middleware: AuditMiddleware(registry: registry))
         for route in APIRoute.all {
             router.on(RouterPath(route.routerPath), method: route.method, use: handler(for: route.operationId))
         }
@@ -70,6 +71,7 @@ public struct ViceAPI: Sendable {
         case "createToken": createToken
         case "findTokens": findTokens
         case "deleteToken": deleteToken
+        case "findAuditEntries": findAuditEntries
         case "getOpenAPIDocument": getOpenAPIDocument
         default: preconditionFailure("no handler for operation \(operationId)")
         }

@@ -22,6 +22,8 @@ extension Registry {
         guard let user, matches else {
             loginGuard.recordFailure(username: username, address: address)
             logger.notice("login failed", metadata: ["user": "\(RemoteText.excerpt(username, limit: 64))", "address": "\(address ?? "unknown")"])
+            await recordAudit(AuditEntry(userid: user?.id, username: username, action: "login", outcome: "refused", status: 401,
+                                         address: address, detail: "wrong user name or password"))
             throw refused
         }
         loginGuard.recordSuccess(username: username)

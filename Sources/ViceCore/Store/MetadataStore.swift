@@ -27,6 +27,9 @@ public protocol MetadataReader {
     func deployment(id: String) throws -> Deployment?
     func deployments(owner: String, page: PageRequest) throws -> [Deployment]
 
+    /// Newest first; `page.marker` is the id of the last entry of the previous page.
+    func auditEntries(_ query: AuditQuery) throws -> [AuditEntry]
+
     func token(id: String) throws -> StoredToken?
     func tokens(userID: String) throws -> [StoredToken]
 
@@ -51,6 +54,8 @@ public protocol MetadataWriter: MetadataReader {
     func insertDeployment(_ deployment: Deployment) throws
     func updateDeployment(_ deployment: Deployment) throws
     func deleteDeployment(id: String) throws
+
+    func insertAuditEntry(_ entry: AuditEntry) throws
 
     func insertToken(_ token: StoredToken) throws
     func deleteToken(id: String) throws

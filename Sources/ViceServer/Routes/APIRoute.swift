@@ -48,6 +48,7 @@ public struct APIRoute: Sendable, Hashable {
         APIRoute(.post, "/v1/user/tokens", "createToken"),
         APIRoute(.get, "/v1/user/tokens", "findTokens"),
         APIRoute(.delete, "/v1/user/tokens/{tokenId}", "deleteToken"),
+        APIRoute(.get, "/v1/audit", "findAuditEntries", scope: .admin),
         APIRoute(.get, "/v1/openapi.json", "getOpenAPIDocument", isPublic: true),
     ]
 

@@ -1,3 +1,4 @@
+import Foundation
 import Hummingbird
 import ViceCore
 
@@ -26,5 +27,24 @@ extension ViceAPI {
     func getOpenAPIDocument(_ request: Request, _ context: ViceRequestContext) async throws -> Response {
         Response(status: .ok, headers: [.contentType: "application/json; charset=utf-8"],
                  body: ResponseBody(byteBuffer: ByteBuffer(bytes: OpenAPIDocument.json)))
+    }
+}
+
+extension ViceAPI {
+    /// `GET /v1/audit`: the audit log for admins, newest first, paged (`limit`, `marker`), filtered
+    /// by `user`, `action`, `since` and `until` (ISO 8601).
+    func findAuditEntries(_ request: Request, _ context: ViceRequestContext) async throws -> Response {
+        let query = Query(request: request)
+        func date(_ name: String) throws -> Date? {
+            guard let text = query.string(name) else { return nil }
+            guard let date = ISO8601DateFormatter().date(from: text) else {
+                throw ViceError.invalidInput("\(name) must be an ISO 8601 time such as 2026-12-01T12:00:00Z")
+            }
+            return date
+        }
+        let audit = AuditQuery(username: query.string("user"), action: query.string("action"),
+                               since: try date("since"), until: try date("until"), page: try query.page())
+        let page = try await registry.auditLog(audit, by: try context.requirePrincipal())
+        return try JSONBody.response(page.items, headers: page.headers(for: request))
     }
 }

@@ -1,0 +1,49 @@
+import Hummingbird
+import ViceCore
+
+/// Records every request that changes something (all but GET, HEAD and OPTIONS) in the audit
+/// log: who, the operation, the record in the path, the status and, for refusals, why. Failed
+/// logins are recorded by the registry itself.
+struct AuditMiddleware: RouterMiddleware {
+    typealias Context = ViceRequestContext
+    let registry: Registry
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        guard ![.get, .head, .options].contains(request.method),
+              let route = APIRoute.match(method: request.method, path: request.uri.path) else {
+            return try await next(request, context)
+        }
+        let subject = route.path.split(separator: "/").first { $0.hasPrefix("{") }
+            .flatMap { context.parameters.get(String($0.dropFirst().dropLast())) }
+            ?? Self.pathParameter(route: route, path: request.uri.path)
+        var entry = AuditEntry(userid: context.principal?.id, username: context.principal?.username, action: route.operationId,
+                               subject: subject, address: context.clientAddress)
+        do {
+            let response = try await next(request, context)
+            entry.status = Int(response.status.code)
+            entry.outcome = response.status.code < 400 ? "ok" : response.status.code < 500 ? "refused" : "failed"
+            await registry.recordAudit(entry)
+            return response
+        } catch let error as ViceError {
+            let status = ErrorMiddleware.status(for: error.code)
+            entry.status = Int(status.code)
+            entry.outcome = status.code < 500 ? "refused" : "failed"
+            entry.detail = error.message
+            await registry.recordAudit(entry)
+            throw error
+        } catch {
+            entry.status = 500
+            entry.outcome = "failed"
+            await registry.recordAudit(entry)
+            throw error
+        }
+    }
+
+    /// The `{…}` segment of the path, read from the request's path (middleware runs before the
+    /// router fills `parameters`).
+    static func pathParameter(route: APIRoute, path: String) -> String? {
+        let template = route.path.split(separator: "/"), segments = path.split(separator: "/")
+        guard template.count == segments.count else { return nil }
+        return zip(template, segments).first { $0.0.hasPrefix("{") }.map { String($0.1) }
+    }
+}
