@@ -176,6 +176,9 @@ public final class SQLiteStore: MetadataStore, JobQueue {
                 CREATE INDEX audit_by_time ON audit(time);
                 """)
         }
+        migrator.registerMigration("v5: reader role") { db in
+            try db.execute(sql: "ALTER TABLE users ADD COLUMN is_reader INTEGER NOT NULL DEFAULT 0")
+        }
         return migrator
     }
 }

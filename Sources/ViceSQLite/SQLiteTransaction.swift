@@ -16,7 +16,7 @@ struct SQLiteTransaction: MetadataWriter {
 
     private func user(from row: Row) -> UserRecord {
         UserRecord(id: row["id"], username: row["username"], passwordHash: row["password_hash"], email: row["email"],
-                   fullname: row["fullname"], isAdmin: row["is_admin"],
+                   fullname: row["fullname"], isAdmin: row["is_admin"], isReader: row["is_reader"],
                    createdAt: Date(timeIntervalSince1970: row["created_at"]),
                    updatedAt: Date(timeIntervalSince1970: row["updated_at"]))
     }
@@ -39,18 +39,22 @@ struct SQLiteTransaction: MetadataWriter {
 
     func insertUser(_ user: UserRecord) throws {
         try db.execute(sql: """
-            INSERT INTO users (id, username, password_hash, email, fullname, is_admin, created_at, updated_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-            """, arguments: [user.id, user.username, user.passwordHash, user.email, user.fullname, user.isAdmin,
+            INSERT INTO users (id, username, password_hash, email, fullname, is_admin, is_reader, created_at, updated_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """, arguments: [user.id, user.username, user.passwordHash, user.email, user.fullname, user.isAdmin, user.isReader,
                              user.createdAt.timeIntervalSince1970, user.updatedAt.timeIntervalSince1970])
     }
 
     func updateUser(_ user: UserRecord) throws {
         try db.execute(sql: """
-            UPDATE users SET username = ?, password_hash = ?, email = ?, fullname = ?, is_admin = ?, updated_at = ?
+            UPDATE users SET username = ?, password_hash = ?, email = ?, fullname = ?, is_admin = ?, is_reader = ?, updated_at = ?
             WHERE id = ?
-            """, arguments: [user.username, user.passwordHash, user.email, user.fullname, user.isAdmin,
+            """, arguments: [user.username, user.passwordHash, user.email, user.fullname, user.isAdmin, user.isReader,
                              user.updatedAt.timeIntervalSince1970, user.id])
+    }
+
+    func deleteUser(id: String) throws {
+        try db.execute(sql: "DELETE FROM users WHERE id = ?", arguments: [id])
     }
 
     // MARK: audit
@@ -133,9 +137,9 @@ struct SQLiteTransaction: MetadataWriter {
         try Row.fetchOne(db, sql: "SELECT * FROM environments WHERE id = ?", arguments: [id]).map(environment(from:))
     }
 
-    func environments(owner: String, filter: EnvironmentFilter) throws -> [StoredEnvironment] {
-        var sql = "SELECT * FROM environments WHERE userid = ?"
-        var arguments: [(any DatabaseValueConvertible)?] = [owner]
+    func environments(owner: String?, filter: EnvironmentFilter) throws -> [StoredEnvironment] {
+        var sql = "SELECT * FROM environments WHERE (? IS NULL OR userid = ?)"
+        var arguments: [(any DatabaseValueConvertible)?] = [owner, owner]
         if let layer = filter.managementLayer {
             sql += " AND (ml_type = ? OR ml_software = ?)"
             arguments += [layer, layer]
@@ -185,18 +189,18 @@ struct SQLiteTransaction: MetadataWriter {
     }
 
     /// The `seq` of a page marker, which must be one of the owner's rows.
-    private func markerSeq(table: String, owner: String, marker: String?) throws -> Int64? {
+    private func markerSeq(table: String, owner: String?, marker: String?) throws -> Int64? {
         guard let marker else { return nil }
-        guard let seq = try Int64.fetchOne(db, sql: "SELECT seq FROM \(table) WHERE id = ? AND userid = ?",
-                                           arguments: [marker, owner]) else {
+        guard let seq = try Int64.fetchOne(db, sql: "SELECT seq FROM \(table) WHERE id = ? AND (? IS NULL OR userid = ?)",
+                                           arguments: [marker, owner, owner]) else {
             throw ViceError.invalidInput("marker '\(marker)' is not an item of this list")
         }
         return seq
     }
 
-    func images(owner: String, query: ImageQuery) throws -> [StoredImage] {
-        var sql = "SELECT * FROM images WHERE userid = ?"
-        var arguments: [(any DatabaseValueConvertible)?] = [owner]
+    func images(owner: String?, query: ImageQuery) throws -> [StoredImage] {
+        var sql = "SELECT * FROM images WHERE (? IS NULL OR userid = ?)"
+        var arguments: [(any DatabaseValueConvertible)?] = [owner, owner]
         if let seq = try markerSeq(table: "images", owner: owner, marker: query.page.marker) {
             sql += " AND seq > ?"
             arguments.append(seq)
@@ -258,9 +262,9 @@ struct SQLiteTransaction: MetadataWriter {
         }
     }
 
-    func deployments(owner: String, page: PageRequest) throws -> [Deployment] {
-        var sql = "SELECT doc FROM deployments WHERE userid = ?"
-        var arguments: [(any DatabaseValueConvertible)?] = [owner]
+    func deployments(owner: String?, page: PageRequest) throws -> [Deployment] {
+        var sql = "SELECT doc FROM deployments WHERE (? IS NULL OR userid = ?)"
+        var arguments: [(any DatabaseValueConvertible)?] = [owner, owner]
         if let seq = try markerSeq(table: "deployments", owner: owner, marker: page.marker) {
             sql += " AND seq > ?"
             arguments.append(seq)

@@ -72,6 +72,8 @@ public struct ViceAPI: Sendable {
         case "findTokens": findTokens
         case "deleteToken": deleteToken
         case "findAuditEntries": findAuditEntries
+        case "findUsers": findUsers
+        case "deleteUser": deleteUser
         case "getOpenAPIDocument": getOpenAPIDocument
         default: preconditionFailure("no handler for operation \(operationId)")
         }

@@ -9,10 +9,14 @@ public struct User: Sendable, Hashable, Codable {
     public var fullname: String?
     /// Added to the seed: whether the user may manage other users.
     public var admin: Bool?
+    /// Added to the seed: `admin` (manages every user and record), `user` (their own records), or
+    /// `reader` (may only read their own). Admins set it when creating a user.
+    public var role: UserRole?
     public var createdAt: Date?
 
     public init(id: String? = nil, username: String? = nil, password: String? = nil, email: String? = nil,
-                fullname: String? = nil, admin: Bool? = nil, createdAt: Date? = nil) {
+                fullname: String? = nil, admin: Bool? = nil, role: UserRole? = nil, createdAt: Date? = nil) {
+        self.role = role
         self.id = id
         self.username = username
         self.password = password
@@ -31,11 +35,14 @@ public struct UserRecord: Sendable, Hashable {
     public var email: String?
     public var fullname: String?
     public var isAdmin: Bool
+    /// A reader may only read: every credential of theirs has the `read` scope.
+    public var isReader: Bool
     public var createdAt: Date
     public var updatedAt: Date
 
     public init(id: String, username: String, passwordHash: String, email: String?, fullname: String?,
-                isAdmin: Bool, createdAt: Date, updatedAt: Date) {
+                isAdmin: Bool, isReader: Bool = false, createdAt: Date, updatedAt: Date) {
+        self.isReader = isReader && !isAdmin
         self.id = id
         self.username = username
         self.passwordHash = passwordHash
@@ -48,6 +55,23 @@ public struct UserRecord: Sendable, Hashable {
 
     /// The API view: never the password or its hash.
     public var publicView: User {
-        User(id: id, username: username, email: email, fullname: fullname, admin: isAdmin, createdAt: createdAt)
+        User(id: id, username: username, email: email, fullname: fullname, admin: isAdmin, role: role, createdAt: createdAt)
     }
+}
+
+/// What a user may do.
+public enum UserRole: String, Sendable, Hashable, Codable, CaseIterable {
+    case admin, user, reader
+}
+
+extension UserRecord {
+    public var role: UserRole { isAdmin ? .admin : isReader ? .reader : .user }
+
+    /// Whether this user may read and change a record owned by `ownerID`: their own, or any for an admin.
+    public func mayManage(_ ownerID: String?) -> Bool {
+        isAdmin || ownerID == id
+    }
+
+    /// Whose records this user's lists show: their own, or (nil) everyone's for an admin.
+    public var listedOwner: String? { isAdmin ? nil : id }
 }

@@ -31,7 +31,8 @@ extension Registry {
             return configured.environment
         }
         guard let stored = try await store.read({ try $0.environment(id: id) }) else { return nil }
-        guard stored.userid == ownerID else {
+        let ownerIsAdmin = try await store.read { try $0.user(id: ownerID) }?.isAdmin == true
+        guard stored.userid == ownerID || ownerIsAdmin else {
             throw ViceError.invalidInput("environment \(id) is no longer available to the owner of this job")
         }
         return try unsealed(stored)

@@ -14,13 +14,13 @@ extension Registry {
         let configured = configuredEnvironment(id: environmentID, visibleTo: owner)
         let deployment = try await withFreshID { id in
             try await self.store.write { tx -> Deployment in
-                guard let image = try tx.image(id: imageID), image.userid == owner.id else {
+                guard let image = try tx.image(id: imageID), owner.mayManage(image.userid) else {
                     throw ViceError.invalidInput("imageid '\(imageID)' does not name one of your images")
                 }
                 let target: Environment
                 if let configured {
                     target = configured.environment
-                } else if let stored = try tx.environment(id: environmentID), stored.userid == owner.id {
+                } else if let stored = try tx.environment(id: environmentID), owner.mayManage(stored.userid) {
                     target = stored.environment
                 } else {
                     throw ViceError.invalidInput("environmentId '\(environmentID)' does not name one of your environments")
@@ -47,7 +47,7 @@ extension Registry {
     }
 
     public func deployment(id: String, owner: UserRecord) async throws -> Deployment {
-        guard let deployment = try await store.read({ try $0.deployment(id: id) }), deployment.userid == owner.id else {
+        guard let deployment = try await store.read({ try $0.deployment(id: id) }), owner.mayManage(deployment.userid) else {
             throw ViceError.notFound("deployment \(id) not found")
         }
         return deployment
@@ -55,7 +55,7 @@ extension Registry {
 
     public func deployments(owner: UserRecord, page: PageRequest) async throws -> Page<Deployment> {
         try Validate.pageLimit(page)
-        let rows = try await store.read { try $0.deployments(owner: owner.id, page: page) }
+        let rows = try await store.read { try $0.deployments(owner: owner.listedOwner, page: page) }
         return rows.paged(page, id: { $0.id ?? "" })
     }
 
@@ -64,7 +64,7 @@ extension Registry {
     public func deleteDeployment(id: String, owner: UserRecord) async throws -> Deployment {
         let maxAttempts = options.maxJobAttempts
         let deployment = try await store.write { tx -> Deployment in
-            guard var deployment = try tx.deployment(id: id), deployment.userid == owner.id else {
+            guard var deployment = try tx.deployment(id: id), owner.mayManage(deployment.userid) else {
                 throw ViceError.notFound("deployment \(id) not found")
             }
             let jobs = try tx.jobs(subjectID: id)

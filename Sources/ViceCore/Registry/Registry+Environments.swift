@@ -30,7 +30,7 @@ extension Registry {
         try Validate.title(input.title)
         let cipher = self.cipher
         let stored = try await store.write { tx -> StoredEnvironment in
-            guard var stored = try tx.environment(id: id), stored.userid == owner.id else {
+            guard var stored = try tx.environment(id: id), owner.mayManage(stored.userid) else {
                 throw ViceError.notFound("environment \(id) not found")
             }
             if let title = input.title { stored.environment.title = title }
@@ -66,7 +66,7 @@ extension Registry {
     public func deleteEnvironment(id: String, owner: UserRecord) async throws {
         try refuseChanges(toConfigured: id, owner: owner)
         try await store.write { tx in
-            guard let stored = try tx.environment(id: id), stored.userid == owner.id else {
+            guard let stored = try tx.environment(id: id), owner.mayManage(stored.userid) else {
                 throw ViceError.notFound("environment \(id) not found")
             }
             try tx.deleteEnvironment(id: id)
@@ -78,11 +78,11 @@ extension Registry {
             managementLayer: filter.managementLayer?.trimmingCharacters(in: .whitespaces).lowercased().nilIfEmpty,
             runtimeTechnology: filter.runtimeTechnology?.trimmingCharacters(in: .whitespaces).lowercased().nilIfEmpty)
         let configured = configuredEnvironments(visibleTo: owner).filter { filter.matches($0.environment) }.map(render)
-        return try await store.read { try $0.environments(owner: owner.id, filter: filter) }.map(render) + configured
+        return try await store.read { try $0.environments(owner: owner.listedOwner, filter: filter) }.map(render) + configured
     }
 
     func ownedEnvironment(id: String, owner: UserRecord) async throws -> StoredEnvironment {
-        guard let stored = try await store.read({ try $0.environment(id: id) }), stored.userid == owner.id else {
+        guard let stored = try await store.read({ try $0.environment(id: id) }), owner.mayManage(stored.userid) else {
             throw ViceError.notFound("environment \(id) not found")
         }
         return stored

@@ -44,7 +44,7 @@ extension Registry {
         let sealedOrigin = try origin.map { try sealForImage($0) }
         let maxAttempts = options.maxJobAttempts
         let current = try await store.read { try $0.image(id: id) }
-        guard let current, current.userid == owner.id else { throw ViceError.notFound("image \(id) not found") }
+        guard let current, owner.mayManage(current.userid) else { throw ViceError.notFound("image \(id) not found") }
         let effectiveOrigin: Environment?
         // The job checks again whether the owner may still use the origin; an origin that is gone
         // does not stop edits to the record.
@@ -57,7 +57,7 @@ extension Registry {
             try await inspectStored(digest, as: relabel)
         }
         let (stored, reimport) = try await store.write { tx -> (StoredImage, Bool) in
-            guard var stored = try tx.image(id: id), stored.userid == owner.id else {
+            guard var stored = try tx.image(id: id), owner.mayManage(stored.userid) else {
                 throw ViceError.notFound("image \(id) not found")
             }
             if let title = input.title { stored.image.title = title }
@@ -99,7 +99,7 @@ extension Registry {
         try Validate.pageLimit(query.page)
         var query = query
         query.text = query.text?.trimmingCharacters(in: .whitespaces).nilIfEmpty
-        let rows = try await store.read { [query] in try $0.images(owner: owner.id, query: query) }
+        let rows = try await store.read { [query] in try $0.images(owner: owner.listedOwner, query: query) }
         let page = rows.paged(query.page, id: \.id)
         return Page(items: try page.items.map(render), nextMarker: page.nextMarker)
     }
@@ -108,7 +108,7 @@ extension Registry {
     /// other image holds the same content.
     public func deleteImage(id: String, owner: UserRecord) async throws {
         let checksum = try await store.write { tx -> String? in
-            guard let stored = try tx.image(id: id), stored.userid == owner.id else {
+            guard let stored = try tx.image(id: id), owner.mayManage(stored.userid) else {
                 throw ViceError.notFound("image \(id) not found")
             }
             for job in try tx.jobs(subjectID: id) where job.state == .pending {
@@ -121,7 +121,7 @@ extension Registry {
     }
 
     func ownedImage(id: String, owner: UserRecord) async throws -> StoredImage {
-        guard let stored = try await store.read({ try $0.image(id: id) }), stored.userid == owner.id else {
+        guard let stored = try await store.read({ try $0.image(id: id) }), owner.mayManage(stored.userid) else {
             throw ViceError.notFound("image \(id) not found")
         }
         return stored
@@ -172,7 +172,7 @@ extension Registry {
             return ResolvedOrigin(id: id, environment: configured.environment)
         }
         if let id = given.id?.trimmingCharacters(in: .whitespaces).nilIfEmpty,
-           let stored = try await store.read({ try $0.environment(id: id) }), stored.userid == owner.id {
+           let stored = try await store.read({ try $0.environment(id: id) }), owner.mayManage(stored.userid) {
             return ResolvedOrigin(id: id, environment: try unsealed(stored))
         }
         guard given.managementlayer != nil else {

@@ -37,7 +37,7 @@ extension Registry {
         let stored: StoredImage
         do {
             stored = try await store.write { tx in
-                guard var stored = try tx.image(id: ticket.imageID), stored.userid == owner.id else {
+                guard var stored = try tx.image(id: ticket.imageID), owner.mayManage(stored.userid) else {
                     throw ViceError.notFound("image \(ticket.imageID) not found")
                 }
                 stored.image.status = .storing

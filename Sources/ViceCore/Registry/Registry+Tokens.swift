@@ -19,7 +19,9 @@ extension Registry {
     static let tokenPrefix = "vice_"
 
     /// The scope a password grants.
-    public static func passwordScope(of user: UserRecord) -> TokenScope { user.isAdmin ? .admin : .deploy }
+    public static func passwordScope(of user: UserRecord) -> TokenScope {
+        user.isAdmin ? .admin : user.isReader ? .read : .deploy
+    }
 
     /// `POST /v1/user/tokens`: a new token of `owner`, returned with its secret this once. Its
     /// scope may not exceed the caller's own.

@@ -49,13 +49,20 @@ extension Registry {
             guard let principal else { throw ViceError(.unauthorized, "registration is closed: authenticate as an admin") }
             guard principal.isAdmin else { throw ViceError(.forbidden, "registration is closed: only admins create users") }
         }
-        let admin = input.admin == true && principal?.isAdmin == true
+        // The seed's `admin: true` from someone who is not an admin quietly makes a user (as
+        // before); an explicit role that needs an admin is refused.
+        let byAdmin = principal?.isAdmin == true
+        let role = input.role ?? (input.admin == true && byAdmin ? .admin : .user)
+        guard role == .user || byAdmin else {
+            throw ViceError(.forbidden, "only admins create \(role.rawValue)s")
+        }
         return try await addUser(username: input.username, password: input.password, email: input.email,
-                                 fullname: input.fullname, admin: admin).publicView
+                                 fullname: input.fullname, admin: role == .admin, reader: role == .reader).publicView
     }
 
     /// Adds a user (the API and `vice user add`).
-    public func addUser(username: String?, password: String?, email: String?, fullname: String?, admin: Bool) async throws -> UserRecord {
+    public func addUser(username: String?, password: String?, email: String?, fullname: String?, admin: Bool,
+                        reader: Bool = false) async throws -> UserRecord {
         guard let username = username?.trimmingCharacters(in: .whitespaces), !username.isEmpty else {
             throw ViceError.invalidInput("username is required")
         }
@@ -70,7 +77,7 @@ extension Registry {
         let now = Date()
         return try await withFreshID { id in
             let record = UserRecord(id: id, username: username, passwordHash: hash, email: email, fullname: fullname,
-                                    isAdmin: admin, createdAt: now, updatedAt: now)
+                                    isAdmin: admin, isReader: reader, createdAt: now, updatedAt: now)
             try await self.store.write { tx in
                 if try tx.user(username: username) != nil {
                     throw ViceError.conflict("username '\(username)' is taken")
@@ -97,6 +104,33 @@ extension Registry {
 
     public func listUsers() async throws -> [UserRecord] {
         try await store.read { try $0.users() }
+    }
+
+    /// `GET /v1/users`, for admins.
+    public func users(by principal: UserRecord) async throws -> [User] {
+        guard principal.isAdmin else { throw ViceError(.forbidden, "only admins list users") }
+        return try await listUsers().map(\.publicView)
+    }
+
+    /// `DELETE /v1/user/{id}`, for admins. A user who still owns environments, images or
+    /// deployments is not deleted (409 with the counts): those are removed or kept deliberately,
+    /// never swept away with the account. Their tokens go with them.
+    public func deleteUser(id: String, by principal: UserRecord) async throws {
+        guard principal.isAdmin else { throw ViceError(.forbidden, "only admins delete users") }
+        guard id != principal.id else { throw ViceError.invalidInput("admins cannot delete themselves") }
+        try await store.write { tx in
+            guard let user = try tx.user(id: id) else { throw ViceError.notFound("user \(id) not found") }
+            let environments = try tx.environments(owner: id, filter: EnvironmentFilter()).count
+            let images = try tx.images(owner: id, query: ImageQuery()).count
+            let deployments = try tx.deployments(owner: id, page: PageRequest()).count
+            guard environments + images + deployments == 0 else {
+                throw ViceError.conflict(
+                    "\(user.username) still owns \(environments) environments, \(images) images and \(deployments) deployments; delete them first")
+            }
+            for token in try tx.tokens(userID: id) { try tx.deleteToken(id: token.id) }
+            try tx.deleteUser(id: id)
+        }
+        credentialCache.forget(userID: id)
     }
 
     /// On a first start with no users: creates `admin` with `password`, or with a random password

@@ -17,15 +17,16 @@ public protocol MetadataReader {
     func userCount() throws -> Int
 
     func environment(id: String) throws -> StoredEnvironment?
-    func environments(owner: String, filter: EnvironmentFilter) throws -> [StoredEnvironment]
+    /// `owner` nil: every user's (for admins).
+    func environments(owner: String?, filter: EnvironmentFilter) throws -> [StoredEnvironment]
 
     func image(id: String) throws -> StoredImage?
-    func images(owner: String, query: ImageQuery) throws -> [StoredImage]
+    func images(owner: String?, query: ImageQuery) throws -> [StoredImage]
     /// How many images hold the blob with this checksum.
     func imageCount(checksum: String) throws -> Int
 
     func deployment(id: String) throws -> Deployment?
-    func deployments(owner: String, page: PageRequest) throws -> [Deployment]
+    func deployments(owner: String?, page: PageRequest) throws -> [Deployment]
 
     /// Newest first; `page.marker` is the id of the last entry of the previous page.
     func auditEntries(_ query: AuditQuery) throws -> [AuditEntry]
@@ -42,6 +43,7 @@ public protocol MetadataReader {
 public protocol MetadataWriter: MetadataReader {
     func insertUser(_ user: UserRecord) throws
     func updateUser(_ user: UserRecord) throws
+    func deleteUser(id: String) throws
 
     func insertEnvironment(_ environment: StoredEnvironment) throws
     func updateEnvironment(_ environment: StoredEnvironment) throws

@@ -49,6 +49,8 @@ public struct APIRoute: Sendable, Hashable {
         APIRoute(.get, "/v1/user/tokens", "findTokens"),
         APIRoute(.delete, "/v1/user/tokens/{tokenId}", "deleteToken"),
         APIRoute(.get, "/v1/audit", "findAuditEntries", scope: .admin),
+        APIRoute(.get, "/v1/users", "findUsers", scope: .admin),
+        APIRoute(.delete, "/v1/user/{userId}", "deleteUser", scope: .admin),
         APIRoute(.get, "/v1/openapi.json", "getOpenAPIDocument", isPublic: true),
     ]
 

@@ -24,6 +24,18 @@ extension ViceAPI {
         try JSONBody.response(try context.requirePrincipal().publicView)
     }
 
+    /// `GET /v1/users`: every user, for admins.
+    func findUsers(_ request: Request, _ context: ViceRequestContext) async throws -> Response {
+        try JSONBody.response(try await registry.users(by: try context.requirePrincipal()))
+    }
+
+    /// `DELETE /v1/user/{userId}`: for admins; refused while the user owns records.
+    func deleteUser(_ request: Request, _ context: ViceRequestContext) async throws -> Response {
+        let id = try Self.pathID("userId", context, kind: "user")
+        try await registry.deleteUser(id: id, by: try context.requirePrincipal())
+        return try JSONBody.response(["message": "user \(id) deleted"])
+    }
+
     func getOpenAPIDocument(_ request: Request, _ context: ViceRequestContext) async throws -> Response {
         Response(status: .ok, headers: [.contentType: "application/json; charset=utf-8"],
                  body: ResponseBody(byteBuffer: ByteBuffer(bytes: OpenAPIDocument.json)))

@@ -1,0 +1,50 @@
+import Foundation
+import Testing
+import ViceCore
+import ViceTestSupport
+
+/// Roles: admins see and manage every user's records and the users themselves; readers only read.
+@Suite struct RoleTests {
+    @Test func adminsSeeAndManageEveryonesRecords() async throws {
+        let harness = try await APIHarness.make()
+        try await harness.run { api in
+            let environment = try #require(try await api.send(.post, "/v1/environments", as: "bob", json: memoryEnvironmentJSON(cloud: "b-\(UUID())")).string("id"))
+            let image = try #require(try await api.send(.post, "/v1/images", as: "bob", json: #"{"title": "bobs", "contenttype": "disk-raw"}"#).string("id"))
+            // alice (admin) lists, reads, changes and deletes bob's records; carol (user) sees none of them.
+            #expect(try await api.send(.get, "/v1/images", as: "alice").array.contains { $0["id"] as? String == image })
+            #expect(try await api.send(.get, "/v1/environments", as: "alice").array.contains { $0["id"] as? String == environment })
+            #expect(try await api.send(.get, "/v1/image/\(image)", as: "alice").string("title") == "bobs")
+            #expect(try await api.send(.put, "/v1/images", as: "alice", json: #"{"id": "\#(image)", "title": "renamed"}"#).status == 201)
+            #expect(try await api.send(.get, "/v1/image/\(image)", as: "bob").string("title") == "renamed")
+            _ = try await harness.fixture.user("carol")
+            #expect(try await api.send(.get, "/v1/images", as: "carol").array.isEmpty)
+            expectError(try await api.send(.get, "/v1/image/\(image)", as: "carol"), 404)
+            // The user list and deletion are for admins; a user who owns records is not deleted.
+            #expect(try await api.send(.get, "/v1/users", as: "alice").array.compactMap { $0["username"] as? String }.contains("bob"))
+            expectError(try await api.send(.get, "/v1/users", as: "bob"), 403)
+            expectError(try await api.send(.delete, "/v1/user/\(harness.bob.id)", as: "carol"), 403)
+            expectError(try await api.send(.delete, "/v1/user/\(harness.bob.id)", as: "alice"), 409, mentioning: "still owns 1 environments, 1 images")
+            #expect(try await api.send(.delete, "/v1/image/\(image)", as: "alice").status == 200)
+            #expect(try await api.send(.delete, "/v1/environment/\(environment)", as: "alice").status == 200)
+            #expect(try await api.send(.delete, "/v1/user/\(harness.bob.id)", as: "alice").status == 200)
+            expectError(try await api.send(.get, "/v1/user", as: "bob"), 401)
+        }
+    }
+
+    @Test func readersOnlyRead() async throws {
+        let harness = try await APIHarness.make()
+        try await harness.run { api in
+            let created = try await api.send(.post, "/v1/user", as: "alice",
+                                             json: #"{"username": "rita", "password": "rita-password", "role": "reader"}"#)
+            #expect(created.status == 200 && created.string("role") == "reader", "\(created.text)")
+            #expect(try await api.send(.get, "/v1/images", as: "rita", password: "rita-password").status == 200)
+            expectError(try await api.send(.post, "/v1/images", as: "rita", password: "rita-password", json: #"{"contenttype": "disk-raw"}"#),
+                        403, mentioning: "scope is read")
+            // Nor can a token of hers reach further.
+            expectError(try await api.send(.post, "/v1/user/tokens", as: "rita", password: "rita-password", json: #"{"name": "x", "scope": "deploy"}"#), 403)
+            // Only admins hand out roles.
+            expectError(try await api.send(.post, "/v1/user", as: "bob", json: #"{"username": "ron", "password": "ron-password", "role": "reader"}"#), 403)
+            #expect(try await api.send(.get, "/v1/user", as: "bob").string("role") == "user")
+        }
+    }
+}
