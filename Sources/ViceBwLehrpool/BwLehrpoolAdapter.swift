@@ -288,6 +288,12 @@ public struct BwLehrpoolAdapter: RuntimeAdapter {
     }
 
     static func adapterError(_ error: any Error, doing what: String) -> AdapterError {
+        // The master and satellite are the caller's choice: their words are bounded and printable.
+        let mapped = unboundedAdapterError(error, doing: what)
+        return AdapterError(mapped.code, RemoteText.excerpt(mapped.message, limit: 500), transient: mapped.isTransient)
+    }
+
+    private static func unboundedAdapterError(_ error: any Error, doing what: String) -> AdapterError {
         switch error {
         case let error as AdapterError: return error
         case let error as ThriftError:

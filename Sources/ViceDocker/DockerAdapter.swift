@@ -42,11 +42,12 @@ public struct DockerAdapter: RuntimeAdapter {
     }
 
     /// The owner's user name as a repository path component. Names that a slug would change
-    /// (`a.b`, `a_b`, `A`) get a digest of the name appended, so no two users share a namespace.
+    /// (`a.b`, `a_b`, `A`) get a digest of the name after a double dash — which no slug contains,
+    /// so no user name can be chosen to land in another user's namespace.
     static func ownerComponent(_ name: String) -> String {
         let slug = slug(name)
         guard slug != name else { return slug }
-        return String(slug.prefix(48)) + "-" + String(SHA256.hash(data: Data(name.utf8)).hexString.prefix(12))
+        return String(slug.prefix(48)) + "--" + String(SHA256.hash(data: Data(name.utf8)).hexString.prefix(16))
     }
 
     public func health() async -> AdapterHealth {

@@ -286,7 +286,7 @@ final class Transfer: @unchecked Sendable {
     }
 
     private func describe(_ code: CURLcode) -> HTTPClientError {
-        if let refusal = lock.withLock({ refusal }) {
+        if code == CURLE_COULDNT_CONNECT, let refusal = lock.withLock({ refusal }) {
             return HTTPClientError(.refused, "the egress policy refuses the connection: \(refusal) (\(request.method) \(request.url))",
                                    curlCode: Int(code.rawValue))
         }

@@ -179,6 +179,16 @@ public final class SQLiteStore: MetadataStore, JobQueue {
         migrator.registerMigration("v5: reader role") { db in
             try db.execute(sql: "ALTER TABLE users ADD COLUMN is_reader INTEGER NOT NULL DEFAULT 0")
         }
+        migrator.registerMigration("v6: image visibility") { db in
+            try db.execute(sql: """
+                ALTER TABLE images ADD COLUMN visibility TEXT NOT NULL DEFAULT 'private';
+                ALTER TABLE images ADD COLUMN members TEXT NOT NULL DEFAULT ',';
+                CREATE INDEX images_by_visibility ON images(visibility, seq);
+                """)
+        }
+        migrator.registerMigration("v7: environment members") { db in
+            try db.execute(sql: "ALTER TABLE environments ADD COLUMN members TEXT NOT NULL DEFAULT ','")
+        }
         return migrator
     }
 }

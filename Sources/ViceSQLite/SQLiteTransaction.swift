@@ -130,7 +130,8 @@ struct SQLiteTransaction: MetadataWriter {
         let environment = stored.environment
         return [environment.managementlayer?.type?.rawValue, environment.managementlayer?.software?.lowercased(),
                 environment.runtimetechnology?.type?.rawValue, environment.runtimetechnology?.software?.lowercased(),
-                try encode(environment), stored.sealedCredentials]
+                try encode(environment), stored.sealedCredentials,
+                "," + (environment.members ?? []).map { $0.lowercased() }.joined(separator: ",") + ","]
     }
 
     func environment(id: String) throws -> StoredEnvironment? {
@@ -148,20 +149,25 @@ struct SQLiteTransaction: MetadataWriter {
             sql += " AND (rt_type = ? OR rt_software = ?)"
             arguments += [technology, technology]
         }
+        if let viewer = filter.viewer {
+            sql += " AND (userid = ? OR instr(members, ?) > 0)"
+            arguments += [viewer.id, "," + viewer.username.lowercased() + ","]
+        }
         sql += " ORDER BY seq"
         return try Row.fetchAll(db, sql: sql, arguments: StatementArguments(arguments)).map(environment(from:))
     }
 
     func insertEnvironment(_ stored: StoredEnvironment) throws {
         try db.execute(sql: """
-            INSERT INTO environments (id, userid, ml_type, ml_software, rt_type, rt_software, doc, sealed_credentials)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+            INSERT INTO environments (id, userid, ml_type, ml_software, rt_type, rt_software, doc, sealed_credentials, members)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
             """, arguments: StatementArguments([stored.id, stored.userid] + environmentColumns(stored)))
     }
 
     func updateEnvironment(_ stored: StoredEnvironment) throws {
         try db.execute(sql: """
-            UPDATE environments SET ml_type = ?, ml_software = ?, rt_type = ?, rt_software = ?, doc = ?, sealed_credentials = ?
+            UPDATE environments SET ml_type = ?, ml_software = ?, rt_type = ?, rt_software = ?, doc = ?, sealed_credentials = ?,
+                members = ?
             WHERE id = ?
             """, arguments: StatementArguments(environmentColumns(stored) + [stored.id]))
     }
@@ -180,8 +186,10 @@ struct SQLiteTransaction: MetadataWriter {
     private func imageColumns(_ stored: StoredImage) throws -> [(any DatabaseValueConvertible)?] {
         var image = stored.image
         image.originEnvironment = nil
+        let members = "," + (image.members ?? []).map { $0.lowercased() }.joined(separator: ",") + ","
         return [image.title, image.contenttype?.rawValue, image.imagetype?.rawValue, image.status?.rawValue,
-                image.checksum, stored.originEnvironmentID, try encode(image), stored.sealedOrigin]
+                image.checksum, stored.originEnvironmentID, try encode(image), stored.sealedOrigin,
+                (image.visibility ?? .private).rawValue, members]
     }
 
     func image(id: String) throws -> StoredImage? {
@@ -223,6 +231,19 @@ struct SQLiteTransaction: MetadataWriter {
             sql += " AND status = ?"
             arguments.append(status.rawValue)
         }
+        if let visibility = query.visibility {
+            sql += " AND visibility = ?"
+            arguments.append(visibility.rawValue)
+        }
+        if let ownerID = query.ownerID {
+            sql += " AND userid = ?"
+            arguments.append(ownerID)
+        }
+        if let viewer = query.viewer {
+            // Members are kept as ",name,name,": instr finds a whole name, with no wildcards.
+            sql += " AND (userid = ? OR visibility = 'public' OR (visibility = 'shared' AND instr(members, ?) > 0))"
+            arguments += [viewer.id, "," + viewer.username.lowercased() + ","]
+        }
         sql += " ORDER BY seq"
         if let limit = query.page.limit {
             sql += " LIMIT ?"
@@ -237,15 +258,16 @@ struct SQLiteTransaction: MetadataWriter {
 
     func insertImage(_ stored: StoredImage) throws {
         try db.execute(sql: """
-            INSERT INTO images (id, userid, title, contenttype, imagetype, status, checksum, origin_environment_id, doc, sealed_origin)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            INSERT INTO images (id, userid, title, contenttype, imagetype, status, checksum, origin_environment_id, doc, sealed_origin,
+                                visibility, members)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """, arguments: StatementArguments([stored.id, stored.userid] + imageColumns(stored)))
     }
 
     func updateImage(_ stored: StoredImage) throws {
         try db.execute(sql: """
             UPDATE images SET title = ?, contenttype = ?, imagetype = ?, status = ?, checksum = ?, origin_environment_id = ?,
-                doc = ?, sealed_origin = ?
+                doc = ?, sealed_origin = ?, visibility = ?, members = ?
             WHERE id = ?
             """, arguments: StatementArguments(imageColumns(stored) + [stored.id]))
     }

@@ -8,6 +8,8 @@ public struct ViceRequestContext: RequestContext {
     public var principal: UserRecord?
     /// How far the caller's credentials reach: a token's scope, or what a password grants.
     public var scope: TokenScope?
+    /// Whether the caller sent an API token rather than a password.
+    public var viaToken = false
     /// The client's address (the peer of the connection), for login limits and logs.
     public let clientAddress: String?
 

@@ -46,6 +46,13 @@ import ViceTestSupport
             let aliceAdmin = try #require(try await api.send(.post, "/v1/user/tokens", as: "alice", json: #"{"name": "b", "scope": "admin"}"#).string("token"))
             #expect(try await api.send(.post, "/v1/user", as: "alice", password: aliceAdmin,
                                        json: #"{"username": "newbie", "password": "newbie-password"}"#).status == 200)
+            // Below admin scope an admin's token has no admin trust: no loopback environment with it.
+            let loopback = #"{"managementlayer": {"software": "memory"}, "credentials": {"location": "http://127.0.0.1:5000/v3"}}"#
+            expectError(try await api.send(.post, "/v1/environments", as: "alice", password: aliceDeploy, json: loopback), 405, mentioning: "loopback")
+            #expect(try await api.send(.post, "/v1/environments", as: "alice", json: loopback).status == 201)
+            // Tokens are made with passwords only.
+            expectError(try await api.send(.post, "/v1/user/tokens", as: "alice", password: aliceAdmin, json: #"{"name": "child"}"#), 403,
+                        mentioning: "with a password")
             // Another user's name with bob's token is refused.
             expectError(try await api.send(.get, "/v1/user", as: "alice", password: read), 401)
         }

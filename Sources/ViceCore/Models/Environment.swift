@@ -95,6 +95,10 @@ public struct Environment: Sendable, Hashable, Codable {
     /// Added to the seed: true for environments declared in the configuration, which the API
     /// shows but does not change or delete.
     public var readOnly: Bool?
+    /// Added to the seed: user names the owner shares the environment with. Members may use it
+    /// for imports, deployments, health and listings; they never see its credentials, and only
+    /// the owner (or an admin) changes or deletes it.
+    public var members: [String]?
 
     public init(
         id: String? = nil, title: String? = nil, userid: String? = nil, credentials: Credentials? = nil,
@@ -138,5 +142,12 @@ extension KeyedDecodingContainer {
                 forKey: key, in: self, debugDescription: "'\(raw)' is not one of: \(allowed)")
         }
         return value
+    }
+}
+
+extension Environment {
+    /// Whether `user` may use this stored environment: its owner, an admin, or a member.
+    public func isUsable(by user: UserRecord) -> Bool {
+        user.mayManage(userid) || (members ?? []).contains { $0.lowercased() == user.username.lowercased() }
     }
 }

@@ -50,14 +50,22 @@ public struct Image: Sendable, Hashable, Codable {
     public var checksum: String?
     public var createdAt: Date?
     public var updatedAt: Date?
+    /// Added to the seed: `private` (default: the owner only), `shared` (also the users named in
+    /// `members`) or `public` (every user). Others may find, read, download and deploy it into
+    /// their own environments; only the owner or an admin changes or deletes it.
+    public var visibility: ImageVisibility?
+    /// User names a `shared` image is shared with.
+    public var members: [String]?
 
     public init(
         id: String? = nil, title: String? = nil, userid: String? = nil, imagetype: ImageType? = nil,
         contenttype: ContentType? = nil, imported: Bool? = nil, originEnvironment: Environment? = nil,
         environmentReference: String? = nil, specifics: JSONValue? = nil, status: ImageStatus? = nil,
         statusMessage: String? = nil, size: Int64? = nil, checksum: String? = nil,
-        createdAt: Date? = nil, updatedAt: Date? = nil
+        createdAt: Date? = nil, updatedAt: Date? = nil, visibility: ImageVisibility? = nil, members: [String]? = nil
     ) {
+        self.visibility = visibility
+        self.members = members
         self.id = id
         self.title = title
         self.userid = userid
@@ -97,5 +105,24 @@ public struct Image: Sendable, Hashable, Codable {
         checksum = try c.decodeIfPresent(String.self, forKey: .checksum)
         createdAt = try c.decodeIfPresent(Date.self, forKey: .createdAt)
         updatedAt = try c.decodeIfPresent(Date.self, forKey: .updatedAt)
+        visibility = try c.decodeLenientEnum(ImageVisibility.self, forKey: .visibility)
+        members = try c.decodeIfPresent([String].self, forKey: .members)
+    }
+}
+
+/// Who may see an image besides its owner and the admins.
+public enum ImageVisibility: String, Sendable, Hashable, Codable, CaseIterable {
+    case `private`, shared, `public`
+}
+
+extension Image {
+    /// Whether `user` may find, read, download and deploy this image.
+    public func isVisible(to user: UserRecord) -> Bool {
+        if user.mayManage(userid) { return true }
+        switch visibility ?? .private {
+        case .public: return true
+        case .shared: return (members ?? []).contains { $0.lowercased() == user.username.lowercased() }
+        case .private: return false
+        }
     }
 }

@@ -8,7 +8,11 @@ extension Registry {
     func adapter(for environment: Environment, ownerID: String?) async throws -> any RuntimeAdapter {
         let configured = isConfigured(environment)
         let owner = try await ownerID.asyncMap { id in try await store.read { try $0.user(id: id) } } ?? nil
-        let trusted = configured || owner?.isAdmin == true
+        // Trust follows whoever defined the environment: a member of an admin's environment uses
+        // it as the admin set it up; an admin using a user's environment gains it no reach.
+        let definer = environment.userid == ownerID ? owner
+            : try await environment.userid.asyncMap { id in try await store.read { try $0.user(id: id) } } ?? nil
+        let trusted = configured || definer?.isAdmin == true
         let policy = options.environmentPolicy
         if !configured { try policy.authorize(environment, trusted: trusted) }
         return try catalog.makeAdapter(for: environment, logger: logger, egress: policy.egress(trusted: trusted),
@@ -31,8 +35,8 @@ extension Registry {
             return configured.environment
         }
         guard let stored = try await store.read({ try $0.environment(id: id) }) else { return nil }
-        let ownerIsAdmin = try await store.read { try $0.user(id: ownerID) }?.isAdmin == true
-        guard stored.userid == ownerID || ownerIsAdmin else {
+        let owner = try await store.read { try $0.user(id: ownerID) }
+        guard stored.userid == ownerID || owner.map({ stored.environment.isUsable(by: $0) }) == true else {
             throw ViceError.invalidInput("environment \(id) is no longer available to the owner of this job")
         }
         return try unsealed(stored)

@@ -14,13 +14,14 @@ extension Registry {
         let configured = configuredEnvironment(id: environmentID, visibleTo: owner)
         let deployment = try await withFreshID { id in
             try await self.store.write { tx -> Deployment in
-                guard let image = try tx.image(id: imageID), owner.mayManage(image.userid) else {
-                    throw ViceError.invalidInput("imageid '\(imageID)' does not name one of your images")
+                // A shared or public image of someone else goes into the caller's own environment.
+                guard let image = try tx.image(id: imageID), image.image.isVisible(to: owner) else {
+                    throw ViceError.invalidInput("imageid '\(imageID)' does not name an image you may use")
                 }
                 let target: Environment
                 if let configured {
                     target = configured.environment
-                } else if let stored = try tx.environment(id: environmentID), owner.mayManage(stored.userid) {
+                } else if let stored = try tx.environment(id: environmentID), stored.environment.isUsable(by: owner) {
                     target = stored.environment
                 } else {
                     throw ViceError.invalidInput("environmentId '\(environmentID)' does not name one of your environments")

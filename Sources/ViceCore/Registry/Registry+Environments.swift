@@ -4,6 +4,7 @@ extension Registry {
     /// `POST /environments`.
     public func createEnvironment(_ input: Environment, owner: UserRecord) async throws -> Environment {
         try validate(environment: input)
+        try Self.validate(members: input.members)
         try options.environmentPolicy.authorize(input, trusted: owner.isAdmin)
         try checkSettings(of: input, owner: owner)
         let now = Date()
@@ -36,6 +37,7 @@ extension Registry {
             if let title = input.title { stored.environment.title = title }
             if let layer = input.managementlayer { stored.environment.managementlayer = layer }
             if let technology = input.runtimetechnology { stored.environment.runtimetechnology = technology }
+            if let members = input.members { stored.environment.members = members }
             if var credentials = input.credentials {
                 if credentials.password == nil, let sealed = stored.sealedCredentials {
                     credentials.password = try cipher.open(json: Credentials.self, from: sealed).password
@@ -58,7 +60,7 @@ extension Registry {
 
     public func environment(id: String, owner: UserRecord) async throws -> Environment {
         if let configured = configuredEnvironment(id: id, visibleTo: owner) { return render(configured) }
-        return try render(try await ownedEnvironment(id: id, owner: owner))
+        return try render(try await sharedEnvironment(id: id, with: owner), for: owner)
     }
 
     /// `DELETE /environment/{id}`. Images keep a sealed copy of their origin; deployments into the
@@ -74,11 +76,13 @@ extension Registry {
     }
 
     public func environments(owner: UserRecord, filter: EnvironmentFilter) async throws -> [Environment] {
-        let filter = EnvironmentFilter(
+        var filter = EnvironmentFilter(
             managementLayer: filter.managementLayer?.trimmingCharacters(in: .whitespaces).lowercased().nilIfEmpty,
             runtimeTechnology: filter.runtimeTechnology?.trimmingCharacters(in: .whitespaces).lowercased().nilIfEmpty)
         let configured = configuredEnvironments(visibleTo: owner).filter { filter.matches($0.environment) }.map(render)
-        return try await store.read { try $0.environments(owner: owner.listedOwner, filter: filter) }.map(render) + configured
+        filter.viewer = owner.isAdmin ? nil : owner
+        return try await store.read { [filter] in try $0.environments(owner: nil, filter: filter) }
+            .map { try render($0, for: owner) } + configured
     }
 
     func ownedEnvironment(id: String, owner: UserRecord) async throws -> StoredEnvironment {
@@ -95,10 +99,28 @@ extension Registry {
         return try await store.read { try $0.environment(id: id) }.map(unsealed)
     }
 
-    /// The caller's own environment or a configured one the caller may use, with credentials.
+    /// The caller's own environment, one shared with them, or a configured one the caller may
+    /// use, with credentials (for adapters).
     func usableEnvironment(id: String, owner: UserRecord) async throws -> Environment {
         if let configured = configuredEnvironment(id: id, visibleTo: owner) { return configured.environment }
-        return try unsealed(try await ownedEnvironment(id: id, owner: owner))
+        return try unsealed(try await sharedEnvironment(id: id, with: owner))
+    }
+
+    /// A stored environment `user` may use (own, shared with them, or any for an admin); 404 otherwise.
+    func sharedEnvironment(id: String, with user: UserRecord) async throws -> StoredEnvironment {
+        guard let stored = try await store.read({ try $0.environment(id: id) }), stored.environment.isUsable(by: user) else {
+            throw ViceError.notFound("environment \(id) not found")
+        }
+        return stored
+    }
+
+    /// A member's view: no credentials at all, no member list.
+    func render(_ stored: StoredEnvironment, for viewer: UserRecord) throws -> Environment {
+        guard !viewer.mayManage(stored.userid) else { return try render(stored) }
+        var environment = stored.environment
+        environment.credentials = nil
+        environment.members = nil
+        return environment
     }
 
     /// The environment with its decrypted credentials, for adapters only.

@@ -17,11 +17,12 @@ extension Registry {
         let sealedOrigin = try origin.map { try sealForImage($0) }
         let now = Date()
         let maxAttempts = options.maxJobAttempts
+        try Self.validate(members: input.members)
         let stored = try await withFreshID { id -> StoredImage in
             let image = Image(
                 id: id, title: input.title, userid: owner.id, imagetype: input.imagetype, contenttype: input.contenttype,
                 imported: false, environmentReference: reference, specifics: input.specifics, status: .queued,
-                createdAt: now, updatedAt: now)
+                createdAt: now, updatedAt: now, visibility: input.visibility ?? .private, members: input.members ?? [])
             let stored = StoredImage(image: image, originEnvironmentID: origin?.id, sealedOrigin: sealedOrigin)
             try await self.store.write { tx in
                 try tx.insertImage(stored)
@@ -40,6 +41,7 @@ extension Registry {
     public func updateImage(_ input: Image, owner: UserRecord) async throws -> Image {
         let id = try Validate.id(input.id, field: "id")
         try Validate.title(input.title)
+        try Self.validate(members: input.members)
         let origin = try await resolveOrigin(input.originEnvironment, owner: owner)
         let sealedOrigin = try origin.map { try sealForImage($0) }
         let maxAttempts = options.maxJobAttempts
@@ -64,6 +66,8 @@ extension Registry {
             if let imagetype = input.imagetype { stored.image.imagetype = imagetype }
             if let contenttype = input.contenttype { stored.image.contenttype = contenttype }
             if let specifics = input.specifics { stored.image.specifics = specifics }
+            if let visibility = input.visibility { stored.image.visibility = visibility }
+            if let members = input.members { stored.image.members = members }
             if let reference = input.environmentReference?.trimmingCharacters(in: .whitespaces).nilIfEmpty {
                 stored.image.environmentReference = reference
             }
@@ -92,16 +96,46 @@ extension Registry {
     }
 
     public func image(id: String, owner: UserRecord) async throws -> Image {
-        try render(try await ownedImage(id: id, owner: owner))
+        try render(try await visibleImage(id: id, to: owner), for: owner)
     }
 
-    public func images(owner: UserRecord, query: ImageQuery) async throws -> Page<Image> {
+    /// `GET /v1/images`: what the caller may see — their own, public ones and those shared with
+    /// them (every image, for an admin) — filtered further by `ownerName` and `query.visibility`.
+    public func images(owner: UserRecord, query: ImageQuery, ownerName: String? = nil) async throws -> Page<Image> {
         try Validate.pageLimit(query.page)
         var query = query
         query.text = query.text?.trimmingCharacters(in: .whitespaces).nilIfEmpty
-        let rows = try await store.read { [query] in try $0.images(owner: owner.listedOwner, query: query) }
+        query.viewer = owner.isAdmin ? nil : owner
+        if let ownerName {
+            guard let named = try await store.read({ try $0.user(username: ownerName) }) else { return Page(items: [], nextMarker: nil) }
+            query.ownerID = named.id
+        }
+        let rows = try await store.read { [query] in try $0.images(owner: nil, query: query) }
         let page = rows.paged(query.page, id: \.id)
-        return Page(items: try page.items.map(render), nextMarker: page.nextMarker)
+        return Page(items: try page.items.map { try render($0, for: owner) }, nextMarker: page.nextMarker)
+    }
+
+    /// An image `user` may see (read, download, deploy); 404 otherwise.
+    func visibleImage(id: String, to user: UserRecord) async throws -> StoredImage {
+        guard let stored = try await store.read({ try $0.image(id: id) }), stored.image.isVisible(to: user) else {
+            throw ViceError.notFound("image \(id) not found")
+        }
+        return stored
+    }
+
+    /// The view of someone else's shared image: without its origin (another user's environment)
+    /// and its member list.
+    func render(_ stored: StoredImage, for viewer: UserRecord) throws -> Image {
+        guard !viewer.mayManage(stored.userid) else { return try render(stored) }
+        var image = stored.image
+        image.members = nil
+        return image
+    }
+
+    static func validate(members: [String]?) throws {
+        guard let members else { return }
+        guard members.count <= 1000 else { throw ViceError.invalidInput("members lists at most 1000 user names") }
+        for name in members { try validate(username: name) }
     }
 
     /// `DELETE /image/{id}`: removes the record and its queued jobs, and frees the bytes when no
@@ -172,7 +206,7 @@ extension Registry {
             return ResolvedOrigin(id: id, environment: configured.environment)
         }
         if let id = given.id?.trimmingCharacters(in: .whitespaces).nilIfEmpty,
-           let stored = try await store.read({ try $0.environment(id: id) }), owner.mayManage(stored.userid) {
+           let stored = try await store.read({ try $0.environment(id: id) }), stored.environment.isUsable(by: owner) {
             return ResolvedOrigin(id: id, environment: try unsealed(stored))
         }
         guard given.managementlayer != nil else {

@@ -157,6 +157,14 @@ extension Registry: JobHandler {
         guard let image = try await store.read({ try $0.image(id: imageID) }) else {
             throw ViceError.invalidInput("image \(imageID) was deleted")
         }
+        // A shared image whose owner stopped sharing it is not deployed any more.
+        if image.userid != deployment.userid {
+            let ownerID = deployment.userid ?? ""
+            let owner = try await store.read { try $0.user(id: ownerID) }
+            guard let owner, image.image.isVisible(to: owner) else {
+                throw ViceError.invalidInput("image \(imageID) is no longer shared with the owner of this deployment")
+            }
+        }
         switch image.image.status {
         case .active?: break
         case .failed?: throw ViceError.invalidInput("image \(imageID) failed: \(image.image.statusMessage ?? "no content")")

@@ -62,13 +62,13 @@ extension Registry {
 
     /// The committed bytes of one of the caller's images; 409 while there are none.
     public func imageFile(id: String, owner: UserRecord) async throws -> ImageFile {
-        let stored = try await ownedImage(id: id, owner: owner)
+        let stored = try await visibleImage(id: id, to: owner)
         guard stored.image.status == .active || (stored.image.status == .storing && stored.image.checksum != nil),
               let digest = stored.image.checksum, let size = stored.image.size else {
             throw ViceError.conflict(
                 "image \(id) has no stored bytes yet (status \(stored.image.status?.rawValue ?? "queued"))")
         }
-        return ImageFile(image: try render(stored), digest: digest, size: size, file: try blobs.localFile(of: digest))
+        return ImageFile(image: try render(stored, for: owner), digest: digest, size: size, file: try blobs.localFile(of: digest))
     }
 
     /// At start-up: removes staged files that no store job refers to (uploads cut off by a crash).

@@ -76,10 +76,13 @@ extension Registry {
     /// like failed logins; an expired or revoked token is refused like a wrong password.
     public func authenticate(token text: String, username: String?, address: String? = nil, now: Date = Date()) async throws -> Principal {
         let refused = ViceError(.unauthorized, "invalid username or password")
-        try loginGuard.checkAllowed(username: username ?? "token", address: address)
         let parts = text.split(separator: "_", omittingEmptySubsequences: false)
+        // Failures count against the user name, or (Bearer) the token id, and the address: junk
+        // Bearer headers cannot lock out every other token.
+        let limited = username ?? "token:" + (parts.count == 3 ? String(parts[1].prefix(32)) : "malformed")
+        try loginGuard.checkAllowed(username: limited, address: address)
         guard parts.count == 3, parts[0] == "vice", IDGenerator.isPlausible(String(parts[1])) else {
-            loginGuard.recordFailure(username: username ?? "token", address: address)
+            loginGuard.recordFailure(username: limited, address: address)
             throw refused
         }
         let id = String(parts[1]), secret = String(parts[2])
@@ -89,7 +92,7 @@ extension Registry {
         }
         guard let (token, user) = found, Self.constantTimeEqual(Self.digest(secret), token.secretHash), token.expiresAt > now,
               username.map({ $0.lowercased() == user.username.lowercased() }) ?? true else {
-            loginGuard.recordFailure(username: username ?? "token", address: address)
+            loginGuard.recordFailure(username: limited, address: address)
             logger.notice("token login failed", metadata: ["user": "\(RemoteText.excerpt(username ?? "-", limit: 64))", "address": "\(address ?? "unknown")"])
             await recordAudit(AuditEntry(username: username, action: "login", subject: id, outcome: "refused", status: 401,
                                          address: address, detail: "invalid, expired or revoked token"))

@@ -66,7 +66,10 @@ public struct EgressPolicy: Sendable, Hashable {
 
     /// Checks a host name or literal address (a bwLehrpool satellite, a Docker `tcp://` engine).
     public func check(host: String, what: String) throws {
-        guard !host.isEmpty, !host.contains(where: { $0.isWhitespace || $0 == "/" || $0 == "@" }) else {
+        // Letters, digits, dots and dashes (and the colons and brackets of IPv6 literals) only: a NUL
+        // or other control character could make the name the resolver sees differ from the checked one.
+        guard !host.isEmpty, host.utf8.count <= 253,
+              host.unicodeScalars.allSatisfy({ $0.isASCII && (CharacterSet.alphanumerics.contains($0) || ".-:[]".unicodeScalars.contains($0)) }) else {
             throw EgressRefusal("\(what) has no valid host name")
         }
         if let address = IPRange.parseAddress(host), let reason = refusal(for: address) {

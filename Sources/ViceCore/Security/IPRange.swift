@@ -72,5 +72,8 @@ public struct IPRange: Sendable, Hashable, CustomStringConvertible {
     }
 
     public static let loopback = [IPRange("127.0.0.0/8")!, IPRange("::1/128")!, IPRange("0.0.0.0/8")!, IPRange("::/128")!]
-    public static let linkLocal = [IPRange("169.254.0.0/16")!, IPRange("fe80::/10")!]
+    /// Link-local ranges, and the cloud metadata services that live elsewhere (AWS's IPv6
+    /// `fd00:ec2::254`, Alibaba's `100.100.100.200`).
+    public static let linkLocal = [IPRange("169.254.0.0/16")!, IPRange("fe80::/10")!, IPRange("fd00:ec2::254/128")!,
+                                   IPRange("100.100.100.200/32")!]
 }

@@ -66,6 +66,8 @@ public struct Page<Item: Sendable>: Sendable {
 public struct EnvironmentFilter: Sendable, Hashable {
     public var managementLayer: String?
     public var runtimeTechnology: String?
+    /// The environments this user may use (own and shared with them); nil = no restriction.
+    public var viewer: UserRecord?
 
     public init(managementLayer: String? = nil, runtimeTechnology: String? = nil) {
         self.managementLayer = managementLayer
@@ -81,9 +83,17 @@ public struct ImageQuery: Sendable, Hashable {
     public var contenttype: ContentType?
     public var imagetype: ImageType?
     public var status: ImageStatus?
+    /// Only images of this visibility.
+    public var visibility: ImageVisibility?
+    /// Only images of this owner (a user id).
+    public var ownerID: String?
+    /// The images this user may see (their own, public ones, and those shared with them); nil
+    /// for no such restriction (admins).
+    public var viewer: UserRecord?
 
     public init(page: PageRequest = PageRequest(), text: String? = nil, contenttype: ContentType? = nil,
-                imagetype: ImageType? = nil, status: ImageStatus? = nil) {
+                imagetype: ImageType? = nil, status: ImageStatus? = nil, visibility: ImageVisibility? = nil) {
+        self.visibility = visibility
         self.page = page
         self.text = text
         self.contenttype = contenttype

@@ -15,12 +15,14 @@ struct BasicAuthMiddleware: RouterMiddleware {
         let route = APIRoute.match(method: request.method, path: request.uri.path)
         if let header = request.headers[.authorization] {
             let principal: Principal
+            var viaToken = true
             if let token = Self.bearer(header) {
                 principal = try await registry.authenticate(token: token, username: nil, address: context.clientAddress)
             } else if let (username, password) = Self.parse(header) {
                 if Registry.looksLikeToken(password) {
                     principal = try await registry.authenticate(token: password, username: username, address: context.clientAddress)
                 } else {
+                    viaToken = false
                     let user = try await registry.authenticate(username: username, password: password, address: context.clientAddress)
                     principal = Principal(user: user, scope: Registry.passwordScope(of: user))
                 }
@@ -30,8 +32,13 @@ struct BasicAuthMiddleware: RouterMiddleware {
             if let route, principal.scope < route.scope {
                 throw ViceError(.forbidden, "this credential's scope is \(principal.scope.rawValue); \(route.operationId) needs \(route.scope.rawValue)")
             }
-            context.principal = principal.user
+            // A token below `admin` scope carries none of its owner's admin rights (nor the trust
+            // an admin's environments get).
+            var user = principal.user
+            if principal.scope < .admin { user.isAdmin = false }
+            context.principal = user
             context.scope = principal.scope
+            context.viaToken = viaToken
             context.logger[metadataKey: "user"] = "\(principal.user.id)"
         } else if route?.isPublic != true && route != nil {
             throw ViceError(.unauthorized, "authentication required (HTTP Basic or a Bearer token)")

@@ -14,8 +14,9 @@ extension ViceAPI {
             page: try query.page(), text: query.string("q"),
             contenttype: try query.enumValue("contenttype", ContentType.self),
             imagetype: try query.enumValue("imagetype", ImageType.self),
-            status: try query.enumValue("status", ImageStatus.self))
-        let page = try await registry.images(owner: try context.requirePrincipal(), query: imageQuery)
+            status: try query.enumValue("status", ImageStatus.self),
+            visibility: try query.enumValue("visibility", ImageVisibility.self))
+        let page = try await registry.images(owner: try context.requirePrincipal(), query: imageQuery, ownerName: query.string("owner"))
         return try JSONBody.response(page.items, headers: page.headers(for: request))
     }
 

@@ -7,6 +7,8 @@ extension ViceAPI {
     func createToken(_ request: Request, _ context: ViceRequestContext) async throws -> Response {
         let input = try await JSONBody.decode(APIToken.self, from: request)
         let user = try context.requirePrincipal()
+        // A token that mints tokens would outlive its own revocation.
+        guard !context.viaToken else { throw ViceError(.forbidden, "tokens are created with a password, not with another token") }
         let principal = Principal(user: user, scope: context.scope ?? (user.isAdmin ? .admin : .deploy))
         return try JSONBody.response(try await registry.createToken(input, by: principal), status: .created)
     }
