@@ -189,6 +189,9 @@ public final class SQLiteStore: MetadataStore, JobQueue {
         migrator.registerMigration("v7: environment members") { db in
             try db.execute(sql: "ALTER TABLE environments ADD COLUMN members TEXT NOT NULL DEFAULT ','")
         }
+        migrator.registerMigration("v8: disabled users") { db in
+            try db.execute(sql: "ALTER TABLE users ADD COLUMN is_disabled INTEGER NOT NULL DEFAULT 0")
+        }
         return migrator
     }
 }

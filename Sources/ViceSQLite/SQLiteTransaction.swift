@@ -16,7 +16,7 @@ struct SQLiteTransaction: MetadataWriter {
 
     private func user(from row: Row) -> UserRecord {
         UserRecord(id: row["id"], username: row["username"], passwordHash: row["password_hash"], email: row["email"],
-                   fullname: row["fullname"], isAdmin: row["is_admin"], isReader: row["is_reader"],
+                   fullname: row["fullname"], isAdmin: row["is_admin"], isReader: row["is_reader"], isDisabled: row["is_disabled"],
                    createdAt: Date(timeIntervalSince1970: row["created_at"]),
                    updatedAt: Date(timeIntervalSince1970: row["updated_at"]))
     }
@@ -39,17 +39,18 @@ struct SQLiteTransaction: MetadataWriter {
 
     func insertUser(_ user: UserRecord) throws {
         try db.execute(sql: """
-            INSERT INTO users (id, username, password_hash, email, fullname, is_admin, is_reader, created_at, updated_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """, arguments: [user.id, user.username, user.passwordHash, user.email, user.fullname, user.isAdmin, user.isReader,
+            INSERT INTO users (id, username, password_hash, email, fullname, is_admin, is_reader, is_disabled, created_at, updated_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """, arguments: [user.id, user.username, user.passwordHash, user.email, user.fullname, user.isAdmin, user.isReader, user.isDisabled,
                              user.createdAt.timeIntervalSince1970, user.updatedAt.timeIntervalSince1970])
     }
 
     func updateUser(_ user: UserRecord) throws {
         try db.execute(sql: """
-            UPDATE users SET username = ?, password_hash = ?, email = ?, fullname = ?, is_admin = ?, is_reader = ?, updated_at = ?
+            UPDATE users SET username = ?, password_hash = ?, email = ?, fullname = ?, is_admin = ?, is_reader = ?, is_disabled = ?,
+                updated_at = ?
             WHERE id = ?
-            """, arguments: [user.username, user.passwordHash, user.email, user.fullname, user.isAdmin, user.isReader,
+            """, arguments: [user.username, user.passwordHash, user.email, user.fullname, user.isAdmin, user.isReader, user.isDisabled,
                              user.updatedAt.timeIntervalSince1970, user.id])
     }
 

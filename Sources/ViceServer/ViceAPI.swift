@@ -74,6 +74,7 @@ public struct ViceAPI: Sendable {
         case "findAuditEntries": findAuditEntries
         case "findUsers": findUsers
         case "deleteUser": deleteUser
+        case "updateUser": updateUser
         case "getOpenAPIDocument": getOpenAPIDocument
         default: preconditionFailure("no handler for operation \(operationId)")
         }

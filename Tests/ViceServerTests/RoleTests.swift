@@ -31,6 +31,22 @@ import ViceTestSupport
         }
     }
 
+    @Test func adminsDisableUsersAndChangeTheirRoles() async throws {
+        let harness = try await APIHarness.make()
+        try await harness.run { api in
+            let token = try #require(try await api.send(.post, "/v1/user/tokens", as: "bob", json: #"{"name": "ci", "scope": "deploy"}"#).string("token"))
+            let disabled = try await api.send(.put, "/v1/user/\(harness.bob.id)", as: "alice", json: #"{"disabled": true}"#)
+            #expect(disabled.status == 200 && disabled.object["disabled"] as? Bool == true, "\(disabled.text)")
+            expectError(try await api.send(.get, "/v1/user", as: "bob"), 401)
+            expectError(try await api.send(.get, "/v1/user", as: "bob", password: token), 401)
+            #expect(try await api.send(.put, "/v1/user/\(harness.bob.id)", as: "alice", json: #"{"disabled": false, "role": "reader"}"#).status == 200)
+            #expect(try await api.send(.get, "/v1/user", as: "bob").string("role") == "reader")
+            expectError(try await api.send(.post, "/v1/images", as: "bob", json: #"{"contenttype": "disk-raw"}"#), 403)
+            expectError(try await api.send(.put, "/v1/user/\(harness.alice.id)", as: "bob", json: #"{"role": "admin"}"#), 403)
+            expectError(try await api.send(.put, "/v1/user/\(harness.alice.id)", as: "alice", json: #"{"disabled": true}"#), 405)
+        }
+    }
+
     @Test func readersOnlyRead() async throws {
         let harness = try await APIHarness.make()
         try await harness.run { api in

@@ -12,6 +12,9 @@ public struct User: Sendable, Hashable, Codable {
     /// Added to the seed: `admin` (manages every user and record), `user` (their own records), or
     /// `reader` (may only read their own). Admins set it when creating a user.
     public var role: UserRole?
+    /// Added to the seed: a disabled user cannot log in (passwords and tokens are refused); their
+    /// records stay. Admins set it with `PUT /v1/user/{userId}`.
+    public var disabled: Bool?
     public var createdAt: Date?
 
     public init(id: String? = nil, username: String? = nil, password: String? = nil, email: String? = nil,
@@ -37,11 +40,13 @@ public struct UserRecord: Sendable, Hashable {
     public var isAdmin: Bool
     /// A reader may only read: every credential of theirs has the `read` scope.
     public var isReader: Bool
+    public var isDisabled: Bool
     public var createdAt: Date
     public var updatedAt: Date
 
     public init(id: String, username: String, passwordHash: String, email: String?, fullname: String?,
-                isAdmin: Bool, isReader: Bool = false, createdAt: Date, updatedAt: Date) {
+                isAdmin: Bool, isReader: Bool = false, isDisabled: Bool = false, createdAt: Date, updatedAt: Date) {
+        self.isDisabled = isDisabled
         self.isReader = isReader && !isAdmin
         self.id = id
         self.username = username
@@ -55,7 +60,9 @@ public struct UserRecord: Sendable, Hashable {
 
     /// The API view: never the password or its hash.
     public var publicView: User {
-        User(id: id, username: username, email: email, fullname: fullname, admin: isAdmin, role: role, createdAt: createdAt)
+        var user = User(id: id, username: username, email: email, fullname: fullname, admin: isAdmin, role: role, createdAt: createdAt)
+        user.disabled = isDisabled
+        return user
     }
 }
 

@@ -87,7 +87,7 @@ extension Registry {
         }
         let id = String(parts[1]), secret = String(parts[2])
         let found = try await store.read { tx -> (StoredToken, UserRecord)? in
-            guard let token = try tx.token(id: id), let user = try tx.user(id: token.userID) else { return nil }
+            guard let token = try tx.token(id: id), let user = try tx.user(id: token.userID), !user.isDisabled else { return nil }
             return (token, user)
         }
         guard let (token, user) = found, Self.constantTimeEqual(Self.digest(secret), token.secretHash), token.expiresAt > now,

@@ -7,7 +7,7 @@ extension Registry {
     /// bounded queue (503 when it is full), and recently verified credentials skip both.
     public func authenticate(username: String, password: String, address: String? = nil) async throws -> UserRecord {
         let refused = ViceError(.unauthorized, "invalid username or password")
-        let user = try await store.read { try $0.user(username: username) }
+        let user = try await store.read { try $0.user(username: username) }.flatMap { $0.isDisabled ? nil : $0 }
         if let user, credentialCache.isVerified(username: username, password: password, user: user) {
             return user
         }
@@ -110,6 +110,31 @@ extension Registry {
     public func users(by principal: UserRecord) async throws -> [User] {
         guard principal.isAdmin else { throw ViceError(.forbidden, "only admins list users") }
         return try await listUsers().map(\.publicView)
+    }
+
+    /// `PUT /v1/user/{id}`, for admins: changes a user's role, or disables (or enables) them. A
+    /// disabled user's passwords and tokens stop working at once; their records stay.
+    public func updateUser(id: String, _ input: User, by principal: UserRecord) async throws -> User {
+        guard principal.isAdmin else { throw ViceError(.forbidden, "only admins change users") }
+        guard id != principal.id || (input.disabled != true && (input.role ?? .admin) == .admin) else {
+            throw ViceError.invalidInput("admins cannot disable or demote themselves")
+        }
+        try Validate.title(input.fullname, field: "fullname")
+        let user = try await store.write { tx -> UserRecord in
+            guard var user = try tx.user(id: id) else { throw ViceError.notFound("user \(id) not found") }
+            if let role = input.role {
+                user.isAdmin = role == .admin
+                user.isReader = role == .reader
+            }
+            if let disabled = input.disabled { user.isDisabled = disabled }
+            if let email = input.email { user.email = email }
+            if let fullname = input.fullname { user.fullname = fullname }
+            user.updatedAt = Date()
+            try tx.updateUser(user)
+            return user
+        }
+        credentialCache.forget(userID: id)
+        return user.publicView
     }
 
     /// `DELETE /v1/user/{id}`, for admins. A user who still owns environments, images or

@@ -50,6 +50,7 @@ public struct APIRoute: Sendable, Hashable {
         APIRoute(.delete, "/v1/user/tokens/{tokenId}", "deleteToken"),
         APIRoute(.get, "/v1/audit", "findAuditEntries", scope: .admin),
         APIRoute(.get, "/v1/users", "findUsers", scope: .admin),
+        APIRoute(.put, "/v1/user/{userId}", "updateUser", scope: .admin),
         APIRoute(.delete, "/v1/user/{userId}", "deleteUser", scope: .admin),
         APIRoute(.get, "/v1/openapi.json", "getOpenAPIDocument", isPublic: true),
     ]

@@ -29,6 +29,13 @@ extension ViceAPI {
         try JSONBody.response(try await registry.users(by: try context.requirePrincipal()))
     }
 
+    /// `PUT /v1/user/{userId}`: for admins; role, disabled, email, full name.
+    func updateUser(_ request: Request, _ context: ViceRequestContext) async throws -> Response {
+        let id = try Self.pathID("userId", context, kind: "user")
+        let input = try await JSONBody.decode(User.self, from: request)
+        return try JSONBody.response(try await registry.updateUser(id: id, input, by: try context.requirePrincipal()))
+    }
+
     /// `DELETE /v1/user/{userId}`: for admins; refused while the user owns records.
     func deleteUser(_ request: Request, _ context: ViceRequestContext) async throws -> Response {
         let id = try Self.pathID("userId", context, kind: "user")
