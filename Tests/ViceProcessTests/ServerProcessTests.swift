@@ -87,7 +87,7 @@ extension ProcessTests {
         let directory = try TemporaryDirectory()
         try ServerProcess.writeConfiguration(in: directory.url)
         let server = try ServerProcess(directory: directory.url)
-        let environmentID = try await server.slowEnvironment(cloud: "term-test", chunkDelayMs: 150)
+        let environmentID = try await server.slowEnvironment(cloud: "term-test", chunkDelayMs: 500)
         let image = try await server.object("POST", "/v1/images", json: """
             {"originEnvironment": "\(environmentID)", "environmentReference": "sample-raw"}
             """)
