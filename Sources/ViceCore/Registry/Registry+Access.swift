@@ -7,11 +7,10 @@ extension Registry {
     /// configuration). Every route and job makes its adapters here.
     func adapter(for environment: Environment, ownerID: String?) async throws -> any RuntimeAdapter {
         let configured = isConfigured(environment)
-        let owner = try await ownerID.asyncMap { id in try await store.read { try $0.user(id: id) } } ?? nil
+        let owner = try await user(id: ownerID)
         // Trust follows whoever defined the environment: a member of an admin's environment uses
         // it as the admin set it up; an admin using a user's environment gains it no reach.
-        let definer = environment.userid == ownerID ? owner
-            : try await environment.userid.asyncMap { id in try await store.read { try $0.user(id: id) } } ?? nil
+        let definer = environment.userid == ownerID ? owner : try await user(id: environment.userid)
         let trusted = configured || definer?.isAdmin == true
         let policy = options.environmentPolicy
         if !configured { try policy.authorize(environment, trusted: trusted) }
@@ -28,26 +27,23 @@ extension Registry {
     /// The environment a job of `ownerID` runs against, checked again now: a configured one must
     /// still list the owner in `users:`, a stored one must still be the owner's.
     func environmentForJob(id: String, ownerID: String) async throws -> Environment? {
+        let owner = try await user(id: ownerID)
         if let configured = configuredEnvironment(id: id) {
-            guard let owner = try await store.read({ try $0.user(id: ownerID) }), configured.isVisible(to: owner) else {
+            guard let owner, configured.isVisible(to: owner) else {
                 throw ViceError.invalidInput("environment \(id) is no longer available to the owner of this job")
             }
             return configured.environment
         }
         guard let stored = try await store.read({ try $0.environment(id: id) }) else { return nil }
-        let owner = try await store.read { try $0.user(id: ownerID) }
         guard stored.userid == ownerID || owner.map({ stored.environment.isUsable(by: $0) }) == true else {
             throw ViceError.invalidInput("environment \(id) is no longer available to the owner of this job")
         }
         return try unsealed(stored)
     }
-}
 
-extension Optional {
-    func asyncMap<T>(_ transform: (Wrapped) async throws -> T) async rethrows -> T? {
-        switch self {
-        case .some(let value): try await transform(value)
-        case .none: nil
-        }
+    /// The user record with this id, if there is one (nil for nil).
+    func user(id: String?) async throws -> UserRecord? {
+        guard let id else { return nil }
+        return try await store.read { try $0.user(id: id) }
     }
 }

@@ -85,13 +85,6 @@ extension Registry {
             .map { try render($0, for: owner) } + configured
     }
 
-    func ownedEnvironment(id: String, owner: UserRecord) async throws -> StoredEnvironment {
-        guard let stored = try await store.read({ try $0.environment(id: id) }), owner.mayManage(stored.userid) else {
-            throw ViceError.notFound("environment \(id) not found")
-        }
-        return stored
-    }
-
     /// An environment with its decrypted credentials, for adapters and operators' tools, never for
     /// API responses.
     public func environmentWithCredentials(id: String) async throws -> Environment? {

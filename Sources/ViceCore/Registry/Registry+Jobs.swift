@@ -159,9 +159,7 @@ extension Registry: JobHandler {
         }
         // A shared image whose owner stopped sharing it is not deployed any more.
         if image.userid != deployment.userid {
-            let ownerID = deployment.userid ?? ""
-            let owner = try await store.read { try $0.user(id: ownerID) }
-            guard let owner, image.image.isVisible(to: owner) else {
+            guard let owner = try await user(id: deployment.userid), image.image.isVisible(to: owner) else {
                 throw ViceError.invalidInput("image \(imageID) is no longer shared with the owner of this deployment")
             }
         }

@@ -92,10 +92,8 @@ extension Registry {
         }
         guard let (token, user) = found, Self.constantTimeEqual(Self.digest(secret), token.secretHash), token.expiresAt > now,
               username.map({ $0.lowercased() == user.username.lowercased() }) ?? true else {
-            loginGuard.recordFailure(username: limited, address: address)
-            logger.notice("token login failed", metadata: ["user": "\(RemoteText.excerpt(username ?? "-", limit: 64))", "address": "\(address ?? "unknown")"])
-            await recordAudit(AuditEntry(username: username, action: "login", subject: id, outcome: "refused", status: 401,
-                                         address: address, detail: "invalid, expired or revoked token"))
+            await recordLoginFailure(counted: limited, username: username, userID: nil, subject: id, address: address,
+                                     detail: "invalid, expired or revoked token")
             throw refused
         }
         // An admin token of a user who is no longer admin reaches only as far as the user does now.

@@ -20,15 +20,24 @@ extension Registry {
         let hasher = self.hasher
         let matches = wellFormed ? try await loginGuard.verify { try await hasher.verify(password, hash: hash) } : false
         guard let user, matches else {
-            loginGuard.recordFailure(username: username, address: address)
-            logger.notice("login failed", metadata: ["user": "\(RemoteText.excerpt(username, limit: 64))", "address": "\(address ?? "unknown")"])
-            await recordAudit(AuditEntry(userid: user?.id, username: username, action: "login", outcome: "refused", status: 401,
-                                         address: address, detail: "wrong user name or password"))
+            await recordLoginFailure(counted: username, username: username, userID: user?.id, subject: nil, address: address,
+                                     detail: "wrong user name or password")
             throw refused
         }
         loginGuard.recordSuccess(username: username)
         credentialCache.remember(username: username, password: password, user: user)
         return user
+    }
+
+    /// A refused login: counted by the limiter under `counted`, logged (never the secret) and
+    /// recorded in the audit log.
+    func recordLoginFailure(counted: String, username: String?, userID: String?, subject: String?, address: String?,
+                            detail: String) async {
+        loginGuard.recordFailure(username: counted, address: address)
+        logger.notice("login failed", metadata: ["user": "\(RemoteText.excerpt(username ?? "-", limit: 64))",
+                                                 "address": "\(address ?? "unknown")", "reason": "\(detail)"])
+        await recordAudit(AuditEntry(userid: userID, username: username, action: "login", subject: subject, outcome: "refused",
+                                     status: 401, address: address, detail: detail))
     }
 
     func unknownUserHash() async throws -> String {

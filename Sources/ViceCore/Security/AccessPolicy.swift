@@ -95,18 +95,18 @@ public struct EnvironmentPolicy: Sendable, Hashable {
         // Settings that name a second place to connect to are held to the same patterns.
         let specifics = environment.credentials?.specifics?.unwrappingEncodedString
         let others = Self.locationSettings.compactMap { key in specifics?[key]?.textValue.map { (key, $0) } }
-        if !trusted, !rule(for: kind).locations.isEmpty {
-            for (key, value) in others where !rule(for: kind).locations.contains(where: { $0.matches(value) }) {
-                throw ViceError(.invalidInput, "specifics.\(key) '\(Self.printable(value))' is not one this registry lets users use for \(kind) environments")
-            }
-        }
         if !trusted {
             let rule = rule(for: kind)
             guard rule.usersMayCreate else {
                 throw ViceError(.invalidInput, "only admins may define \(kind) environments on this registry")
             }
-            if !rule.locations.isEmpty, !rule.locations.contains(where: { $0.matches(location) }) {
-                throw ViceError(.invalidInput, "location '\(Self.printable(location))' is not one this registry lets users use for \(kind) environments (allowed: \(rule.locations.map(\.text).joined(separator: ", ")))")
+            if !rule.locations.isEmpty {
+                if !rule.locations.contains(where: { $0.matches(location) }) {
+                    throw ViceError(.invalidInput, "location '\(RemoteText.excerpt(location, limit: 200))' is not one this registry lets users use for \(kind) environments (allowed: \(rule.locations.map(\.text).joined(separator: ", ")))")
+                }
+                for (key, value) in others where !rule.locations.contains(where: { $0.matches(value) }) {
+                    throw ViceError(.invalidInput, "specifics.\(key) '\(RemoteText.excerpt(value, limit: 200))' is not one this registry lets users use for \(kind) environments")
+                }
             }
         }
         let egress = egress(trusted: trusted)
@@ -125,9 +125,4 @@ public struct EnvironmentPolicy: Sendable, Hashable {
 
     /// Specifics that name a host or URL the adapter connects to besides the location.
     static let locationSettings = ["imageEndpoint", "masterHost"]
-
-    /// At most 200 printable characters of text a caller gave, for messages.
-    static func printable(_ text: String) -> String {
-        String(text.unicodeScalars.filter { $0.value >= 0x20 && $0.value != 0x7F }.prefix(200).map(Character.init))
-    }
 }

@@ -13,9 +13,7 @@ struct AuditMiddleware: RouterMiddleware {
               let route = APIRoute.match(method: request.method, path: request.uri.path) else {
             return try await next(request, context)
         }
-        let subject = route.path.split(separator: "/").first { $0.hasPrefix("{") }
-            .flatMap { context.parameters.get(String($0.dropFirst().dropLast())) }
-            ?? Self.pathParameter(route: route, path: request.uri.path)
+        let subject = Self.pathParameter(route: route, path: request.uri.path)
         var entry = AuditEntry(userid: context.principal?.id, username: context.principal?.username, action: route.operationId,
                                subject: subject, address: context.clientAddress)
         do {

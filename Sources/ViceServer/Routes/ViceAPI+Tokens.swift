@@ -9,7 +9,7 @@ extension ViceAPI {
         let user = try context.requirePrincipal()
         // A token that mints tokens would outlive its own revocation.
         guard !context.viaToken else { throw ViceError(.forbidden, "tokens are created with a password, not with another token") }
-        let principal = Principal(user: user, scope: context.scope ?? (user.isAdmin ? .admin : .deploy))
+        let principal = Principal(user: user, scope: context.scope ?? Registry.passwordScope(of: user))
         return try JSONBody.response(try await registry.createToken(input, by: principal), status: .created)
     }
 
