@@ -64,3 +64,39 @@ import ViceTestSupport
         }
     }
 }
+
+/// What GET answers for the records this change touched goes back through PUT, edited.
+@Suite struct RoundTripTests {
+    @Test func usersImagesAndEnvironmentsSurviveGetEditPut() async throws {
+        let harness = try await APIHarness.make()
+        _ = try await harness.fixture.user("carol")
+        try await harness.run { api in
+            // A user, as an admin reads it, with a new role.
+            var bob = try #require(try await api.send(.get, "/v1/users", as: "alice").array.first { $0["username"] as? String == "bob" })
+            bob["role"] = "reader"
+            let put = try await api.send(.put, "/v1/user/\(harness.bob.id)", as: "alice",
+                                         json: String(decoding: try JSONSerialization.data(withJSONObject: bob), as: UTF8.self))
+            #expect(put.status == 200 && put.string("role") == "reader", "\(put.text)")
+
+            // An image, shared.
+            let id = try #require(try await api.send(.post, "/v1/images", as: "alice", json: #"{"title": "t", "contenttype": "disk-raw"}"#).string("id"))
+            var image = try await api.send(.get, "/v1/image/\(id)", as: "alice").object
+            image["visibility"] = "shared"
+            image["members"] = ["carol"]
+            let updated = try await api.send(.put, "/v1/images", as: "alice",
+                                             json: String(decoding: try JSONSerialization.data(withJSONObject: image), as: UTF8.self))
+            #expect(updated.status == 201, "\(updated.text)")
+            #expect(try await api.send(.get, "/v1/image/\(id)", as: "carol").string("visibility") == "shared")
+
+            // An environment, with a member.
+            let env = try #require(try await api.send(.post, "/v1/environments", as: "alice", json: memoryEnvironmentJSON(cloud: "rt-\(UUID())")).string("id"))
+            var environment = try await api.send(.get, "/v1/environment/\(env)", as: "alice").object
+            environment["members"] = ["carol"]
+            let changed = try await api.send(.put, "/v1/environments", as: "alice",
+                                             json: String(decoding: try JSONSerialization.data(withJSONObject: environment), as: UTF8.self))
+            #expect(changed.status == 201, "\(changed.text)")
+            #expect(try await api.send(.get, "/v1/environment/\(env)", as: "carol").status == 200)
+            #expect(try await api.send(.get, "/v1/environment/\(env)/health", as: "alice").string("status") == "healthy")
+        }
+    }
+}

@@ -14,6 +14,26 @@ enum JSONBody {
         return encoder
     }()
 
+    /// Dates are read in the form the API writes them (ISO 8601), so a record answered by GET can
+    /// be sent back with PUT; a number is still read as before (seconds since 2001, Foundation's
+    /// own encoding).
+    static let decoder: JSONDecoder = {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .custom { decoder in
+            let container = try decoder.singleValueContainer()
+            if let seconds = try? container.decode(Double.self) { return Date(timeIntervalSinceReferenceDate: seconds) }
+            let text = try container.decode(String.self)
+            let plain = ISO8601DateFormatter()
+            let fractional = ISO8601DateFormatter()
+            fractional.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+            guard let date = plain.date(from: text) ?? fractional.date(from: text) else {
+                throw DecodingError.dataCorruptedError(in: container, debugDescription: "'\(text)' is not an ISO 8601 time")
+            }
+            return date
+        }
+        return decoder
+    }()
+
     static func decode<T: Decodable>(_ type: T.Type, from request: Request) async throws -> T {
         // Only application/json: a browser sends text/plain or a form cross-site without asking
         // first, so accepting those would let any web page act with a signed-in user's credentials.
@@ -26,7 +46,7 @@ enum JSONBody {
         guard buffer.readableBytes > 0 else { throw ViceError.invalidInput("a JSON body is required") }
         try MediaType.require(request, oneOf: ["application/json"], what: "a JSON body")
         do {
-            return try JSONDecoder().decode(type, from: Data(buffer.readableBytesView))
+            return try decoder.decode(type, from: Data(buffer.readableBytesView))
         } catch let error as DecodingError {
             throw ViceError.invalidInput(describe(error))
         } catch {
