@@ -171,6 +171,16 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "ViceStorageTests",
+            dependencies: ["ViceStorage", "ViceCore", "ViceTestSupport", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ViceSQLiteTests",
+            dependencies: ["ViceSQLite", "ViceCore", "ViceTestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "ViceHTTPTests",
             dependencies: [
                 "ViceHTTP", "ViceCore", "ViceTestSupport",

@@ -1,3 +1,5 @@
+import ViceCore
+
 /// Why an HTTP exchange failed, with the stage it failed in.
 public struct HTTPClientError: Error, Sendable, CustomStringConvertible {
     public enum Kind: String, Sendable {
@@ -44,3 +46,5 @@ public struct HTTPClientError: Error, Sendable, CustomStringConvertible {
         }
     }
 }
+
+extension HTTPClientError: RetryClassifying {}

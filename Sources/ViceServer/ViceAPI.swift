@@ -37,48 +37,12 @@ public struct ViceAPI: Sendable {
         router.add(middleware: BasicAuthMiddleware(registry: registry))
         router.add(middleware: AuditMiddleware(registry: registry))
         for route in APIRoute.all {
-            router.on(RouterPath(route.routerPath), method: route.method, use: handler(for: route.operationId))
+            router.on(RouterPath(route.routerPath), method: route.method, use: route.handler(self))
         }
         return router
     }
 
     typealias Handler = @Sendable (Request, ViceRequestContext) async throws -> Response
-
-    func handler(for operationId: String) -> Handler {
-        switch operationId {
-        case "createEnvironment": createEnvironment
-        case "findEnvironment": findEnvironments
-        case "updateEnvironment": updateEnvironment
-        case "getEnvironment": getEnvironment
-        case "deleteEnvironment": deleteEnvironment
-        case "getEnvironmentHealth": getEnvironmentHealth
-        case "findEnvironmentImages": findEnvironmentImages
-        case "findAdapters": findAdapters
-        case "createImage": createImage
-        case "findImages": findImages
-        case "updateImage": updateImage
-        case "getImage": getImage
-        case "deleteImage": deleteImage
-        case "uploadImage": uploadImage
-        case "downloadImage": downloadImage
-        case "deployImage": deployImage
-        case "findDeployments": findDeployments
-        case "getDeployment": getDeployment
-        case "deleteDeployment": deleteDeployment
-        case "getRuntimeStats": getRuntimeStats
-        case "createUser": createUser
-        case "getUser": getUser
-        case "createToken": createToken
-        case "findTokens": findTokens
-        case "deleteToken": deleteToken
-        case "findAuditEntries": findAuditEntries
-        case "findUsers": findUsers
-        case "deleteUser": deleteUser
-        case "updateUser": updateUser
-        case "getOpenAPIDocument": getOpenAPIDocument
-        default: preconditionFailure("no handler for operation \(operationId)")
-        }
-    }
 
     /// A path parameter, checked to look like an id (anything else cannot exist: 404).
     static func pathID(_ name: String, _ context: ViceRequestContext, kind: String) throws -> String {

@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 import ViceCore
 
@@ -6,26 +5,32 @@ import ViceCore
 import Glibc
 #endif
 
-/// Content-addressed blobs on the local file system: `blobs/sha256/ab/<hex>`. A put streams into
-/// a temporary file while hashing, fsyncs it and renames it into place, so a crash never leaves a
-/// partial blob under a digest. Identical content is stored once.
+/// Content-addressed blobs on the local file system: `blobs/sha256/ab/<hex>`. Bytes arrive through
+/// an ingest (`FileIngest`): written to `staging/<id>.part` while hashing, fsynced and described
+/// by `staging/<id>.sealed`, then renamed into place, so a crash never leaves a partial blob under
+/// a digest. Identical content is stored once.
 public final class FileBlobStore: BlobStore {
     public let root: URL
-    private let chunkSize = 1 << 20
+    let chunkSize = 1 << 20
+    /// Commits hold their digest here until the caller has recorded it; deletes skip held digests.
+    let leases = BlobLeases()
 
     public init(root: URL) throws {
         self.root = root
-        for directory in [blobsDirectory, temporaryDirectory] {
+        for directory in [blobsDirectory, stagingDirectory, temporaryDirectory] {
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         }
     }
 
     var blobsDirectory: URL { root.appendingPathComponent("blobs/sha256", isDirectory: true) }
+    var stagingDirectory: URL { root.appendingPathComponent("staging", isDirectory: true) }
+    /// Scratch files of the process (conversions), removed at start-up.
     var temporaryDirectory: URL { root.appendingPathComponent("tmp", isDirectory: true) }
 
-    /// Removes temporary files left by a process that died mid-write.
+    /// Removes scratch files left by a process that died mid-write.
     @discardableResult
     public func removeTemporaryFiles() throws -> Int {
+        guard FileManager.default.fileExists(atPath: temporaryDirectory.path) else { return 0 }
         let names = try FileManager.default.contentsOfDirectory(atPath: temporaryDirectory.path)
         for name in names {
             try? FileManager.default.removeItem(at: temporaryDirectory.appendingPathComponent(name))
@@ -40,64 +45,6 @@ public final class FileBlobStore: BlobStore {
             throw ViceError.invalidInput("'\(digest)' is not a sha256 digest")
         }
         return blobsDirectory.appendingPathComponent(String(hex.prefix(2))).appendingPathComponent(hex)
-    }
-
-    public func put(_ content: ByteStream) async throws -> BlobRef {
-        let temporary = temporaryDirectory.appendingPathComponent(UUID().uuidString + ".part")
-        let file = try await BlockingIO.run { try FileDescriptor.create(temporary.path) }
-        do {
-            var hasher = SHA256()
-            var size: Int64 = 0
-            var buffer: [UInt8] = []
-            buffer.reserveCapacity(chunkSize)
-            // One block is written while the next one is read and hashed. A write in flight is
-            // always awaited before the descriptor is closed, also on failure.
-            var writing: Task<Void, any Error>?
-            do {
-                for try await chunk in content {
-                    try Task.checkCancellation()
-                    hasher.update(data: chunk)
-                    size += Int64(chunk.count)
-                    buffer += chunk
-                    if buffer.count >= chunkSize {
-                        let full = buffer
-                        try await writing?.value
-                        writing = Task { try await BlockingIO.run { try file.write(full) } }
-                        buffer = []
-                        buffer.reserveCapacity(chunkSize)
-                    }
-                }
-                try await writing?.value
-            } catch {
-                _ = try? await writing?.value
-                throw error
-            }
-            let rest = buffer
-            try await BlockingIO.run {
-                try file.write(rest)
-                try file.sync()
-                file.close()
-            }
-            let digest = "sha256:" + hasher.finalize().hexString
-            let final = try path(of: digest)
-            try await BlockingIO.run {
-                let fm = FileManager.default
-                try fm.createDirectory(at: final.deletingLastPathComponent(), withIntermediateDirectories: true)
-                if fm.fileExists(atPath: final.path) {
-                    try fm.removeItem(at: temporary)
-                } else {
-                    guard rename(temporary.path, final.path) == 0 else {
-                        throw ViceError(.internal, "cannot move blob into place: \(String(cString: strerror(errno)))")
-                    }
-                    try FileDescriptor.syncDirectory(final.deletingLastPathComponent().path)
-                }
-            }
-            return BlobRef(digest: digest, size: size)
-        } catch {
-            file.close()
-            try? FileManager.default.removeItem(at: temporary)
-            throw error
-        }
     }
 
     public func get(_ digest: String) async throws -> ByteStream {
@@ -123,12 +70,29 @@ public final class FileBlobStore: BlobStore {
         FileManager.default.fileExists(atPath: try path(of: digest).path)
     }
 
-    public func delete(_ digest: String) async throws {
+    @discardableResult
+    public func delete(_ digest: String, ifUnused isUnused: @escaping @Sendable () async throws -> Bool) async throws -> Bool {
         let path = try path(of: digest).path
-        try await BlockingIO.run {
+        return try await leases.delete(digest, ifUnused: isUnused) {
             if unlink(path) != 0 && errno != ENOENT {
                 throw ViceError(.internal, "cannot delete blob \(digest): \(String(cString: strerror(errno)))")
             }
         }
+    }
+
+    public func digests() async throws -> [String] {
+        let directory = blobsDirectory
+        return try await BlockingIO.run {
+            let fm = FileManager.default
+            return try fm.contentsOfDirectory(atPath: directory.path).flatMap { prefix in
+                ((try? fm.contentsOfDirectory(atPath: directory.appendingPathComponent(prefix).path)) ?? [])
+                    .filter { $0.count == 64 && $0.hasPrefix(prefix) }
+                    .map { "sha256:" + $0 }
+            }.sorted()
+        }
+    }
+
+    public func localFile(of digest: String) throws -> URL? {
+        try path(of: digest)
     }
 }

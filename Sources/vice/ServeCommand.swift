@@ -32,8 +32,10 @@ struct ServeCommand: AsyncParsableCommand {
         if removed > 0 { logger.notice("removed \(removed) temporary files left by an interrupted write") }
         let requeued = try await assembly.store.requeueAbandoned()
         if requeued > 0 { logger.notice("re-queued \(requeued) jobs that were running when the registry last stopped") }
-        let orphans = try await registry.removeOrphanedStagingFiles()
+        let orphans = try await registry.removeOrphanedIngests()
         if orphans > 0 { logger.notice("removed \(orphans) staged uploads that were cut off when the registry last stopped") }
+        let unreferenced = try await registry.removeUnreferencedBlobs()
+        if unreferenced > 0 { logger.notice("freed \(unreferenced) blobs no image holds (left by an interrupted import or conversion)") }
         try await bootstrapAdmin(registry, configuration: configuration, logger: logger)
         assembly.plugins.forEach { $0.startMonitoring() }
         let pidFile = PidFile(path: configuration.pidFile)

@@ -209,8 +209,8 @@ import ViceTestSupport
         for (file, reason) in [(backed, "names a backing file"), (external, "external data file")] {
             let image = try await fixture.registry.createImage(Image(title: "sneaky", contenttype: .diskQcow2), owner: alice)
             let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: file)))
-            let (ticket, digest) = try await fixture.stage(bytes, image: image.id!, owner: alice)
-            _ = try await fixture.registry.finishUpload(ticket, digest: digest, size: Int64(bytes.count), owner: alice)
+            let (ticket, _) = try await fixture.stage(bytes, image: image.id!, owner: alice)
+            _ = try await fixture.registry.finishUpload(ticket, owner: alice)
             let refused = try await fixture.waitForImage(image.id!, owner: alice, status: .failed)
             #expect(refused.status == .failed && refused.checksum == nil)
             #expect(refused.statusMessage?.contains(reason) == true, "\(refused.statusMessage ?? "")")

@@ -77,10 +77,8 @@ import ViceTestSupport
         let image = try await fixture.registry.createImage(
             Image(title: "labelled", contenttype: .dockerFile, specifics: .object(["tag": .string("vice-test/built:7")])), owner: alice)
         let dockerfile = Array("FROM vice-test/base:1\nLABEL vice.test=\"yes\"\n".utf8)
-        let ticket = try await fixture.registry.beginUpload(imageID: image.id!, owner: alice)
-        try Data(dockerfile).write(to: ticket.stagingFile)
-        let digest = "sha256:" + SHA256.hash(data: dockerfile).map { String(format: "%02x", $0) }.joined()
-        _ = try await fixture.registry.finishUpload(ticket, digest: digest, size: Int64(dockerfile.count), owner: alice)
+        let (ticket, _) = try await fixture.stage(dockerfile, image: image.id!, owner: alice)
+        _ = try await fixture.registry.finishUpload(ticket, owner: alice)
         _ = try await fixture.waitForImage(image.id!, owner: alice, status: .active)
 
         let deployment = try await fixture.registry.createDeployment(Deployment(imageid: image.id, environmentId: engine.id), owner: alice)
@@ -96,10 +94,8 @@ import ViceTestSupport
         let broken = try await fixture.registry.createImage(Image(title: "broken", contenttype: .dockerFile), owner: alice)
         // (It fails inside the engine: nothing is pulled, this machine has no registry to reach.)
         let bad = Array("FROM vice-test/base:1\nCOPY not-in-the-context.txt /\n".utf8)
-        let badTicket = try await fixture.registry.beginUpload(imageID: broken.id!, owner: alice)
-        try Data(bad).write(to: badTicket.stagingFile)
-        _ = try await fixture.registry.finishUpload(badTicket, digest: "sha256:" + SHA256.hash(data: bad).map { String(format: "%02x", $0) }.joined(),
-                                                    size: Int64(bad.count), owner: alice)
+        let (badTicket, _) = try await fixture.stage(bad, image: broken.id!, owner: alice)
+        _ = try await fixture.registry.finishUpload(badTicket, owner: alice)
         _ = try await fixture.waitForImage(broken.id!, owner: alice, status: .active)
         let failing = try await fixture.registry.createDeployment(Deployment(imageid: broken.id, environmentId: engine.id), owner: alice)
         let failed = try await fixture.waitForDeployment(failing.id!, owner: alice, status: .failed)

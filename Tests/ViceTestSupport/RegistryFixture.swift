@@ -18,10 +18,12 @@ public final class RegistryFixture: @unchecked Sendable {
     public let cipher: CredentialCipher
     private var workers: [(WorkerPool, Task<Void, Never>)] = []
 
-    /// Opens a registry in `directory` (a new one unless given: pass one to "restart").
+    /// Opens a registry in `directory` (a new one unless given: pass one to "restart"); the
+    /// registry sees the blob store through `wrapBlobs` when given (to inject faults or hooks).
     public init(directory: TemporaryDirectory? = nil, openRegistration: Bool = true, maxJobAttempts: Int = 5,
                 deployWaitLimit: TimeInterval = 3600, hasher: (any PasswordHasher)? = nil,
-                loginLimits: LoginLimits = RegistryFixture.generousLoginLimits) throws {
+                loginLimits: LoginLimits = RegistryFixture.generousLoginLimits,
+                wrapBlobs: ((any BlobStore) -> any BlobStore)? = nil) throws {
         self.directory = try directory ?? TemporaryDirectory()
         store = try SQLiteStore(path: self.directory.file("vice.sqlite"))
         blobs = try FileBlobStore(root: self.directory.url.appendingPathComponent("store"))
@@ -29,7 +31,7 @@ public final class RegistryFixture: @unchecked Sendable {
         var logger = Logger(label: "vice.test")
         logger.logLevel = .error
         registry = Registry(
-            store: store, blobs: blobs, catalog: AdapterCatalog([InMemoryAdapter.self, LimitedTestAdapter.self]),
+            store: store, blobs: wrapBlobs?(blobs) ?? blobs, catalog: AdapterCatalog([InMemoryAdapter.self, LimitedTestAdapter.self]),
             hasher: hasher ?? BcryptPasswordHasher(cost: 4), cipher: cipher,
             options: RegistryOptions(openRegistration: openRegistration, maxJobAttempts: maxJobAttempts, deployWaitLimit: deployWaitLimit,
                                      loginLimits: loginLimits),
@@ -102,12 +104,12 @@ public final class RegistryFixture: @unchecked Sendable {
         return last
     }
 
-    /// Writes `bytes` into a new staging file of the image, as the file endpoint does; returns the
-    /// ticket and the bytes' digest (`sha256:<hex>`), ready for `finishUpload`.
-    public func stage(_ bytes: [UInt8], image: String, owner: UserRecord) async throws -> (UploadTicket, String) {
-        let ticket = try await registry.beginUpload(imageID: image, owner: owner)
-        try Data(bytes).write(to: ticket.stagingFile)
-        return (ticket, "sha256:" + SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined())
+    /// Writes `bytes` into a new upload of the image, as the file endpoint does; returns the
+    /// upload and the bytes' digest (`sha256:<hex>`), ready for `finishUpload`.
+    public func stage(_ bytes: [UInt8], image: String, owner: UserRecord) async throws -> (Upload, String) {
+        let upload = try await registry.beginUpload(imageID: image, owner: owner)
+        try await upload.write(bytes)
+        return (upload, "sha256:" + SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined())
     }
 
     /// Uploads the file at `path` into a new image of `owner` the way the file endpoint does
@@ -115,8 +117,8 @@ public final class RegistryFixture: @unchecked Sendable {
     public func uploadImage(file path: String, title: String, contenttype: ContentType, owner: UserRecord) async throws -> Image {
         let image = try await registry.createImage(Image(title: title, contenttype: contenttype), owner: owner)
         let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
-        let (ticket, digest) = try await stage(bytes, image: image.id!, owner: owner)
-        _ = try await registry.finishUpload(ticket, digest: digest, size: Int64(bytes.count), owner: owner)
+        let (upload, _) = try await stage(bytes, image: image.id!, owner: owner)
+        _ = try await registry.finishUpload(upload, owner: owner)
         return try await waitForImage(image.id!, owner: owner, status: .active)
     }
 }

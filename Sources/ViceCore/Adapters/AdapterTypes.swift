@@ -183,24 +183,39 @@ public struct AdapterError: Error, Sendable, CustomStringConvertible {
         public init(_ name: String) { self.name = name }
         public var description: String { name }
 
+        /// The environment refused the credentials (or the operation for them).
         public static let authenticationFailed = Code("authenticationFailed")
+        /// The environment has no such image or deployment.
         public static let notFound = Code("notFound")
+        /// The adapter cannot do this (a content type, a virtualizer).
         public static let unsupported = Code("unsupported")
+        /// The environment's settings are wrong on their face.
         public static let invalidConfiguration = Code("invalidConfiguration")
+        /// The environment cannot be reached now.
         public static let unavailable = Code("unavailable")
+        /// The environment did not answer in time.
+        public static let timeout = Code("timeout")
+        /// The environment answered with an error.
         public static let remoteError = Code("remoteError")
+        /// Bytes arrived other than announced (size, digest).
         public static let integrity = Code("integrity")
     }
 
     public var code: Code
     public var message: String
     public var isTransient: Bool
+    /// What the adapter met underneath (a transport error, a decoding error), for logs.
+    public var cause: (any Error & Sendable)?
 
-    public init(_ code: Code, _ message: String, transient: Bool? = nil) {
+    public init(_ code: Code, _ message: String, transient: Bool? = nil, cause: (any Error & Sendable)? = nil) {
         self.code = code
         self.message = message
-        self.isTransient = transient ?? (code == .unavailable)
+        self.isTransient = transient ?? (code == .unavailable || code == .timeout)
+        self.cause = cause
     }
 
-    public var description: String { message }
+    public var description: String {
+        if let cause { return "\(message) (\(cause))" }
+        return message
+    }
 }

@@ -80,3 +80,36 @@ public protocol JobQueue: Sendable {
     /// At start-up: every job left running by a process that died is pending again.
     func requeueAbandoned() async throws -> Int
 }
+
+/// What a job of one kind needs besides its subject, kept as JSON with the job. The kind and the
+/// parameters' type are tied together, so a job is made and read back with the same type.
+public protocol JobParameters: Codable, Sendable {
+    static var kind: JobKind { get }
+}
+
+/// A job's parameters could not be read (written by another version, or damaged).
+public struct JobParametersUnreadable: Error, Sendable, CustomStringConvertible {
+    public var kind: JobKind
+    public var cause: (any Error & Sendable)?
+    public var description: String {
+        "the \(kind.rawValue) job's parameters cannot be read" + (cause.map { ": \($0)" } ?? "")
+    }
+}
+
+extension Job {
+    /// A job of `P.kind` with `parameters`.
+    public init<P: JobParameters>(subjectID: String, parameters: P, maxAttempts: Int) throws {
+        self.init(kind: P.kind, subjectID: subjectID, maxAttempts: maxAttempts,
+                  payload: String(decoding: try JSONEncoder().encode(parameters), as: UTF8.self))
+    }
+
+    /// The job's parameters as `P`; throws when the job is of another kind or they cannot be read.
+    public func parameters<P: JobParameters>(_ type: P.Type = P.self) throws -> P {
+        guard kind == P.kind, let payload else { throw JobParametersUnreadable(kind: kind, cause: nil) }
+        do {
+            return try JSONDecoder().decode(P.self, from: Data(payload.utf8))
+        } catch {
+            throw JobParametersUnreadable(kind: kind, cause: error)
+        }
+    }
+}

@@ -4,9 +4,9 @@ import Foundation
 /// ignorant of what jobs mean.
 public protocol JobHandler: Sendable {
     /// Performs the job. On success the handler has deleted the job in the same transaction that
-    /// recorded the result. Throwing leaves the job to the pool's retry policy.
+    /// recorded the result. Throwing leaves the job to the pool, which asks `JobLifecycle`.
     func perform(_ job: Job) async throws
-    /// Records a failed attempt: reschedules the job for `retryAt`, or (nil) gives up on it and
-    /// marks its subject failed with the reason.
-    func recordFailure(of job: Job, error: any Error, retryAt: Date?) async throws
+    /// Persists the decision on a failed attempt: `job` as it is to be stored for a retry (or to
+    /// be deleted when the decision gives up), and the note or failure on its subject.
+    func recordFailure(of job: Job, decision: JobLifecycle.Decision) async throws
 }

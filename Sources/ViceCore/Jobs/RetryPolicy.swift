@@ -16,12 +16,40 @@ public struct RetryPolicy: Sendable {
         return raw * Double.random(in: 0.8...1.2)
     }
 
-    /// Whether an error is worth retrying: adapters and the registry say so explicitly; unknown
-    /// errors (I/O, network) are treated as transient, bounded by the job's attempts.
+    /// Whether an error is worth retrying: the error says so (`RetryClassifying`: adapters, the
+    /// HTTP client, the registry's own unavailable and internal errors). An error nobody
+    /// classified is not retried — retrying what is not understood hides bugs and hammers peers.
     public static func isTransient(_ error: any Error) -> Bool {
-        if let error = error as? AdapterError { return error.isTransient }
-        if error is JobTimeLimitExceeded || error is EgressRefusal { return false }
-        if let error = error as? ViceError { return error.code == .unavailable || error.code == .internal }
-        return true
+        (error as? any RetryClassifying)?.isTransient ?? false
     }
+
+    /// Whether the error is one the registry knows how to classify.
+    public static func isKnown(_ error: any Error) -> Bool {
+        error is any RetryClassifying || error is JobDeferred
+    }
+}
+
+/// An error that says whether trying again later may help.
+public protocol RetryClassifying: Error {
+    var isTransient: Bool { get }
+}
+
+extension AdapterError: RetryClassifying {}
+
+extension ViceError: RetryClassifying {
+    /// A peer that is unavailable, or a fault of this registry (a full disk, a store that failed),
+    /// may be better later; anything the caller asked for wrongly is not.
+    public var isTransient: Bool { code == .unavailable || code == .internal }
+}
+
+extension JobTimeLimitExceeded: RetryClassifying {
+    public var isTransient: Bool { false }
+}
+
+extension EgressRefusal: RetryClassifying {
+    public var isTransient: Bool { false }
+}
+
+extension JobParametersUnreadable: RetryClassifying {
+    public var isTransient: Bool { false }
 }

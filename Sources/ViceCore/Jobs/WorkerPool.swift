@@ -17,6 +17,8 @@ public final class WorkerPool: Sendable {
     private let grace: Duration
     /// The longest a job may run; nil = no limit.
     private let timeLimit: Duration?
+    /// How long after its creation a job may keep deferring itself.
+    private let deferralLimit: TimeInterval
     private let owner: String
     private let logger: Logger
     private let stopRequested = OneShotEvent()
@@ -25,8 +27,9 @@ public final class WorkerPool: Sendable {
     public init(queue: JobQueueName, concurrency: Int, jobs: any JobQueue, handler: any JobHandler,
                 signal: JobSignal, retry: RetryPolicy = RetryPolicy(), lease: TimeInterval = 30,
                 pollInterval: Duration = .seconds(1), grace: Duration = .seconds(30), timeLimit: Duration? = nil,
-                logger: Logger) {
+                deferralLimit: TimeInterval = 24 * 3600, logger: Logger) {
         self.timeLimit = timeLimit
+        self.deferralLimit = deferralLimit
         self.queue = queue
         self.concurrency = max(0, concurrency)
         self.jobs = jobs
@@ -135,21 +138,21 @@ public final class WorkerPool: Sendable {
                 logger.notice("job interrupted by shutdown; released")
                 return
             }
-            let retryAt: Date?
-            if let deferral = error as? JobDeferred {
-                retryAt = Date().addingTimeInterval(deferral.delay)
-            } else if RetryPolicy.isTransient(error) && job.attempts < job.maxAttempts {
-                retryAt = Date().addingTimeInterval(retry.delay(afterAttempt: job.attempts))
-            } else {
-                retryAt = nil
-            }
-            if let retryAt {
-                logger.warning("job failed, will retry", metadata: ["error": "\(error)", "retryAt": "\(retryAt)"])
-            } else {
+            let failure = JobLifecycle.Failure(error)
+            var lifecycle = JobLifecycle(job)
+            let decision = lifecycle.fail(failure, now: Date(), retry: retry, deferralLimit: deferralLimit)
+            switch (decision, failure) {
+            case (.retry(let at, _), _):
+                logger.warning("job failed, will retry", metadata: ["error": "\(error)", "retryAt": "\(at)"])
+            case (.giveUp, .permanent) where !RetryPolicy.isKnown(error):
+                // Nobody said what this is: it is not retried, and it is worth a look.
+                logger.error("job failed with an unexpected error; not retried", metadata: [
+                    "error": "\(error)", "type": "\(type(of: error))"])
+            case (.giveUp, _):
                 logger.error("job failed for good", metadata: ["error": "\(error)"])
             }
             do {
-                try await handler.recordFailure(of: job, error: error, retryAt: retryAt)
+                try await handler.recordFailure(of: lifecycle.job, decision: decision)
             } catch {
                 logger.error("recording the failure failed; the lease will expire and the job run again: \(error)")
             }

@@ -13,7 +13,7 @@ extension Registry {
         do {
             return await (try await adapter(for: environment, ownerID: owner.id)).health()
         } catch {
-            return .unhealthy(Self.describe(error))
+            return .unhealthy(JobLifecycle.describe(error))
         }
     }
 

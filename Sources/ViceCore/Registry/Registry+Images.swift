@@ -16,21 +16,20 @@ extension Registry {
         }
         let sealedOrigin = try origin.map { try sealForImage($0) }
         let now = Date()
-        let maxAttempts = options.maxJobAttempts
         try Self.validate(members: input.members)
         let stored = try await withFreshID { id -> StoredImage in
             let image = Image(
                 id: id, title: input.title, userid: owner.id, imagetype: input.imagetype, contenttype: input.contenttype,
-                imported: false, environmentReference: reference, specifics: input.specifics, status: .queued,
+                imported: false, environmentReference: reference, specifics: input.specifics, status: ImageLifecycle.initialStatus,
                 createdAt: now, updatedAt: now, visibility: input.visibility ?? .private, members: input.members ?? [])
-            let stored = StoredImage(image: image, originEnvironmentID: origin?.id, sealedOrigin: sealedOrigin)
-            try await self.store.write { tx in
-                try tx.insertImage(stored)
-                if origin != nil {
-                    try tx.insertJob(Job(kind: .importImage, subjectID: id, maxAttempts: maxAttempts))
-                }
+            let created = StoredImage(image: image, originEnvironmentID: origin?.id, sealedOrigin: sealedOrigin)
+            return try await self.store.write { tx in
+                try tx.insertImage(created)
+                guard origin != nil else { return created }
+                let queued = try self.queueImport(of: created, in: tx)
+                try tx.updateImage(queued)
+                return queued
             }
-            return stored
         }
         if origin != nil { notify(.import) }
         return try render(stored)
@@ -44,7 +43,6 @@ extension Registry {
         try Self.validate(members: input.members)
         let origin = try await resolveOrigin(input.originEnvironment, owner: owner)
         let sealedOrigin = try origin.map { try sealForImage($0) }
-        let maxAttempts = options.maxJobAttempts
         let current = try await store.read { try $0.image(id: id) }
         guard let current, owner.mayManage(current.userid) else { throw ViceError.notFound("image \(id) not found") }
         let effectiveOrigin: Environment?
@@ -76,17 +74,7 @@ extension Registry {
                 stored.sealedOrigin = sealedOrigin
             }
             let reimport = stored.sealedOrigin != nil || stored.originEnvironmentID != nil
-            if reimport {
-                guard stored.image.environmentReference != nil else {
-                    throw ViceError.invalidInput("environmentReference is required to import")
-                }
-                let pending = try tx.jobs(subjectID: id).contains { $0.kind == .importImage && $0.state == .pending }
-                if !pending {
-                    try tx.insertJob(Job(kind: .importImage, subjectID: id, maxAttempts: maxAttempts))
-                }
-                if stored.image.status != .active { stored.image.status = .queued }
-                stored.image.statusMessage = stored.image.status == .active ? "re-import queued" : nil
-            }
+            if reimport { stored = try self.queueImport(of: stored, in: tx) }
             stored.image.updatedAt = Date()
             try tx.updateImage(stored)
             return (stored, reimport)
@@ -138,22 +126,6 @@ extension Registry {
         for name in members { try validate(username: name) }
     }
 
-    /// `DELETE /image/{id}`: removes the record and its queued jobs, and frees the bytes when no
-    /// other image holds the same content.
-    public func deleteImage(id: String, owner: UserRecord) async throws {
-        let checksum = try await store.write { tx -> String? in
-            guard let stored = try tx.image(id: id), owner.mayManage(stored.userid) else {
-                throw ViceError.notFound("image \(id) not found")
-            }
-            for job in try tx.jobs(subjectID: id) where job.state == .pending {
-                try tx.deleteJob(id: job.id)
-            }
-            try tx.deleteImage(id: id)
-            return stored.image.checksum
-        }
-        if let checksum { try await releaseBlobIfUnused(checksum) }
-    }
-
     func ownedImage(id: String, owner: UserRecord) async throws -> StoredImage {
         guard let stored = try await store.read({ try $0.image(id: id) }), owner.mayManage(stored.userid) else {
             throw ViceError.notFound("image \(id) not found")
@@ -172,72 +144,4 @@ extension Registry {
         return image
     }
 
-    /// The origin to import from, with credentials: the referenced environment as it is now, if
-    /// the image's owner may still use it, or the sealed copy of an inline origin.
-    func originEnvironment(of stored: StoredImage) async throws -> Environment? {
-        if let id = stored.originEnvironmentID {
-            guard let environment = try await environmentForJob(id: id, ownerID: stored.userid) else {
-                throw ViceError.invalidInput("the origin environment \(id) was deleted; give the image an originEnvironment to import it again")
-            }
-            return environment
-        }
-        return try stored.sealedOrigin.map { try cipher.open(json: Environment.self, from: $0) }
-    }
-
-    /// What an image keeps of its origin: an inline origin whole (it exists nowhere else), sealed;
-    /// of an origin given by id only what describes it — no password, no specifics — so that no
-    /// copy of an environment's secrets, least of all a configured one's, lands in image rows.
-    func sealForImage(_ origin: ResolvedOrigin) throws -> Data {
-        guard origin.id != nil else { return try cipher.seal(json: origin.environment) }
-        var described = origin.environment
-        described.credentials = described.credentials.map { Credentials(location: $0.location, username: $0.username) }
-        return try cipher.seal(json: described)
-    }
-
-    struct ResolvedOrigin: Sendable {
-        var id: String?
-        var environment: Environment
-    }
-
-    func resolveOrigin(_ given: Environment?, owner: UserRecord) async throws -> ResolvedOrigin? {
-        guard let given else { return nil }
-        if let id = given.id?.trimmingCharacters(in: .whitespaces).nilIfEmpty,
-           let configured = configuredEnvironment(id: id, visibleTo: owner) {
-            return ResolvedOrigin(id: id, environment: configured.environment)
-        }
-        if let id = given.id?.trimmingCharacters(in: .whitespaces).nilIfEmpty,
-           let stored = try await store.read({ try $0.environment(id: id) }), stored.environment.isUsable(by: owner) {
-            return ResolvedOrigin(id: id, environment: try unsealed(stored))
-        }
-        guard given.managementlayer != nil else {
-            throw ViceError.invalidInput("originEnvironment '\(given.id ?? "")' is not one of your environments")
-        }
-        // An inline environment: a copy is kept with the image, owned by the caller.
-        try validate(environment: given)
-        var inline = given
-        inline.id = nil
-        inline.userid = owner.id
-        inline.readOnly = nil
-        try options.environmentPolicy.authorize(inline, trusted: owner.isAdmin)
-        try checkSettings(of: inline, owner: owner)
-        return ResolvedOrigin(id: nil, environment: inline)
-    }
-
-    /// Refuses an import the origin's adapter cannot do. An origin with no registered adapter is
-    /// accepted (adapters can be added later); its job fails with a clear message.
-    func checkImportable(_ contenttype: ContentType?, from origin: Environment) throws {
-        guard let kind = origin.adapterKind, let descriptor = catalog.descriptor(forKind: kind), let contenttype else { return }
-        guard descriptor.capabilities.canImport(contenttype) else {
-            let supported = descriptor.capabilities.imports.map(\.rawValue).sorted().joined(separator: ", ")
-            throw ViceError.invalidInput(
-                "the \(kind) adapter cannot import \(contenttype.rawValue) images (it imports: \(supported))")
-        }
-    }
-
-    func releaseBlobIfUnused(_ checksum: String) async throws {
-        let users = try await store.read { try $0.imageCount(checksum: checksum) }
-        if users == 0 {
-            try await blobs.delete(checksum)
-        }
-    }
 }

@@ -11,28 +11,217 @@ public struct BlobRef: Sendable, Hashable, Codable {
     }
 }
 
-/// Image bytes, addressed by content. A put either commits the whole stream under its digest or
-/// leaves nothing behind.
+/// The name of an ingest inside its store. It is what a store job's payload carries — never a
+/// path — and the store alone knows where the bytes are.
+public struct IngestID: RawRepresentable, Sendable, Hashable, Codable, CustomStringConvertible {
+    public let rawValue: String
+
+    /// Letters, digits and dashes only: an id that arrives from a payload cannot name a path.
+    public init?(rawValue: String) {
+        guard !rawValue.isEmpty, rawValue.count <= 128,
+              rawValue.unicodeScalars.allSatisfy({ $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || $0 == "-") })
+        else { return nil }
+        self.rawValue = rawValue
+    }
+
+    /// A fresh, random id.
+    public static func make() -> IngestID { IngestID(rawValue: IDGenerator.make(length: 24))! }
+
+    public var description: String { rawValue }
+}
+
+/// Image bytes, addressed by content. Bytes enter by one door, an ingest: begin → write →
+/// seal → commit(expecting:) or cancel. Nothing is visible under a digest before its commit,
+/// and a commit holds the blob (a `BlobLease`) until the caller has recorded it, so a delete
+/// racing the recording cannot free it.
 public protocol BlobStore: Sendable {
-    /// Streams `content` into the store, hashing while writing; identical content is kept once.
-    func put(_ content: ByteStream) async throws -> BlobRef
+    /// Starts writing new bytes.
+    func beginIngest() async throws -> any BlobIngest
+    /// A sealed ingest (an upload waiting for its store job), also one sealed by another process
+    /// or before a restart; nil when it was committed, cancelled or never sealed.
+    func sealedIngest(_ id: IngestID) async throws -> (any BlobIngest)?
+    /// Every ingest begun and neither committed nor cancelled (start-up cancels those no job
+    /// refers to: uploads cut off by a crash).
+    func pendingIngests() async throws -> [IngestID]
+    /// Removes whatever an ingest left, sealed or not.
+    func discardIngest(_ id: IngestID) async
+
+    /// A lease on a blob the store holds already (found by a job after a restart); nil when it
+    /// is not there.
+    func retain(_ digest: String) async throws -> BlobLease?
     /// The bytes of a blob; throws `notFound` when it is not there.
     func get(_ digest: String) async throws -> ByteStream
     func contains(_ digest: String) async throws -> Bool
-    func delete(_ digest: String) async throws
-
-    // Staging: uploads are written to a staging file first and committed by a store job.
-
-    /// A new, not yet existing file in the staging area for bytes of `imageID`.
-    func makeStagingFile(for imageID: String) throws -> URL
-    /// Random access to a staged file, for inspection.
-    func openStaged(_ file: URL) async throws -> any ByteReader
-    /// Moves a staged file whose content has `digest` into the store (or drops it when the
-    /// store holds that content already).
-    func commitStaged(_ file: URL, digest: String) async throws -> BlobRef
-    func removeStaged(_ file: URL) async
-    /// Every file in the staging area (start-up removes those no store job refers to).
-    func stagedFiles() throws -> [URL]
+    /// Deletes a blob when `isUnused` (a read of the metadata) says no record holds it, unless
+    /// an ingest commits the same content before the delete is done: the commit's lease wins.
+    /// Returns whether the blob is gone. Stores shared by several nodes must keep the leases
+    /// where every node sees them.
+    @discardableResult
+    func delete(_ digest: String, ifUnused isUnused: @escaping @Sendable () async throws -> Bool) async throws -> Bool
+    /// Every digest in the store (start-up frees those no record holds).
+    func digests() async throws -> [String]
     /// The blob as a local file, when the store keeps blobs on this machine (for zero-copy serving).
     func localFile(of digest: String) throws -> URL?
+}
+
+/// Bytes on their way into a `BlobStore`: hashed and counted by the store as they are written.
+public protocol BlobIngest: AnyObject, Sendable {
+    var id: IngestID { get }
+    /// Appends bytes. May wait while the store catches up (back-pressure).
+    func write(_ chunk: some ByteChunk) async throws
+    /// Makes everything written durable and says what it is. Sealing twice answers the same.
+    func seal() async throws -> BlobRef
+    /// Random access to the sealed bytes: they are inspected before they are committed.
+    func reader() async throws -> any ByteReader
+    /// Puts the sealed bytes under their digest (kept once when the store holds them already).
+    /// Throws, committing nothing, when `expected` is given and differs. The lease keeps the
+    /// blob from deletion until it is released: release it after the transaction that records it.
+    func commit(expecting expected: String?) async throws -> BlobLease
+    /// Drops the bytes. Harmless after a commit or a cancel.
+    func cancel() async
+}
+
+/// Bytes in memory that an ingest can take without copying them first: `[UInt8]`, or the HTTP
+/// server's buffers.
+public protocol ByteChunk: Sendable {
+    var byteCount: Int { get }
+    func withUnsafeBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R
+}
+
+extension Array: ByteChunk where Element == UInt8 {
+    public var byteCount: Int { count }
+}
+
+/// A committed blob that may not be deleted yet. Released explicitly once the blob is recorded
+/// (or known unwanted), and at the latest when the lease is dropped.
+public final class BlobLease: Sendable {
+    public let blob: BlobRef
+    private let onRelease: LockedBox<(@Sendable () -> Void)?>
+
+    public init(blob: BlobRef, onRelease: @escaping @Sendable () -> Void) {
+        self.blob = blob
+        self.onRelease = LockedBox(onRelease)
+    }
+
+    public func release() {
+        let action = onRelease.withLock { action -> (@Sendable () -> Void)? in
+            defer { action = nil }
+            return action
+        }
+        action?()
+    }
+
+    deinit { release() }
+}
+
+/// Leases of digests for a store whose ingests and deletes meet in one process. A commit leases
+/// its digest; a delete marks the digest, asks the metadata whether anyone holds it, and deletes
+/// only if no lease was taken meanwhile. Without this, "nobody holds it" could be read just before
+/// an ingest of the same content commits (finding the blob there) and is recorded.
+public final class BlobLeases: Sendable {
+    private struct Entry {
+        var leases = 0
+        /// Deletions in progress, and whether a lease was taken since each began.
+        var deletions: [Int: Bool] = [:]
+    }
+    private let entries = LockedBox<[String: Entry]>([:])
+    private let nextDeletion = LockedBox(0)
+
+    public init() {}
+
+    /// Takes a lease on `blob.digest` and runs `body` (putting the bytes in place) under the same
+    /// lock that deletes take.
+    public func lease(_ blob: BlobRef, while body: () throws -> Void) rethrows -> BlobLease {
+        try entries.withLock { entries in
+            var entry = entries[blob.digest] ?? Entry()
+            entry.leases += 1
+            for key in entry.deletions.keys { entry.deletions[key] = true }
+            entries[blob.digest] = entry
+            do {
+                try body()
+            } catch {
+                Self.drop(blob.digest, from: &entries)
+                throw error
+            }
+        }
+        return BlobLease(blob: blob) { [entries] in
+            entries.withLock { Self.drop(blob.digest, from: &$0) }
+        }
+    }
+
+    /// Deletes `digest` with `remove` when no lease holds it, `isUnused` says so, and no lease was
+    /// taken while `isUnused` ran. Returns whether `remove` ran.
+    public func delete(_ digest: String, ifUnused isUnused: @Sendable () async throws -> Bool,
+                       remove: @escaping @Sendable () throws -> Void) async throws -> Bool {
+        let ticket = nextDeletion.withLock { next -> Int in next += 1; return next }
+        let begun = entries.withLock { entries -> Bool in
+            var entry = entries[digest] ?? Entry()
+            guard entry.leases == 0 else { return false }
+            entry.deletions[ticket] = false
+            entries[digest] = entry
+            return true
+        }
+        guard begun else { return false }
+        let unused: Bool
+        do {
+            unused = try await isUnused()
+        } catch {
+            entries.withLock { Self.endDeletion(ticket, of: digest, in: &$0) }
+            throw error
+        }
+        // The removal (an unlink can take a while for a large file) runs off the cooperative pool.
+        let entries = self.entries
+        return try await BlockingIO.run {
+            try entries.withLock { entries -> Bool in
+                let spoiled = entries[digest]?.deletions[ticket] ?? true
+                Self.endDeletion(ticket, of: digest, in: &entries)
+                guard unused, !spoiled else { return false }
+                try remove()
+                return true
+            }
+        }
+    }
+
+    private static func endDeletion(_ ticket: Int, of digest: String, in entries: inout [String: Entry]) {
+        entries[digest]?.deletions[ticket] = nil
+        if let entry = entries[digest], entry.leases == 0, entry.deletions.isEmpty { entries[digest] = nil }
+    }
+
+    private static func drop(_ digest: String, from entries: inout [String: Entry]) {
+        guard var entry = entries[digest] else { return }
+        entry.leases = max(0, entry.leases - 1)
+        entries[digest] = entry.leases == 0 && entry.deletions.isEmpty ? nil : entry
+    }
+}
+
+extension BlobStore {
+    /// Deletes a blob unless a lease holds it.
+    @discardableResult
+    public func delete(_ digest: String) async throws -> Bool {
+        try await delete(digest, ifUnused: { true })
+    }
+
+    /// Streams `content` into the store through an ingest and commits it. For bytes that need no
+    /// inspection between sealing and committing, and for tests.
+    public func put(_ content: ByteStream) async throws -> BlobRef {
+        let lease = try await ingest(content).commit(expecting: nil)
+        lease.release()
+        return lease.blob
+    }
+
+    /// Streams `content` into a new ingest and seals it; cancels it when anything fails.
+    public func ingest(_ content: ByteStream) async throws -> any BlobIngest {
+        let ingest = try await beginIngest()
+        do {
+            for try await chunk in content {
+                try Task.checkCancellation()
+                try await ingest.write(chunk)
+            }
+            _ = try await ingest.seal()
+            return ingest
+        } catch {
+            await ingest.cancel()
+            throw error
+        }
+    }
 }

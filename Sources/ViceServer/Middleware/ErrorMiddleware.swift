@@ -15,50 +15,41 @@ public struct ErrorBody: Codable, Sendable {
     public var requestId: String?
 }
 
-/// Turns every error into a JSON response with the spec's status codes: invalid input → 405,
-/// unknown id → 404, missing or bad credentials → 401 (with a Basic challenge).
+/// Turns every error into a JSON response: errors that render themselves (`RendersAPIError`:
+/// the registry's, adapters', policy refusals) with their status — the spec's 405 for invalid
+/// input, 404, 401 with a Basic challenge, … —, Hummingbird's with theirs, and anything else as a
+/// 500 that is logged with its cause.
 struct ErrorMiddleware: RouterMiddleware {
     typealias Context = ViceRequestContext
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         do {
             return try await next(request, context)
-        } catch let error as ViceError {
-            let status = Self.status(for: error.code)
-            if status == .internalServerError {
-                context.logger.error("request failed", metadata: ["error": "\(error)"])
-            }
-            var headers: HTTPFields = [:]
-            if status == .unauthorized { headers[.wwwAuthenticate] = "Basic realm=\"vice\", charset=\"UTF-8\"" }
-            if status == .tooManyRequests || status == .serviceUnavailable { headers[.retryAfter] = "\(error.retryAfter ?? 5)" }
-            return try Self.response(status: status, kind: error.code.name, message: error.message, context: context, headers: headers)
-        } catch let error as HTTPError {
-            let message = error.body ?? (error.status == .notFound ? "no such route: \(request.method) \(request.uri.path)" : error.status.reasonPhrase)
-            return try Self.response(status: error.status, kind: Self.kind(for: error.status), message: message, context: context,
-                                     headers: error.headers)
         } catch {
-            context.logger.error("request failed", metadata: ["error": "\(error)"])
-            return try Self.response(status: .internalServerError, kind: "internal",
-                                     message: "internal error; see the server log for request \(context.id)", context: context)
+            var answer = Self.answer(for: error, requestID: context.id)
+            if answer.status == .notFound && error is HTTPError && (error as? HTTPError)?.body == nil {
+                answer.message = "no such route: \(request.method) \(request.uri.path)"
+            }
+            if answer.isServerFault {
+                context.logger.error("request failed", metadata: ["error": "\(error)", "type": "\(type(of: error))"])
+            }
+            return try Self.response(status: answer.status, kind: answer.kind, message: answer.message, context: context,
+                                     headers: answer.headers)
+        }
+    }
+
+    /// The answer for any error: its own, or a 500 that names the request id, never the error.
+    static func answer(for error: any Error, requestID: String) -> ErrorAnswer {
+        switch error {
+        case let error as any RendersAPIError: error.answer
+        case let error as HTTPError: error.answer
+        default:
+            ErrorAnswer(status: .internalServerError, kind: "internal", message: "internal error; see the server log for request \(requestID)")
         }
     }
 
     static func status(for code: ViceError.Code) -> HTTPResponse.Status {
-        switch code {
-        case .invalidInput: .methodNotAllowed  // the spec's "405 Invalid input"
-        case .notFound: .notFound
-        case .unauthorized: .unauthorized
-        case .forbidden: .forbidden
-        case .conflict: .conflict
-        case .notImplemented: .notImplemented
-        case .unavailable: .serviceUnavailable
-        case .badGateway: .badGateway
-        case .payloadTooLarge: .contentTooLarge
-        case .tooManyRequests: .tooManyRequests
-        case .unsupportedMediaType: .unsupportedMediaType
-        case .badRequest: .badRequest
-        default: .internalServerError
-        }
+        ViceError.status(for: code)
     }
 
     static func kind(for status: HTTPResponse.Status) -> String {

@@ -1,9 +1,9 @@
 import Hummingbird
 import ViceCore
 
-/// Every operation of the control API, in one table: the router registers from it and a test
-/// checks it against the OpenAPI document, so neither can drift from the other.
-public struct APIRoute: Sendable, Hashable {
+/// Every operation of the control API, in one table with its handler: the router registers from
+/// it and a test checks it against the OpenAPI document, so neither can drift from the other.
+public struct APIRoute: Sendable {
     public let method: HTTPRequest.Method
     /// The path in OpenAPI form: `/v1/image/{imageId}`.
     public let path: String
@@ -13,46 +13,50 @@ public struct APIRoute: Sendable, Hashable {
     public let isPublic: Bool
     /// The least token scope that may call it: reads need `read`, changes `deploy`.
     public let scope: TokenScope
+    /// What answers it, given the API.
+    let handler: @Sendable (ViceAPI) -> ViceAPI.Handler
 
-    init(_ method: HTTPRequest.Method, _ path: String, _ operationId: String, isPublic: Bool = false, scope: TokenScope? = nil) {
+    init(_ method: HTTPRequest.Method, _ path: String, _ operationId: String, isPublic: Bool = false, scope: TokenScope? = nil,
+         _ handler: @escaping @Sendable (ViceAPI) -> ViceAPI.Handler) {
         self.method = method
         self.path = path
         self.operationId = operationId
+        self.handler = handler
         self.isPublic = isPublic
         self.scope = scope ?? (method == .get ? .read : .deploy)
     }
 
     public static let all: [APIRoute] = [
-        APIRoute(.post, "/v1/environments", "createEnvironment"),
-        APIRoute(.get, "/v1/environments", "findEnvironment"),
-        APIRoute(.put, "/v1/environments", "updateEnvironment"),
-        APIRoute(.get, "/v1/environment/{environmentId}", "getEnvironment"),
-        APIRoute(.delete, "/v1/environment/{environmentId}", "deleteEnvironment"),
-        APIRoute(.post, "/v1/images", "createImage"),
-        APIRoute(.get, "/v1/images", "findImages"),
-        APIRoute(.put, "/v1/images", "updateImage"),
-        APIRoute(.get, "/v1/image/{imageId}", "getImage"),
-        APIRoute(.delete, "/v1/image/{imageId}", "deleteImage"),
-        APIRoute(.post, "/v1/image/{imageId}/file", "uploadImage"),
-        APIRoute(.get, "/v1/image/{imageId}/file", "downloadImage"),
-        APIRoute(.post, "/v1/deploy", "deployImage"),
-        APIRoute(.get, "/v1/deployments", "findDeployments"),
-        APIRoute(.get, "/v1/deployment/{deploymentId}", "getDeployment"),
-        APIRoute(.delete, "/v1/deployment/{deploymentId}", "deleteDeployment"),
-        APIRoute(.get, "/v1/environment/{environmentId}/health", "getEnvironmentHealth"),
-        APIRoute(.get, "/v1/environment/{environmentId}/images", "findEnvironmentImages"),
-        APIRoute(.get, "/v1/adapters", "findAdapters"),
-        APIRoute(.get, "/v1/runtimestats", "getRuntimeStats"),
-        APIRoute(.post, "/v1/user", "createUser", isPublic: true),
-        APIRoute(.get, "/v1/user", "getUser"),
-        APIRoute(.post, "/v1/user/tokens", "createToken"),
-        APIRoute(.get, "/v1/user/tokens", "findTokens"),
-        APIRoute(.delete, "/v1/user/tokens/{tokenId}", "deleteToken"),
-        APIRoute(.get, "/v1/audit", "findAuditEntries", scope: .admin),
-        APIRoute(.get, "/v1/users", "findUsers", scope: .admin),
-        APIRoute(.put, "/v1/user/{userId}", "updateUser", scope: .admin),
-        APIRoute(.delete, "/v1/user/{userId}", "deleteUser", scope: .admin),
-        APIRoute(.get, "/v1/openapi.json", "getOpenAPIDocument", isPublic: true),
+        APIRoute(.post, "/v1/environments", "createEnvironment") { $0.createEnvironment },
+        APIRoute(.get, "/v1/environments", "findEnvironment") { $0.findEnvironments },
+        APIRoute(.put, "/v1/environments", "updateEnvironment") { $0.updateEnvironment },
+        APIRoute(.get, "/v1/environment/{environmentId}", "getEnvironment") { $0.getEnvironment },
+        APIRoute(.delete, "/v1/environment/{environmentId}", "deleteEnvironment") { $0.deleteEnvironment },
+        APIRoute(.post, "/v1/images", "createImage") { $0.createImage },
+        APIRoute(.get, "/v1/images", "findImages") { $0.findImages },
+        APIRoute(.put, "/v1/images", "updateImage") { $0.updateImage },
+        APIRoute(.get, "/v1/image/{imageId}", "getImage") { $0.getImage },
+        APIRoute(.delete, "/v1/image/{imageId}", "deleteImage") { $0.deleteImage },
+        APIRoute(.post, "/v1/image/{imageId}/file", "uploadImage") { $0.uploadImage },
+        APIRoute(.get, "/v1/image/{imageId}/file", "downloadImage") { $0.downloadImage },
+        APIRoute(.post, "/v1/deploy", "deployImage") { $0.deployImage },
+        APIRoute(.get, "/v1/deployments", "findDeployments") { $0.findDeployments },
+        APIRoute(.get, "/v1/deployment/{deploymentId}", "getDeployment") { $0.getDeployment },
+        APIRoute(.delete, "/v1/deployment/{deploymentId}", "deleteDeployment") { $0.deleteDeployment },
+        APIRoute(.get, "/v1/environment/{environmentId}/health", "getEnvironmentHealth") { $0.getEnvironmentHealth },
+        APIRoute(.get, "/v1/environment/{environmentId}/images", "findEnvironmentImages") { $0.findEnvironmentImages },
+        APIRoute(.get, "/v1/adapters", "findAdapters") { $0.findAdapters },
+        APIRoute(.get, "/v1/runtimestats", "getRuntimeStats") { $0.getRuntimeStats },
+        APIRoute(.post, "/v1/user", "createUser", isPublic: true) { $0.createUser },
+        APIRoute(.get, "/v1/user", "getUser") { $0.getUser },
+        APIRoute(.post, "/v1/user/tokens", "createToken") { $0.createToken },
+        APIRoute(.get, "/v1/user/tokens", "findTokens") { $0.findTokens },
+        APIRoute(.delete, "/v1/user/tokens/{tokenId}", "deleteToken") { $0.deleteToken },
+        APIRoute(.get, "/v1/audit", "findAuditEntries", scope: .admin) { $0.findAuditEntries },
+        APIRoute(.get, "/v1/users", "findUsers", scope: .admin) { $0.findUsers },
+        APIRoute(.put, "/v1/user/{userId}", "updateUser", scope: .admin) { $0.updateUser },
+        APIRoute(.delete, "/v1/user/{userId}", "deleteUser", scope: .admin) { $0.deleteUser },
+        APIRoute(.get, "/v1/openapi.json", "getOpenAPIDocument", isPublic: true) { $0.getOpenAPIDocument },
     ]
 
     /// The path in Hummingbird's form: `/v1/image/:imageId`.

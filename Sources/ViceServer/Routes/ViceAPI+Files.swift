@@ -20,31 +20,26 @@ extension ViceAPI {
         }
         try uploads.admit(owner.id)
         defer { uploads.release(owner.id) }
-        let ticket = try await registry.beginUpload(imageID: id, owner: owner)
+        let upload = try await registry.beginUpload(imageID: id, owner: owner)
         do {
-            // The whole message as received, and the file inside it.
+            // The whole message as received (hashed for a Content-Digest of a form), and the file
+            // inside it (counted here; the blob store hashes what it is given).
             let received = UploadMeter(limit: maxUploadBytes + 1 << 20, hashing: boundary != nil && declared.content != nil)
-            let file = UploadMeter(limit: maxUploadBytes, hashing: true)
+            let file = UploadMeter(limit: maxUploadBytes, hashing: false)
             let body = Metered(base: request.body, meter: received)
-            let writer = try StagingFileWriter(path: ticket.stagingFile.path)
-            do {
-                if let boundary {
-                    let found = MultipartFile<Metered<RequestBody>>.FoundFlag()
-                    let parts = MultipartFile(base: body, boundary: boundary, field: "upfile", found: found)
-                    for try await chunk in Metered(base: parts, meter: file) { try await writer.write(chunk) }
-                    guard found.value else { throw ViceError(.badRequest, "the form has no file field named upfile") }
-                } else {
-                    for try await chunk in Metered(base: body, meter: file) { try await writer.write(chunk) }
-                }
-                try await writer.finish()
-            } catch {
-                writer.abort()
-                throw error
+            if let boundary {
+                let found = MultipartFile<Metered<RequestBody>>.FoundFlag()
+                let parts = MultipartFile(base: body, boundary: boundary, field: "upfile", found: found)
+                for try await chunk in Metered(base: parts, meter: file) { try await upload.write(chunk) }
+                guard found.value else { throw ViceError(.badRequest, "the form has no file field named upfile") }
+            } else {
+                for try await chunk in Metered(base: body, meter: file) { try await upload.write(chunk) }
             }
             if let declaredLength, declaredLength != received.bytes {
                 throw ViceError(.badRequest, "Content-Length said \(declaredLength) bytes but \(received.bytes) arrived")
             }
-            let digest = file.hexDigest()!
+            let blob = try await upload.seal()
+            let digest = String(blob.digest.dropFirst("sha256:".count))
             let contentDigest = boundary == nil ? digest : received.hexDigest()
             if let expected = declared.content, expected != contentDigest {
                 throw ViceError(.badRequest, "Content-Digest does not match the bytes received (sha-256 \(contentDigest ?? "?")); nothing was kept")
@@ -52,10 +47,10 @@ extension ViceAPI {
             if let expected = declared.file, expected != digest {
                 throw ViceError(.badRequest, "X-Checksum-Sha256 does not match the bytes received (\(digest)); nothing was kept")
             }
-            let image = try await registry.finishUpload(ticket, digest: "sha256:" + digest, size: file.bytes, owner: owner)
+            let image = try await registry.finishUpload(upload, owner: owner)
             return try JSONBody.response(image)
         } catch {
-            await registry.abortUpload(ticket)
+            await registry.abortUpload(upload)
             throw error
         }
     }

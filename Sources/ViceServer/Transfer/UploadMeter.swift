@@ -90,3 +90,12 @@ struct DeclaredDigests {
         }
     }
 }
+
+/// Request body buffers go into the blob store's ingest as they are.
+extension ByteBuffer: ByteChunk {
+    public var byteCount: Int { readableBytes }
+
+    public func withUnsafeBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try withUnsafeReadableBytes(body)
+    }
+}

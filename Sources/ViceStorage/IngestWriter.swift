@@ -1,20 +1,19 @@
 import Foundation
-import Hummingbird
 import ViceCore
 
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// Writes an upload to its staging file on the threads of `StagingWriterPool`, so that receiving
-/// (the event loop), hashing (the request's task) and writing (a pool thread) overlap instead of
-/// taking turns, while the number of writer threads stays fixed however many uploads run.
+/// Writes an ingest's bytes to its staging file on the threads of `IngestWriterPool`, so that
+/// receiving (the event loop), hashing (the writer's task) and writing (a pool thread) overlap
+/// instead of taking turns, while the number of writer threads stays fixed however many run.
 /// At most `window` bytes wait in memory; a producer that gets ahead waits (back-pressure).
 /// Written data is pushed towards the disk as it goes (`fdatasync` every `syncEvery` bytes), so the
-/// final `fsync` that makes the upload durable has little left to do.
-final class StagingFileWriter: @unchecked Sendable {
+/// final `fsync` that makes the bytes durable has little left to do.
+final class IngestWriter: @unchecked Sendable {
     private let condition = NSCondition()
-    private var queue: [ByteBuffer] = []
+    private var queue: [any ByteChunk] = []
     private var queuedBytes = 0
     private var finishing = false
     private var failure: ViceError?
@@ -28,9 +27,9 @@ final class StagingFileWriter: @unchecked Sendable {
     private let descriptor: Int32
     private let window: Int
     private let syncEvery: Int
-    private let pool: StagingWriterPool
+    private let pool: IngestWriterPool
 
-    init(path: String, window: Int = 8 << 20, syncEvery: Int = 64 << 20, pool: StagingWriterPool = .shared) throws {
+    init(path: String, window: Int = 8 << 20, syncEvery: Int = 64 << 20, pool: IngestWriterPool = .shared) throws {
         descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else {
             throw ViceError(.internal, "cannot create the staging file: \(String(cString: strerror(errno)))")
@@ -41,7 +40,7 @@ final class StagingFileWriter: @unchecked Sendable {
     }
 
     /// Queues a chunk; waits while the window is full.
-    func write(_ buffer: ByteBuffer) async throws {
+    func write(_ buffer: any ByteChunk) async throws {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
             condition.lock()
             if let failure {
@@ -50,7 +49,7 @@ final class StagingFileWriter: @unchecked Sendable {
                 return
             }
             queue.append(buffer)
-            queuedBytes += buffer.readableBytes
+            queuedBytes += buffer.byteCount
             if queuedBytes > window {
                 producer = continuation  // resumed once a pool thread has drained half the window
             } else {
@@ -79,10 +78,10 @@ final class StagingFileWriter: @unchecked Sendable {
         }
     }
 
-    /// Stops writing. The file itself goes with the upload's ticket (`Registry.abortUpload`).
+    /// Stops writing. The file itself goes with the ingest (`FileIngest.cancel`).
     func abort() {
         condition.lock()
-        failure = failure ?? ViceError(.internal, "the upload was aborted")
+        failure = failure ?? ViceError(.internal, "the ingest was cancelled")
         finishing = true
         queue.removeAll()
         queuedBytes = 0
@@ -117,7 +116,7 @@ final class StagingFileWriter: @unchecked Sendable {
             condition.unlock()
             let result: Result<Void, any Error>
             if aborted {
-                result = .failure(ViceError(.internal, "the upload was aborted"))
+                result = .failure(ViceError(.internal, "the ingest was cancelled"))
             } else if fsync(descriptor) != 0 {
                 result = .failure(ViceError(.internal, "fsync of the staging file failed: \(String(cString: strerror(errno)))"))
             } else {
@@ -131,14 +130,14 @@ final class StagingFileWriter: @unchecked Sendable {
         condition.unlock()
 
         let error = writeAll(buffer)
-        sinceSync += buffer.readableBytes
+        sinceSync += buffer.byteCount
         if error == nil && sinceSync >= syncEvery {
             fdatasync(descriptor)
             sinceSync = 0
         }
 
         condition.lock()
-        queuedBytes -= buffer.readableBytes
+        queuedBytes -= buffer.byteCount
         var resume: (CheckedContinuation<Void, any Error>, (any Error)?)?
         if let error {
             failure = failure ?? error
@@ -159,9 +158,9 @@ final class StagingFileWriter: @unchecked Sendable {
         return more
     }
 
-    private func writeAll(_ buffer: ByteBuffer) -> ViceError? {
+    private func writeAll(_ buffer: any ByteChunk) -> ViceError? {
         do {
-            try buffer.withUnsafeReadableBytes { try writeFully(descriptor, $0) }
+            try buffer.withUnsafeBytes { try writeFully(descriptor, $0) }
             return nil
         } catch {
             return ViceError(.internal, "writing the staging file failed: \(error)")
@@ -169,14 +168,14 @@ final class StagingFileWriter: @unchecked Sendable {
     }
 }
 
-/// A fixed set of threads that serve every upload's `StagingFileWriter` in turn: blocking writes
-/// and fsyncs happen here, never on Swift's cooperative pool, and a thousand uploads do not make a
+/// A fixed set of threads that serve every ingest's `IngestWriter` in turn: blocking writes
+/// and fsyncs happen here, never on Swift's cooperative pool, and a thousand ingests do not make a
 /// thousand threads.
-final class StagingWriterPool: @unchecked Sendable {
-    static let shared = StagingWriterPool(threads: 4)
+final class IngestWriterPool: @unchecked Sendable {
+    static let shared = IngestWriterPool(threads: 4)
 
     private let condition = NSCondition()
-    private var ready: [StagingFileWriter] = []
+    private var ready: [IngestWriter] = []
     let threads: Int
 
     init(threads: Int) {
@@ -188,7 +187,7 @@ final class StagingWriterPool: @unchecked Sendable {
         }
     }
 
-    func schedule(_ writer: StagingFileWriter) {
+    func schedule(_ writer: IngestWriter) {
         condition.lock()
         ready.append(writer)
         condition.signal()

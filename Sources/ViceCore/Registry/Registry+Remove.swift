@@ -1,0 +1,94 @@
+import Foundation
+
+/// Taking things away: images (their bytes freed when no other image holds them), deployments
+/// (a removal job takes the image out of its environment), and blobs nothing holds.
+extension Registry {
+    /// `DELETE /image/{id}`: removes the record and its queued jobs, and frees the bytes when no
+    /// other image holds the same content.
+    public func deleteImage(id: String, owner: UserRecord) async throws {
+        let checksum = try await store.write { tx -> String? in
+            guard let stored = try tx.image(id: id), owner.mayManage(stored.userid) else {
+                throw ViceError.notFound("image \(id) not found")
+            }
+            for job in try tx.jobs(subjectID: id) where job.state == .pending {
+                try tx.deleteJob(id: job.id)
+            }
+            try tx.deleteImage(id: id)
+            return stored.image.checksum
+        }
+        if let checksum { try await releaseBlobIfUnused(checksum) }
+    }
+
+    /// `DELETE /deployment/{id}`: the deployment turns `removing` and a job takes the image out of
+    /// its environment; the record goes when that is done. A deploy still queued is cancelled.
+    public func deleteDeployment(id: String, owner: UserRecord) async throws -> Deployment {
+        let maxAttempts = options.maxJobAttempts
+        let deployment = try await store.write { tx -> Deployment in
+            guard let deployment = try tx.deployment(id: id), owner.mayManage(deployment.userid) else {
+                throw ViceError.notFound("deployment \(id) not found")
+            }
+            let jobs = try tx.jobs(subjectID: id)
+            for job in jobs where job.kind == .deploy && job.state == .pending {
+                try tx.deleteJob(id: job.id)
+            }
+            if !jobs.contains(where: { $0.kind == .removeDeployment }) {
+                try tx.insertJob(Job(kind: .removeDeployment, subjectID: id, maxAttempts: maxAttempts))
+            }
+            var lifecycle = DeploymentLifecycle(deployment)
+            lifecycle.requestRemoval()
+            try tx.updateDeployment(lifecycle.deployment)
+            return lifecycle.deployment
+        }
+        notify(.export)
+        return deployment
+    }
+
+    // MARK: the removal job
+
+    func performRemoval(_ job: Job) async throws {
+        guard let deployment = try await store.read({ try $0.deployment(id: job.subjectID) }) else { return try await dropJob(job) }
+        let jobs = try await store.read { try $0.jobs(subjectID: job.subjectID) }
+        if jobs.contains(where: { $0.kind == .deploy && $0.state == .running }) {
+            throw JobDeferred(delay: 2, reason: "waiting for the running deployment to finish before removing it")
+        }
+        if let reference = deployment.environmentReference,
+           let target = try await environmentWithCredentials(id: deployment.environmentId ?? "") {
+            // Removal only deletes what this registry put there, so it runs even for an owner who
+            // lost access to the environment since; the egress policy still applies.
+            let adapter = try await adapter(for: target, ownerID: deployment.userid)
+            try await adapter.remove(reference: reference)
+        }
+        try await store.write { tx in
+            for other in try tx.jobs(subjectID: job.subjectID) where other.kind == .deploy {
+                try tx.deleteJob(id: other.id)
+            }
+            try tx.deleteDeployment(id: job.subjectID)
+            try tx.deleteJob(id: job.id)
+        }
+    }
+
+    // MARK: blobs
+
+    /// Frees a blob when no image holds it; an ingest committing the same bytes meanwhile keeps it.
+    func releaseBlobIfUnused(_ checksum: String) async throws {
+        let store = self.store
+        try await blobs.delete(checksum) {
+            try await store.read { try $0.imageCount(checksum: checksum) } == 0
+        }
+    }
+
+    /// At start-up: frees blobs no image and no store job holds (a converted copy or an import
+    /// cut off by a crash between committing and recording). Returns how many went.
+    @discardableResult
+    public func removeUnreferencedBlobs() async throws -> Int {
+        let jobs = try await store.read { try $0.jobs(kind: .storeImage) }
+        let awaited = Set(jobs.compactMap { try? $0.parameters(StoreParameters.self).blob.digest })
+        var removed = 0
+        for digest in try await blobs.digests() where !awaited.contains(digest) {
+            if try await blobs.delete(digest, ifUnused: { [store] in try await store.read { try $0.imageCount(checksum: digest) } == 0 }) {
+                removed += 1
+            }
+        }
+        return removed
+    }
+}
