@@ -26,10 +26,17 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
     ],
     targets: [
+        // The leaf every module may use: byte streams, hex, locks, blocking I/O, the egress policy,
+        // error classification. It knows nothing of images or environments.
+        .target(
+            name: "ViceSupport",
+            swiftSettings: swiftSettings
+        ),
         // The domain: models, use cases, jobs and the seams. No HTTP framework, database or adapter.
         .target(
             name: "ViceCore",
             dependencies: [
+                "ViceSupport",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
@@ -55,7 +62,7 @@ let package = Package(
         // An async, streaming HTTP client on libcurl: TCP, TLS and unix sockets.
         .target(
             name: "ViceHTTP",
-            dependencies: ["CCurl", "ViceCore"],
+            dependencies: ["CCurl", "ViceSupport"],
             swiftSettings: swiftSettings
         ),
         // Docker Engine API adapter (unix socket or TCP).
@@ -126,7 +133,14 @@ let package = Package(
             resources: [.embedInCode("OpenAPI/openapi.json")],
             swiftSettings: swiftSettings
         ),
-        // In-memory reference adapter (and, later, the adapter conformance suite).
+        // The in-memory adapter: environments that live in the process (demos, tests, the
+        // reference for adapter authors). The executable may link it.
+        .target(
+            name: "ViceInMemory",
+            dependencies: ["ViceCore", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: swiftSettings
+        ),
+        // For tests and adapter authors only: the adapter conformance suite.
         .target(
             name: "ViceAdapterTesting",
             dependencies: ["ViceCore", .product(name: "Crypto", package: "swift-crypto"), .product(name: "Logging", package: "swift-log")],
@@ -136,7 +150,7 @@ let package = Package(
         .executableTarget(
             name: "vice",
             dependencies: [
-                "ViceCore", "ViceStorage", "ViceSQLite", "ViceConfig", "ViceServer", "ViceAdapterTesting", "ViceDocker", "ViceOpenStack", "ViceExternal", "ViceBwLehrpool", "ViceConversion", /* new-adapter: vice dependencies */
+                "ViceCore", "ViceStorage", "ViceSQLite", "ViceConfig", "ViceServer", "ViceInMemory", "ViceDocker", "ViceOpenStack", "ViceExternal", "ViceBwLehrpool", "ViceConversion", /* new-adapter: vice dependencies */
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -159,7 +173,7 @@ let package = Package(
         .target(
             name: "ViceTestSupport",
             dependencies: [
-                "ViceCore", "ViceStorage", "ViceSQLite", "ViceServer", "ViceAdapterTesting", "ViceConversion",
+                "ViceCore", "ViceStorage", "ViceSQLite", "ViceServer", "ViceAdapterTesting", "ViceInMemory", "ViceConversion",
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             path: "Tests/ViceTestSupport",
@@ -167,7 +181,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ViceCoreTests",
-            dependencies: ["ViceCore", "ViceStorage", "ViceSQLite", "ViceAdapterTesting", "ViceConversion", "ViceTestSupport"],
+            dependencies: ["ViceInMemory", "ViceCore", "ViceStorage", "ViceSQLite", "ViceAdapterTesting", "ViceConversion", "ViceTestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -219,6 +233,7 @@ let package = Package(
         .testTarget(
             name: "ViceServerTests",
             dependencies: [
+                "ViceInMemory",
                 "ViceCore", "ViceStorage", "ViceSQLite", "ViceServer", "ViceAdapterTesting", "ViceTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
@@ -226,7 +241,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ViceProcessTests",
-            dependencies: ["ViceCore", "ViceTestSupport", "ViceAdapterTesting", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["ViceInMemory", "ViceCore", "ViceTestSupport", "ViceAdapterTesting", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swiftSettings
         ),
     ]

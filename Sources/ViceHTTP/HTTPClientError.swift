@@ -1,4 +1,4 @@
-import ViceCore
+import ViceSupport
 
 /// Why an HTTP exchange failed, with the stage it failed in.
 public struct HTTPClientError: Error, Sendable, CustomStringConvertible {

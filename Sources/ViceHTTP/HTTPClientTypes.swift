@@ -1,4 +1,4 @@
-import ViceCore
+import ViceSupport
 
 /// Where and how to connect, per environment.
 public struct HTTPConnectionOptions: Sendable, Hashable {

@@ -1,6 +1,6 @@
 import Foundation
 import Logging
-import ViceAdapterTesting
+import ViceInMemory
 import ViceBwLehrpool
 import ViceConfig
 import ViceConversion

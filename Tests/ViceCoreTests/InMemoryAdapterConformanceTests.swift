@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import ViceAdapterTesting
 import ViceCore
+import ViceInMemory
 
 /// The reference adapter keeps the contract it stands for.
 @Suite struct InMemoryAdapterConformanceTests {

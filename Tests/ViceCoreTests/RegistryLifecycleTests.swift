@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import ViceAdapterTesting
 import ViceCore
+import ViceInMemory
 import ViceTestSupport
 
 @Suite struct RegistryLifecycleTests {

@@ -2,6 +2,7 @@ import Crypto
 import Foundation
 import Testing
 import ViceCore
+import ViceInMemory
 import ViceTestSupport
 import ViceAdapterTesting
 

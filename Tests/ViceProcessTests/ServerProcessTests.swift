@@ -2,6 +2,7 @@ import Crypto
 import Foundation
 import Testing
 import ViceAdapterTesting
+import ViceInMemory
 import ViceTestSupport
 
 /// Tests that start the real `vice` executable. They run one at a time: they measure memory,

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import ViceAdapterTesting
+import ViceInMemory
 import ViceTestSupport
 
 @Suite struct AdapterAPITests {

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import ViceAdapterTesting
 import ViceCore
+import ViceInMemory
 import ViceTestSupport
 
 /// Environments declared in the configuration, as REST callers see them.

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import ViceAdapterTesting
 import ViceCore
+import ViceInMemory
 import ViceTestSupport
 
 /// Who may point the registry at what, and who may go on using an environment: users' own

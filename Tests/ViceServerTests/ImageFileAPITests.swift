@@ -4,6 +4,7 @@ import Hummingbird
 import Testing
 import ViceAdapterTesting
 import ViceCore
+import ViceInMemory
 import ViceTestSupport
 
 @Suite struct ImageFileAPITests {

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import ViceAdapterTesting
 import ViceCore
+import ViceInMemory
 import ViceTestSupport
 
 /// Images shared with named users or with everyone: members find, read, download and deploy them

@@ -4,6 +4,7 @@ import Logging
 import ViceAdapterTesting
 import ViceConversion
 import ViceCore
+import ViceInMemory
 import ViceServer
 import ViceSQLite
 import ViceStorage

@@ -29,11 +29,6 @@ public struct RetryPolicy: Sendable {
     }
 }
 
-/// An error that says whether trying again later may help.
-public protocol RetryClassifying: Error {
-    var isTransient: Bool { get }
-}
-
 extension AdapterError: RetryClassifying {}
 
 extension ViceError: RetryClassifying {

@@ -4,7 +4,7 @@ extension ByteStream {
     /// The bytes of a local file in 1 MiB chunks, read on `BlockingIO` threads.
     public static func file(_ url: URL) throws -> ByteStream {
         guard let handle = FileHandle(forReadingAtPath: url.path) else {
-            throw ViceError.notFound("cannot open \(url.path)")
+            throw SystemCallError("opening \(url.path)")
         }
         let box = ReadingHandle(handle)
         return ByteStream { try await BlockingIO.run { try box.next() } }

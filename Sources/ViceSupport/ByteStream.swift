@@ -38,7 +38,7 @@ public struct ByteStream: AsyncSequence, Sendable {
         var result: [UInt8] = []
         for try await chunk in self {
             guard result.count + chunk.count <= limit else {
-                throw ViceError(.invalidInput, "stream is larger than \(limit) bytes")
+                throw ByteLimitExceeded(limit: limit)
             }
             result += chunk
         }
@@ -61,8 +61,8 @@ private struct ChunkSequence: AsyncSequence, Sendable {
 }
 
 /// Gives a mutable iterator a reference identity so a closure can advance it.
-final class IteratorBox<Base: AsyncIteratorProtocol>: @unchecked Sendable where Base.Element == [UInt8] {
+package final class IteratorBox<Base: AsyncIteratorProtocol>: @unchecked Sendable where Base.Element == [UInt8] {
     var base: Base
-    init(_ base: Base) { self.base = base }
-    func next() async throws -> [UInt8]? { try await base.next() }
+    package init(_ base: Base) { self.base = base }
+    package func next() async throws -> [UInt8]? { try await base.next() }
 }

@@ -12,7 +12,7 @@ public func writeFully(_ descriptor: Int32, _ bytes: UnsafeRawBufferPointer) thr
         let written = write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
         if written < 0 {
             if errno == EINTR { continue }
-            throw ViceError(.internal, "write failed: \(String(cString: strerror(errno)))")
+            throw SystemCallError("write")
         }
         offset += written
     }
