@@ -14,8 +14,8 @@ import ViceCore
 ///   ranges the satellite asks for, then `queryUploadStatus` until FINISHED. The reference is
 ///   `<imageBaseId>/<imageVersionId>`; on failure the upload is cancelled and the image deleted;
 /// - remove: `deleteImageBase`.
-public struct BwLehrpoolAdapter: RuntimeAdapter {
-    public static let descriptor = AdapterDescriptor(
+package struct BwLehrpoolAdapter: RuntimeAdapter {
+    package static let descriptor = AdapterDescriptor(
         kind: "bwlehrpool", version: "1.0.0", summary: "bwLehrpool satellites (Thrift + block transfer), VMware disks",
         capabilities: AdapterCapabilities(imports: [.diskVmdk, .diskQcow2, .diskRaw], deploys: [.diskVmdk]),
         maintainers: ["ViCE Registry developers"])
@@ -26,7 +26,7 @@ public struct BwLehrpoolAdapter: RuntimeAdapter {
     /// Every connection (master, satellite, transfers) is checked against it after resolution.
     let egress: EgressPolicy
 
-    public init(environment: Environment, context: AdapterContext) throws {
+    package init(environment: Environment, context: AdapterContext) throws {
         settings = try BwLehrpoolSettings(environment)
         logger = context.logger
         temporaryDirectory = context.temporaryDirectory
@@ -68,7 +68,7 @@ public struct BwLehrpoolAdapter: RuntimeAdapter {
         return Session(data: data, satellite: satellite, security: security)
     }
 
-    public func health() async -> AdapterHealth {
+    package func health() async -> AdapterHealth {
         do {
             let session = try await session()
             defer { Task { await session.satellite.client.close() } }
@@ -81,7 +81,7 @@ public struct BwLehrpoolAdapter: RuntimeAdapter {
         }
     }
 
-    public func listImages() async throws -> [RemoteImage] {
+    package func listImages() async throws -> [RemoteImage] {
         let session = try await session()
         defer { Task { await session.satellite.client.close() } }
         var images: [RemoteImage] = []
@@ -98,7 +98,7 @@ public struct BwLehrpoolAdapter: RuntimeAdapter {
 
     // MARK: import
 
-    public func importImage(reference: String) async throws -> ImageSource {
+    package func importImage(reference: String) async throws -> ImageSource {
         let (baseID, versionID) = Self.split(reference)
         let session = try await session()
         let (details, version, transfer): (ImageDetailsRead, ImageVersionDetails, TransferInformation)
@@ -168,7 +168,7 @@ public struct BwLehrpoolAdapter: RuntimeAdapter {
 
     // MARK: deploy
 
-    public func deploy(_ image: ImageDescription, content: ByteStream) async throws -> DeploymentReference {
+    package func deploy(_ image: ImageDescription, content: ByteStream) async throws -> DeploymentReference {
         guard image.contenttype == .diskVmdk else {
             throw AdapterError(.unsupported, "bwLehrpool satellites take VMware disks (disk-vmdk), not \(image.contenttype.rawValue)")
         }
@@ -249,7 +249,7 @@ public struct BwLehrpoolAdapter: RuntimeAdapter {
 
     // MARK: remove
 
-    public func remove(reference: String) async throws {
+    package func remove(reference: String) async throws {
         let (baseID, _) = Self.split(reference)
         let session = try await session()
         defer { Task { await session.satellite.client.close() } }
@@ -267,7 +267,7 @@ public struct BwLehrpoolAdapter: RuntimeAdapter {
     // MARK: helpers
 
     /// `base` or `base/version`.
-    public static func split(_ reference: String) -> (String, String?) {
+    package static func split(_ reference: String) -> (String, String?) {
         let parts = reference.trimmingCharacters(in: .whitespaces).split(separator: "/", maxSplits: 1).map(String.init)
         return (parts.first ?? "", parts.count > 1 ? parts[1] : nil)
     }

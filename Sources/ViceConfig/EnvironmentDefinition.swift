@@ -18,19 +18,19 @@ import ViceCore
 ///
 /// `file:PATH` in `location`, `username` or `password` is replaced by the file's content without
 /// its trailing newline (relative paths from the directory the server starts in).
-public struct EnvironmentDefinition: Decodable, Sendable, Equatable {
-    public var id: String
-    public var title: String
-    public var managementlayer: ManagementLayer
-    public var runtimetechnology: RuntimeTechnology?
-    public var credentials: Credentials?
+package struct EnvironmentDefinition: Decodable, Sendable, Equatable {
+    package var id: String
+    package var title: String
+    package var managementlayer: ManagementLayer
+    package var runtimetechnology: RuntimeTechnology?
+    package var credentials: Credentials?
     /// nil = every user.
-    public var users: Set<String>?
+    package var users: Set<String>?
 
     enum CodingKeys: String, CodingKey, CaseIterable { case id, title, managementlayer, runtimetechnology, credentials, users }
     enum CredentialKeys: String, CodingKey, CaseIterable { case location, username, password, specifics }
 
-    public init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         id = try c.decode(String.self, forKey: .id)
         guard !id.isEmpty, id.count <= 64, id.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "._-".contains($0)) }) else {
@@ -73,7 +73,7 @@ public struct EnvironmentDefinition: Decodable, Sendable, Equatable {
     }
 
     /// The registry's view, declared at `source`.
-    public func configured(source: String) -> ConfiguredEnvironment {
+    package func configured(source: String) -> ConfiguredEnvironment {
         ConfiguredEnvironment(
             environment: Environment(id: id, title: title, credentials: credentials,
                                      runtimetechnology: runtimetechnology, managementlayer: managementlayer),

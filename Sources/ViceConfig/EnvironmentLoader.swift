@@ -5,15 +5,15 @@ import ViceCore
 /// `*.yaml` / `*.yml` file of `environmentsDirectory` — at start and again on each reload. A file
 /// that fails is reported with file, line and reason, and the environments it declared when it was
 /// last fine stay in service; the other files are not affected.
-public final class EnvironmentLoader: @unchecked Sendable {
+package final class EnvironmentLoader: @unchecked Sendable {
     /// The outcome of one load.
-    public struct Outcome: Sendable {
-        public var environments: [ConfiguredEnvironment]
+    package struct Outcome: Sendable {
+        package var environments: [ConfiguredEnvironment]
         /// `file:line:column: reason` for each file that failed, and for duplicated ids.
-        public var problems: [String]
+        package var problems: [String]
     }
 
-    public let configurationPath: String
+    package let configurationPath: String
     private let environment: [String: String]
     /// What relative `environmentsDirectory` paths are taken from (the server's directory).
     private let workingDirectory: String?
@@ -21,7 +21,7 @@ public final class EnvironmentLoader: @unchecked Sendable {
     /// The last good environments of each file.
     private var lastGood: [String: [EnvironmentDefinition]] = [:]
 
-    public init(configurationPath: String, environment: [String: String] = ProcessInfo.processInfo.environment,
+    package init(configurationPath: String, environment: [String: String] = ProcessInfo.processInfo.environment,
                 workingDirectory: String? = nil) {
         self.configurationPath = configurationPath
         self.environment = environment
@@ -29,7 +29,7 @@ public final class EnvironmentLoader: @unchecked Sendable {
     }
 
     /// Reads every file again.
-    public func load() -> Outcome {
+    package func load() -> Outcome {
         lock.lock()
         defer { lock.unlock() }
         var problems: [String] = []

@@ -4,29 +4,29 @@ import ViceCore
 /// The registry's configuration file (`config/vice.yaml`). Every section and key is optional and
 /// has the default shown in `docs/configuration.md`; unknown keys are errors. Relative paths are
 /// taken from the directory the server is started in.
-public struct ViceConfiguration: Decodable, Sendable, Equatable {
-    public var server = ServerSettings()
-    public var storage = StorageSettings()
-    public var database = DatabaseSettings()
-    public var workers = WorkerSettings()
-    public var security = SecuritySettings()
-    public var adapters = AdapterSettings()
-    public var logging = LoggingSettings()
+package struct ViceConfiguration: Decodable, Sendable, Equatable {
+    package var server = ServerSettings()
+    package var storage = StorageSettings()
+    package var database = DatabaseSettings()
+    package var workers = WorkerSettings()
+    package var security = SecuritySettings()
+    package var adapters = AdapterSettings()
+    package var logging = LoggingSettings()
     /// Environments declared here (see `EnvironmentDefinition`).
-    public var environments: [EnvironmentDefinition] = []
+    package var environments: [EnvironmentDefinition] = []
     /// A folder of `*.yaml` files with more of them (`environments:` lists), one file per team or
     /// cloud; nil = none.
-    public var environmentsDirectory: String?
+    package var environmentsDirectory: String?
     /// Where `vice serve` writes its pid, so that `vice env reload` can signal it.
-    public var pidFile = "data/vice.pid"
+    package var pidFile = "data/vice.pid"
 
-    public init() {}
+    package init() {}
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case server, storage, database, workers, security, adapters, logging, environments, environmentsDirectory, pidFile
     }
 
-    public init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         server = try c.decodeIfPresent(ServerSettings.self, forKey: .server) ?? server
         storage = try c.decodeIfPresent(StorageSettings.self, forKey: .storage) ?? storage
@@ -41,47 +41,47 @@ public struct ViceConfiguration: Decodable, Sendable, Equatable {
     }
 
     /// Reads and validates a configuration file.
-    public static func load(path: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> ViceConfiguration {
+    package static func load(path: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> ViceConfiguration {
         try YAMLDecoder(environment: environment).decode(ViceConfiguration.self, fromFile: path)
     }
 }
 
-public struct ServerSettings: Decodable, Sendable, Equatable {
-    public var host = "127.0.0.1"
-    public var port = 8080
+package struct ServerSettings: Decodable, Sendable, Equatable {
+    package var host = "127.0.0.1"
+    package var port = 8080
     /// A connection that sends no part of a request (a header block, a body chunk) for this long
     /// is closed: a client that sends half a request does not keep its connection.
-    public var idleTimeoutSeconds = 60
+    package var idleTimeoutSeconds = 60
     /// Uploads one user may run at once (429 past it), and all users together (503 past it).
-    public var uploadsPerUser = 4
-    public var uploadsInTotal = 32
+    package var uploadsPerUser = 4
+    package var uploadsInTotal = 32
     /// HTTPS: the certificate chain and its private key (PEM files). Without it the server speaks
     /// plain HTTP, and warns at start-up when it listens on anything but loopback.
-    public var tls: TLSFiles?
+    package var tls: TLSFiles?
     /// Origins whose web pages may call the API (CORS); none by default.
-    public var corsOrigins: [String] = []
+    package var corsOrigins: [String] = []
 
-    public struct TLSFiles: Decodable, Sendable, Equatable {
-        public var certificate: String
-        public var key: String
+    package struct TLSFiles: Decodable, Sendable, Equatable {
+        package var certificate: String
+        package var key: String
         enum CodingKeys: String, CodingKey, CaseIterable { case certificate, key }
-        public init(certificate: String, key: String) {
+        package init(certificate: String, key: String) {
             self.certificate = certificate
             self.key = key
         }
-        public init(from decoder: any Decoder) throws {
+        package init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
             certificate = try c.decode(String.self, forKey: .certificate)
             key = try c.decode(String.self, forKey: .key)
         }
     }
 
-    public init() {}
+    package init() {}
     enum CodingKeys: String, CodingKey, CaseIterable {
         case host, port, idleTimeoutSeconds, uploadsPerUser, uploadsInTotal, tls, corsOrigins
     }
 
-    public init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         host = try c.decodeIfPresent(String.self, forKey: .host) ?? host
         port = try c.decodeIfPresent(Int.self, forKey: .port) ?? port
@@ -107,16 +107,16 @@ public struct ServerSettings: Decodable, Sendable, Equatable {
     }
 }
 
-public struct StorageSettings: Decodable, Sendable, Equatable {
+package struct StorageSettings: Decodable, Sendable, Equatable {
     /// Folder of the image store (blobs, staged uploads and temporary files).
-    public var path = "data/store"
+    package var path = "data/store"
     /// The largest image file an upload may bring, in bytes (default 1 TiB).
-    public var maxUploadBytes: Int64 = 1 << 40
+    package var maxUploadBytes: Int64 = 1 << 40
 
-    public init() {}
+    package init() {}
     enum CodingKeys: String, CodingKey, CaseIterable { case path, maxUploadBytes }
 
-    public init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         path = try c.decodeIfPresent(String.self, forKey: .path) ?? path
         maxUploadBytes = try c.decodeIfPresent(Int64.self, forKey: .maxUploadBytes) ?? maxUploadBytes
@@ -126,39 +126,39 @@ public struct StorageSettings: Decodable, Sendable, Equatable {
     }
 }
 
-public struct DatabaseSettings: Decodable, Sendable, Equatable {
+package struct DatabaseSettings: Decodable, Sendable, Equatable {
     /// The SQLite file of metadata and jobs.
-    public var sqlite = "data/vice.sqlite"
+    package var sqlite = "data/vice.sqlite"
 
-    public init() {}
+    package init() {}
     enum CodingKeys: String, CodingKey, CaseIterable { case sqlite }
 
-    public init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         sqlite = try c.decodeIfPresent(String.self, forKey: .sqlite) ?? sqlite
     }
 }
 
-public struct WorkerSettings: Decodable, Sendable, Equatable {
+package struct WorkerSettings: Decodable, Sendable, Equatable {
     /// Concurrent jobs per queue.
-    public var `import` = 2
-    public var export = 2
-    public var store = 2
+    package var `import` = 2
+    package var export = 2
+    package var store = 2
     /// Seconds running jobs get to finish on shutdown before they are handed back to the queue.
-    public var shutdownGraceSeconds = 30
+    package var shutdownGraceSeconds = 30
     /// Attempts before a job with transient failures is given up.
-    public var maxAttempts = 5
+    package var maxAttempts = 5
     /// A deployment whose image has no stored bytes after this long fails.
-    public var deployWaitSeconds = 3600
+    package var deployWaitSeconds = 3600
     /// The longest one attempt of a job may run before it is stopped and fails.
-    public var jobTimeLimitSeconds = 86_400
+    package var jobTimeLimitSeconds = 86_400
 
-    public init() {}
+    package init() {}
     enum CodingKeys: String, CodingKey, CaseIterable {
         case `import`, export, store, shutdownGraceSeconds, maxAttempts, deployWaitSeconds, jobTimeLimitSeconds
     }
 
-    public init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         for (key, keyPath) in [(CodingKeys.import, \WorkerSettings.import), (.export, \.export), (.store, \.store)] {
             if let value = try c.decodeIfPresent(Int.self, forKey: key) {
@@ -184,32 +184,32 @@ public struct WorkerSettings: Decodable, Sendable, Equatable {
     }
 }
 
-public struct SecuritySettings: Decodable, Sendable, Equatable {
+package struct SecuritySettings: Decodable, Sendable, Equatable {
     /// File holding the AES-256 key that encrypts environment credentials (created if missing).
-    public var credentialKeyFile = "data/credential.key"
+    package var credentialKeyFile = "data/credential.key"
     /// Whether `POST /v1/user` works without credentials. When false, admins create users.
-    public var openRegistration = false
+    package var openRegistration = false
     /// bcrypt work factor for user passwords.
-    public var bcryptCost = 12
+    package var bcryptCost = 12
     /// Where a generated first admin password is written (mode 0600).
-    public var adminPasswordFile = "data/admin-password"
+    package var adminPasswordFile = "data/admin-password"
     /// Which address ranges environments may reach (see `EgressSettings`).
-    public var egress = EgressSettings()
+    package var egress = EgressSettings()
     /// Per adapter kind: whether users who are not admins may define such environments, and where
     /// they may point them. Kinds not listed: users may, anywhere the egress policy permits.
-    public var environments: [String: EnvironmentRuleSettings] = [:]
+    package var environments: [String: EnvironmentRuleSettings] = [:]
     /// Failed logins tolerated per user name and per client address within `loginWindowSeconds`.
-    public var loginFailuresPerUser = 10
-    public var loginFailuresPerAddress = 50
-    public var loginWindowSeconds = 300
+    package var loginFailuresPerUser = 10
+    package var loginFailuresPerAddress = 50
+    package var loginWindowSeconds = 300
 
-    public init() {}
+    package init() {}
     enum CodingKeys: String, CodingKey, CaseIterable {
         case credentialKeyFile, openRegistration, bcryptCost, adminPasswordFile, egress, environments
         case loginFailuresPerUser, loginFailuresPerAddress, loginWindowSeconds
     }
 
-    public init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         credentialKeyFile = try c.decodeIfPresent(String.self, forKey: .credentialKeyFile) ?? credentialKeyFile
         openRegistration = try c.decodeIfPresent(Bool.self, forKey: .openRegistration) ?? openRegistration
@@ -233,16 +233,16 @@ public struct SecuritySettings: Decodable, Sendable, Equatable {
 /// `security.egress`: address ranges (CIDR) that environments' adapters may or may not connect to,
 /// checked against every resolved address. Link-local ranges are refused always; loopback and
 /// unix sockets only for environments an admin created or the configuration declares.
-public struct EgressSettings: Decodable, Sendable, Equatable {
+package struct EgressSettings: Decodable, Sendable, Equatable {
     /// When not empty, the only ranges environments may reach (e.g. the university's networks).
-    public var allow: [String] = []
+    package var allow: [String] = []
     /// Ranges never reached (e.g. the registry's own management network).
-    public var deny: [String] = []
+    package var deny: [String] = []
 
-    public init() {}
+    package init() {}
     enum CodingKeys: String, CodingKey, CaseIterable { case allow, deny }
 
-    public init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         allow = try c.decodeIfPresent([String].self, forKey: .allow) ?? []
         deny = try c.decodeIfPresent([String].self, forKey: .deny) ?? []
@@ -253,23 +253,23 @@ public struct EgressSettings: Decodable, Sendable, Equatable {
         }
     }
 
-    public var policy: EgressPolicy {
+    package var policy: EgressPolicy {
         EgressPolicy(allowed: allow.compactMap(IPRange.init), denied: deny.compactMap(IPRange.init))
     }
 }
 
 /// `security.environments.<kind>`: what users who are not admins may do with one adapter kind.
-public struct EnvironmentRuleSettings: Decodable, Sendable, Equatable {
+package struct EnvironmentRuleSettings: Decodable, Sendable, Equatable {
     /// Whether they may create (and use their own) environments of this kind.
-    public var usersMayCreate = true
+    package var usersMayCreate = true
     /// Locations they may use: URL prefixes, host names (`*.example.org`), or address ranges.
     /// Empty: any location the egress policy permits.
-    public var locations: [String] = []
+    package var locations: [String] = []
 
-    public init() {}
+    package init() {}
     enum CodingKeys: String, CodingKey, CaseIterable { case usersMayCreate, locations }
 
-    public init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         usersMayCreate = try c.decodeIfPresent(Bool.self, forKey: .usersMayCreate) ?? usersMayCreate
         locations = try c.decodeIfPresent([String].self, forKey: .locations) ?? []
@@ -278,51 +278,51 @@ public struct EnvironmentRuleSettings: Decodable, Sendable, Equatable {
         }
     }
 
-    public var rule: AdapterAccessRule {
+    package var rule: AdapterAccessRule {
         AdapterAccessRule(usersMayCreate: usersMayCreate, locations: locations.compactMap(LocationPattern.init))
     }
 }
 
 extension SecuritySettings {
-    public var loginLimits: LoginLimits {
+    package var loginLimits: LoginLimits {
         LoginLimits(failuresPerUser: loginFailuresPerUser, failuresPerAddress: loginFailuresPerAddress,
                     window: TimeInterval(loginWindowSeconds))
     }
 
     /// The policy the registry enforces.
-    public var environmentPolicy: EnvironmentPolicy {
+    package var environmentPolicy: EnvironmentPolicy {
         EnvironmentPolicy(egress: egress.policy,
                           rules: Dictionary(uniqueKeysWithValues: environments.map { ($0.key.lowercased(), $0.value.rule) }))
     }
 }
 
-public struct AdapterSettings: Decodable, Sendable, Equatable {
+package struct AdapterSettings: Decodable, Sendable, Equatable {
     /// The in-memory reference adapter (`managementlayer.software: memory`): for trying the API
     /// and for tests; what it holds is lost on restart.
-    public var memory = Toggle()
+    package var memory = Toggle()
     /// Docker engines (`managementlayer.software: docker`).
-    public var docker = Toggle(enabled: true)
+    package var docker = Toggle(enabled: true)
     /// OpenStack clouds (`managementlayer.software: openstack`): Keystone v3 + Glance v2.
-    public var openstack = Toggle(enabled: true)
+    package var openstack = Toggle(enabled: true)
     /// bwLehrpool satellites (`managementlayer.software: bwlehrpool`): Thrift + block transfer.
-    public var bwlehrpool = Toggle(enabled: true)
+    package var bwlehrpool = Toggle(enabled: true)
     /// Adapters in processes of their own (`vice-adapter/1` over a unix socket).
-    public var external: [ExternalAdapter] = []
+    package var external: [ExternalAdapter] = []
 
-    public struct ExternalAdapter: Decodable, Sendable, Equatable {
+    package struct ExternalAdapter: Decodable, Sendable, Equatable {
         /// The `managementlayer.software` it serves; the plugin's handshake must say the same.
-        public var kind: String
+        package var kind: String
         /// Its unix socket.
-        public var socket: String
+        package var socket: String
 
         enum CodingKeys: String, CodingKey, CaseIterable { case kind, socket }
 
-        public init(kind: String, socket: String) {
+        package init(kind: String, socket: String) {
             self.kind = kind
             self.socket = socket
         }
 
-        public init(from decoder: any Decoder) throws {
+        package init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
             kind = try c.decode(String.self, forKey: .kind).lowercased()
             socket = try c.decode(String.self, forKey: .socket)
@@ -335,20 +335,20 @@ public struct AdapterSettings: Decodable, Sendable, Equatable {
         }
     }
 
-    public struct Toggle: Decodable, Sendable, Equatable {
-        public var enabled = false
-        public init(enabled: Bool = false) { self.enabled = enabled }
+    package struct Toggle: Decodable, Sendable, Equatable {
+        package var enabled = false
+        package init(enabled: Bool = false) { self.enabled = enabled }
         enum CodingKeys: String, CodingKey, CaseIterable { case enabled }
-        public init(from decoder: any Decoder) throws {
+        package init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
             enabled = try c.decodeIfPresent(Bool.self, forKey: .enabled) ?? true
         }
     }
 
-    public init() {}
+    package init() {}
     enum CodingKeys: String, CodingKey, CaseIterable { case memory, docker, openstack, bwlehrpool, external }
 
-    public init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         memory = try c.decodeIfPresent(Toggle.self, forKey: .memory) ?? memory
         docker = try c.decodeIfPresent(Toggle.self, forKey: .docker) ?? docker
@@ -362,17 +362,17 @@ public struct AdapterSettings: Decodable, Sendable, Equatable {
     }
 }
 
-public struct LoggingSettings: Decodable, Sendable, Equatable {
-    public enum Level: String, Decodable, Sendable, CaseIterable { case trace, debug, info, notice, warning, error, critical }
-    public enum Format: String, Decodable, Sendable, CaseIterable { case text, json }
+package struct LoggingSettings: Decodable, Sendable, Equatable {
+    package enum Level: String, Decodable, Sendable, CaseIterable { case trace, debug, info, notice, warning, error, critical }
+    package enum Format: String, Decodable, Sendable, CaseIterable { case text, json }
 
-    public var level = Level.info
-    public var format = Format.text
+    package var level = Level.info
+    package var format = Format.text
 
-    public init() {}
+    package init() {}
     enum CodingKeys: String, CodingKey, CaseIterable { case level, format }
 
-    public init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         if let text = try c.decodeIfPresent(String.self, forKey: .level) {
             guard let level = Level(rawValue: text) else {

@@ -3,14 +3,14 @@ import Foundation
 /// Decodes `Decodable` values from YAML. Every error names the file, line and column; keys that
 /// the decoded types never read are errors ("unknown key"), so a typo cannot silently fall back to
 /// a default.
-public struct YAMLDecoder {
-    public var environment: [String: String]
+package struct YAMLDecoder {
+    package var environment: [String: String]
 
-    public init(environment: [String: String] = ProcessInfo.processInfo.environment) {
+    package init(environment: [String: String] = ProcessInfo.processInfo.environment) {
         self.environment = environment
     }
 
-    public func decode<T: Decodable>(_ type: T.Type, from text: String, file: String) throws -> T {
+    package func decode<T: Decodable>(_ type: T.Type, from text: String, file: String) throws -> T {
         let root = try YAMLParser(file: file, environment: environment).parse(text)
         let decoder = NodeDecoder(node: root, codingPath: [], file: file)
         let value: T
@@ -29,7 +29,7 @@ public struct YAMLDecoder {
         return value
     }
 
-    public func decode<T: Decodable>(_ type: T.Type, fromFile path: String) throws -> T {
+    package func decode<T: Decodable>(_ type: T.Type, fromFile path: String) throws -> T {
         let text: String
         do {
             text = try String(contentsOfFile: path, encoding: .utf8)

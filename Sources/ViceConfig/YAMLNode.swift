@@ -1,28 +1,28 @@
 /// A position in a YAML file (1-based line and column).
-public struct SourceMark: Sendable, Hashable, CustomStringConvertible {
-    public var line: Int
-    public var column: Int
+package struct SourceMark: Sendable, Hashable, CustomStringConvertible {
+    package var line: Int
+    package var column: Int
 
-    public init(line: Int, column: Int) {
+    package init(line: Int, column: Int) {
         self.line = line
         self.column = column
     }
 
-    public var description: String { "\(line):\(column)" }
+    package var description: String { "\(line):\(column)" }
 }
 
 /// A parsed YAML value with where it came from. Mapping nodes remember which keys the decoder
 /// read, so that keys nobody asked for can be reported as errors instead of being ignored.
-public final class YAMLNode: @unchecked Sendable {
-    public enum Kind {
+package final class YAMLNode: @unchecked Sendable {
+    package enum Kind {
         /// `plain` is false for quoted and block scalars, which are always strings.
         case scalar(String, plain: Bool)
         case sequence([YAMLNode])
         case mapping([(key: String, keyMark: SourceMark, value: YAMLNode)])
     }
 
-    public let kind: Kind
-    public let mark: SourceMark
+    package let kind: Kind
+    package let mark: SourceMark
     var readKeys: Set<String> = []
     /// Set when a mapping was decoded as a dictionary: every key is wanted.
     var readAllKeys = false

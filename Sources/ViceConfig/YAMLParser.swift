@@ -3,17 +3,17 @@ import Foundation
 
 /// Parses YAML text into `YAMLNode`s with libyaml's event API. `${VAR}` and `${VAR:-default}` in
 /// scalars are replaced from the environment while parsing, so errors point at the right spot.
-public struct YAMLParser {
-    public var file: String
-    public var environment: [String: String]
+package struct YAMLParser {
+    package var file: String
+    package var environment: [String: String]
 
-    public init(file: String, environment: [String: String] = ProcessInfo.processInfo.environment) {
+    package init(file: String, environment: [String: String] = ProcessInfo.processInfo.environment) {
         self.file = file
         self.environment = environment
     }
 
     /// The single document in `text`; an empty file is an empty mapping.
-    public func parse(_ text: String) throws -> YAMLNode {
+    package func parse(_ text: String) throws -> YAMLNode {
         var parser = yaml_parser_t()
         guard yaml_parser_initialize(&parser) == 1 else {
             throw ConfigError(file: file, mark: nil, reason: "libyaml could not initialise a parser")

@@ -7,28 +7,28 @@ import ViceCore
 /// gets the format (`-f`), never probes; it runs with an empty environment, under resource
 /// limits (address space, CPU time, and an output no larger than the disk's virtual size allows)
 /// and a wall-clock timeout.
-public struct QemuImgConverter: DiskConverter {
-    public let executable: String
-    public var limits: Limits
+package struct QemuImgConverter: DiskConverter {
+    package let executable: String
+    package var limits: Limits
 
     /// What one qemu-img run may use.
-    public struct Limits: Sendable, Hashable {
+    package struct Limits: Sendable, Hashable {
         /// RLIMIT_AS of `qemu-img info` and `convert`.
-        public var addressSpaceBytes: Int64 = 2 << 30
+        package var addressSpaceBytes: Int64 = 2 << 30
         /// RLIMIT_CPU of `qemu-img info`, in seconds (Glance uses 2 s; a busy machine needs more).
-        public var infoCPUSeconds = 10
+        package var infoCPUSeconds = 10
         /// RLIMIT_CPU of `qemu-img convert`: this many seconds, plus `convertCPUSecondsPerGiB` per GiB.
-        public var convertCPUSeconds = 60
-        public var convertCPUSecondsPerGiB = 30
+        package var convertCPUSeconds = 60
+        package var convertCPUSecondsPerGiB = 30
         /// Wall-clock limits: `info`, and `convert` (base + per GiB of virtual size).
-        public var infoTimeout: Duration = .seconds(30)
-        public var convertTimeout: Duration = .seconds(300)
-        public var convertTimeoutPerGiB: Duration = .seconds(120)
+        package var infoTimeout: Duration = .seconds(30)
+        package var convertTimeout: Duration = .seconds(300)
+        package var convertTimeoutPerGiB: Duration = .seconds(120)
 
-        public init() {}
+        package init() {}
     }
 
-    public init(executable: String = "/usr/bin/qemu-img", limits: Limits = Limits()) {
+    package init(executable: String = "/usr/bin/qemu-img", limits: Limits = Limits()) {
         self.executable = executable
         self.limits = limits
     }
@@ -42,11 +42,11 @@ public struct QemuImgConverter: DiskConverter {
         }
     }
 
-    public func canConvert(from: ContentType, to: ContentType) -> Bool {
+    package func canConvert(from: ContentType, to: ContentType) -> Bool {
         from != to && Self.format(from) != nil && Self.format(to) != nil && FileManager.default.isExecutableFile(atPath: executable)
     }
 
-    public func convert(_ input: URL, from: ContentType, to: ContentType, output: URL) async throws {
+    package func convert(_ input: URL, from: ContentType, to: ContentType, output: URL) async throws {
         guard let source = Self.format(from), let target = Self.format(to) else {
             throw ViceError.invalidInput("cannot convert \(from.rawValue) to \(to.rawValue)")
         }

@@ -15,8 +15,8 @@ import ViceHTTP
 /// - remove: `DELETE /images/{ref}`: the deployment's tag, and the image with it when no other
 ///   tag or container uses it (an image a container uses is not removed: the engine's message
 ///   fails the removal).
-public struct DockerAdapter: RuntimeAdapter {
-    public static let descriptor = AdapterDescriptor(
+package struct DockerAdapter: RuntimeAdapter {
+    package static let descriptor = AdapterDescriptor(
         kind: "docker", version: "1.0.0", summary: "Docker Engine API (unix socket or TCP)",
         capabilities: AdapterCapabilities(imports: [.dockerImage], deploys: [.dockerImage, .dockerFile]),
         maintainers: ["ViCE Registry developers"])
@@ -25,7 +25,7 @@ public struct DockerAdapter: RuntimeAdapter {
     /// `<prefix>/<owner>`: the part of every tag this adapter creates that callers cannot choose.
     let namespace: String
 
-    public init(environment: Environment, context: AdapterContext) throws {
+    package init(environment: Environment, context: AdapterContext) throws {
         let specifics = environment.credentials?.specifics
         engine = try DockerEngine(location: environment.credentials?.location, specifics: specifics, context: context)
         var prefix = "vice"
@@ -50,7 +50,7 @@ public struct DockerAdapter: RuntimeAdapter {
         return String(slug.prefix(48)) + "--" + String(SHA256.hash(data: Data(name.utf8)).hexString.prefix(16))
     }
 
-    public func health() async -> AdapterHealth {
+    package func health() async -> AdapterHealth {
         do {
             let prefix = try await engine.versionPrefix()
             let response = try await engine.send("GET", prefix + "/version")
@@ -62,7 +62,7 @@ public struct DockerAdapter: RuntimeAdapter {
         }
     }
 
-    public func listImages() async throws -> [RemoteImage] {
+    package func listImages() async throws -> [RemoteImage] {
         let prefix = try await engine.versionPrefix()
         let response = try await engine.send("GET", prefix + "/images/json")
         guard response.status == 200 else { throw await engine.failure(response, doing: "listing images") }
@@ -78,7 +78,7 @@ public struct DockerAdapter: RuntimeAdapter {
         }
     }
 
-    public func importImage(reference: String) async throws -> ImageSource {
+    package func importImage(reference: String) async throws -> ImageSource {
         let prefix = try await engine.versionPrefix()
         let path = Self.escape(reference)
         let inspect = try await engine.send("GET", prefix + "/images/\(path)/json")
@@ -97,7 +97,7 @@ public struct DockerAdapter: RuntimeAdapter {
         return ImageSource(contenttype: .dockerImage, title: reference, specifics: .object(specifics), content: saved.body)
     }
 
-    public func deploy(_ image: ImageDescription, content: ByteStream) async throws -> DeploymentReference {
+    package func deploy(_ image: ImageDescription, content: ByteStream) async throws -> DeploymentReference {
         let prefix = try await engine.versionPrefix()
         let (repository, tag) = Self.target(for: image, namespace: namespace)
         switch image.contenttype {
@@ -128,7 +128,7 @@ public struct DockerAdapter: RuntimeAdapter {
         return DeploymentReference(reference: "\(repository):\(tag)")
     }
 
-    public func remove(reference: String) async throws {
+    package func remove(reference: String) async throws {
         let prefix = try await engine.versionPrefix()
         let response = try await engine.send("DELETE", prefix + "/images/\(Self.escape(reference))")
         switch response.status {

@@ -7,9 +7,9 @@ import ViceHTTP
 /// background and is retried with backoff (1 s doubling to 60 s) while the plugin is down, and
 /// repeated every 30 s while it is up, so a restarted plugin's new capabilities are seen. Start-up
 /// never waits for it; until it answers, the plugin's environments are unhealthy and say why.
-public final class ExternalPlugin: Sendable {
-    public let kind: String
-    public let socketPath: String
+package final class ExternalPlugin: Sendable {
+    package let kind: String
+    package let socketPath: String
     let client = HTTPClient()
     private let state = LockedBox<State>(State())
     private let logger: Logger
@@ -20,21 +20,21 @@ public final class ExternalPlugin: Sendable {
         var monitor: Task<Void, Never>?
     }
 
-    public init(kind: String, socketPath: String, logger: Logger) {
+    package init(kind: String, socketPath: String, logger: Logger) {
         self.kind = kind.lowercased()
         self.socketPath = socketPath
         self.logger = logger
     }
 
     /// The factory to register in the catalog.
-    public var factory: AdapterFactory {
+    package var factory: AdapterFactory {
         AdapterFactory(kind: kind, descriptor: { [self] in descriptor }) { [self] environment, context in
             ExternalAdapter(plugin: self, environment: environment, logger: context.logger)
         }
     }
 
     /// What the last handshake said, or an empty descriptor that says why there is none.
-    public var descriptor: AdapterDescriptor {
+    package var descriptor: AdapterDescriptor {
         let (handshake, problem) = state.withLock { ($0.handshake, $0.problem) }
         guard let handshake else {
             return AdapterDescriptor(kind: kind, version: "unknown", summary: "external plugin at \(socketPath): \(problem)",
@@ -58,7 +58,7 @@ public final class ExternalPlugin: Sendable {
     }
 
     /// Starts the background handshakes.
-    public func startMonitoring() {
+    package func startMonitoring() {
         let task = Task { [self] in
             var delay = Duration.seconds(1)
             while !Task.isCancelled {
@@ -74,13 +74,13 @@ public final class ExternalPlugin: Sendable {
         state.withLock { $0.monitor = task }
     }
 
-    public func stopMonitoring() {
+    package func stopMonitoring() {
         state.withLock { $0.monitor?.cancel() }
     }
 
     /// Asks the plugin who it is; true when it answered as a `vice-adapter/1` plugin of our kind.
     @discardableResult
-    public func handshake() async -> Bool {
+    package func handshake() async -> Bool {
         let problem: String
         do {
             let response = try await client.execute(HTTPClientRequest(url: "http://plugin/v1/adapter", options: options))

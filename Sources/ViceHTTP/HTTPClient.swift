@@ -5,19 +5,19 @@ import ViceSupport
 /// An async HTTP client on libcurl. Each transfer runs `curl_easy_perform` on a thread of its own,
 /// never on Swift's cooperative pool; bodies stream both ways through bounded pipes, so neither a
 /// slow server nor a slow consumer makes memory grow.
-public struct HTTPClient: Sendable {
+package struct HTTPClient: Sendable {
     private static let initialised: Bool = {
         vice_curl_set_address_check(addressCheck)
         return vice_curl_global_init() == CURLE_OK
     }()
 
-    public init() {
+    package init() {
         precondition(Self.initialised, "libcurl failed to initialise")
     }
 
     /// Sends `request` and returns once the response head has arrived; the body streams after.
     /// Cancelling the calling task aborts the transfer.
-    public func execute(_ request: HTTPClientRequest) async throws -> HTTPClientResponse {
+    package func execute(_ request: HTTPClientRequest) async throws -> HTTPClientResponse {
         let transfer = try Transfer(request)
         return try await withTaskCancellationHandler {
             try await transfer.start()

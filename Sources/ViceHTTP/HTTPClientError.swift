@@ -1,8 +1,8 @@
 import ViceSupport
 
 /// Why an HTTP exchange failed, with the stage it failed in.
-public struct HTTPClientError: Error, Sendable, CustomStringConvertible {
-    public enum Kind: String, Sendable {
+package struct HTTPClientError: Error, Sendable, CustomStringConvertible {
+    package enum Kind: String, Sendable {
         /// The host name could not be resolved.
         case dns
         /// No connection could be made (refused, unreachable, socket missing).
@@ -25,21 +25,21 @@ public struct HTTPClientError: Error, Sendable, CustomStringConvertible {
         case refused
     }
 
-    public var kind: Kind
-    public var message: String
+    package var kind: Kind
+    package var message: String
     /// libcurl's result code, when libcurl reported the failure.
-    public var curlCode: Int?
+    package var curlCode: Int?
 
-    public init(_ kind: Kind, _ message: String, curlCode: Int? = nil) {
+    package init(_ kind: Kind, _ message: String, curlCode: Int? = nil) {
         self.kind = kind
         self.message = message
         self.curlCode = curlCode
     }
 
-    public var description: String { "\(kind.rawValue): \(message)" }
+    package var description: String { "\(kind.rawValue): \(message)" }
 
     /// Whether trying again later may help.
-    public var isTransient: Bool {
+    package var isTransient: Bool {
         switch kind {
         case .dns, .connect, .timeout, .send, .receive: true
         case .tls, .cancelled, .invalidRequest, .refused, .body: false

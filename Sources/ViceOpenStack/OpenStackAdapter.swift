@@ -12,8 +12,8 @@ import ViceHTTP
 ///   `active`, compare Glance's size and hashes with what was sent; any failure after the create
 ///   deletes the half image. The Glance id is the deployment's `environmentReference`;
 /// - remove: `DELETE /v2/images/{id}` (404 counts as removed).
-public struct OpenStackAdapter: RuntimeAdapter {
-    public static let descriptor = AdapterDescriptor(
+package struct OpenStackAdapter: RuntimeAdapter {
+    package static let descriptor = AdapterDescriptor(
         kind: "openstack", version: "1.0.0", summary: "OpenStack Keystone v3 + Glance v2 (raw, qcow2 and VMDK disks)",
         capabilities: AdapterCapabilities(imports: [.diskRaw, .diskQcow2, .diskVmdk], deploys: [.diskRaw, .diskQcow2, .diskVmdk]),
         maintainers: ["ViCE Registry developers"])
@@ -27,7 +27,7 @@ public struct OpenStackAdapter: RuntimeAdapter {
     let glance: Glance
     let logger: Logger
 
-    public init(environment: Environment, context: AdapterContext) throws {
+    package init(environment: Environment, context: AdapterContext) throws {
         settings = try OpenStackSettings(environment, egress: context.egress)
         try context.checkHostFile(settings.connection.caBundlePath, setting: "specifics.caBundle")
         let client = HTTPClient()
@@ -35,7 +35,7 @@ public struct OpenStackAdapter: RuntimeAdapter {
         logger = context.logger
     }
 
-    public func health() async -> AdapterHealth {
+    package func health() async -> AdapterHealth {
         do {
             let reply = try await glance.send("GET", "/images?limit=1")
             guard reply.response.status == 200 else { return .unhealthy((await glance.failure(reply, doing: "listing images")).message) }
@@ -46,7 +46,7 @@ public struct OpenStackAdapter: RuntimeAdapter {
         }
     }
 
-    public func listImages() async throws -> [RemoteImage] {
+    package func listImages() async throws -> [RemoteImage] {
         try await listImages(pageSize: 200)
     }
 
@@ -71,7 +71,7 @@ public struct OpenStackAdapter: RuntimeAdapter {
 
     // MARK: import
 
-    public func importImage(reference: String) async throws -> ImageSource {
+    package func importImage(reference: String) async throws -> ImageSource {
         let id = try Self.validID(reference)
         let image = try await metadata(of: id, doing: "the Glance image \(id)")
         switch image.status {
@@ -126,7 +126,7 @@ public struct OpenStackAdapter: RuntimeAdapter {
 
     // MARK: deploy
 
-    public func deploy(_ image: ImageDescription, content: ByteStream) async throws -> DeploymentReference {
+    package func deploy(_ image: ImageDescription, content: ByteStream) async throws -> DeploymentReference {
         guard let diskFormat = GlanceImage.diskFormat(for: image.contenttype) else {
             throw AdapterError(.unsupported, "Glance takes raw, qcow2 and VMDK disks, not \(image.contenttype.rawValue)")
         }
@@ -244,7 +244,7 @@ public struct OpenStackAdapter: RuntimeAdapter {
 
     // MARK: remove
 
-    public func remove(reference: String) async throws {
+    package func remove(reference: String) async throws {
         let id = try Self.validID(reference)
         let reply = try await glance.send("DELETE", "/images/\(id)")
         switch reply.response.status {

@@ -5,11 +5,11 @@ import ViceCore
 /// The embedded metadata store and durable job queue: one SQLite file in WAL mode. Records keep
 /// their JSON document plus the columns that queries filter and order on; `seq` gives lists a
 /// stable creation order for `limit` + `marker` pagination.
-public final class SQLiteStore: MetadataStore, JobQueue {
+package final class SQLiteStore: MetadataStore, JobQueue {
     let pool: DatabasePool
 
     /// Opens (and migrates) the database at `path`, creating its folder if needed.
-    public init(path: String) throws {
+    package init(path: String) throws {
         // 0600 from the first byte: the file holds password hashes and sealed credentials.
         // (SQLite gives its -wal and -shm files the main file's mode.)
         try SecretFile.createEmptyIfMissing(path)
@@ -27,11 +27,11 @@ public final class SQLiteStore: MetadataStore, JobQueue {
         }
     }
 
-    public func read<T: Sendable>(_ body: @escaping @Sendable (any MetadataReader) throws -> T) async throws -> T {
+    package func read<T: Sendable>(_ body: @escaping @Sendable (any MetadataReader) throws -> T) async throws -> T {
         try await mapErrors { try await self.pool.read { db in try body(SQLiteTransaction(db: db)) } }
     }
 
-    public func write<T: Sendable>(_ body: @escaping @Sendable (any MetadataWriter) throws -> T) async throws -> T {
+    package func write<T: Sendable>(_ body: @escaping @Sendable (any MetadataWriter) throws -> T) async throws -> T {
         try await mapErrors { try await self.pool.write { db in try body(SQLiteTransaction(db: db)) } }
     }
 
@@ -47,7 +47,7 @@ public final class SQLiteStore: MetadataStore, JobQueue {
 
     // MARK: JobQueue
 
-    public func claim(queue: JobQueueName, owner: String, lease: TimeInterval, now: Date) async throws -> Job? {
+    package func claim(queue: JobQueueName, owner: String, lease: TimeInterval, now: Date) async throws -> Job? {
         try await pool.write { db in
             let row = try Row.fetchOne(db, sql: """
                 UPDATE jobs SET state = 'running', attempts = attempts + 1, lease_owner = ?, lease_expires = ?
@@ -62,7 +62,7 @@ public final class SQLiteStore: MetadataStore, JobQueue {
         }
     }
 
-    public func renewLease(jobID: String, owner: String, until: Date) async throws -> Bool {
+    package func renewLease(jobID: String, owner: String, until: Date) async throws -> Bool {
         try await pool.write { db in
             try db.execute(
                 sql: "UPDATE jobs SET lease_expires = ? WHERE id = ? AND lease_owner = ? AND state = 'running'",
@@ -71,7 +71,7 @@ public final class SQLiteStore: MetadataStore, JobQueue {
         }
     }
 
-    public func release(jobID: String, owner: String) async throws {
+    package func release(jobID: String, owner: String) async throws {
         try await pool.write { db in
             try db.execute(sql: """
                 UPDATE jobs SET state = 'pending', attempts = MAX(attempts - 1, 0), lease_owner = NULL, lease_expires = NULL
@@ -80,7 +80,7 @@ public final class SQLiteStore: MetadataStore, JobQueue {
         }
     }
 
-    public func requeueAbandoned() async throws -> Int {
+    package func requeueAbandoned() async throws -> Int {
         try await pool.write { db in
             // The attempt stays counted: a job that kills the process each time still runs out of tries.
             try db.execute(sql: "UPDATE jobs SET state = 'pending', lease_owner = NULL, lease_expires = NULL WHERE state = 'running'")

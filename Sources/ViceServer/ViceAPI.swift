@@ -5,7 +5,7 @@ import Logging
 import ViceCore
 
 /// The HTTP control API of the seed spec over a `Registry`.
-public struct ViceAPI: Sendable {
+package struct ViceAPI: Sendable {
     let registry: Registry
     /// The largest image file `POST /v1/image/{id}/file` accepts.
     let maxUploadBytes: Int64
@@ -16,7 +16,7 @@ public struct ViceAPI: Sendable {
     /// Origins whose pages may call the API from a browser (`server.corsOrigins`).
     let corsOrigins: Set<String>
 
-    public init(registry: Registry, maxUploadBytes: Int64 = 1 << 40, uploadsPerUser: Int = 4, uploadsInTotal: Int = 32,
+    package init(registry: Registry, maxUploadBytes: Int64 = 1 << 40, uploadsPerUser: Int = 4, uploadsInTotal: Int = 32,
                 corsOrigins: [String] = []) {
         self.registry = registry
         self.corsOrigins = Set(corsOrigins.map { $0.lowercased() })
@@ -26,7 +26,7 @@ public struct ViceAPI: Sendable {
 
     /// A router with every route of `APIRoute.all` and the middleware chain: CORS, request log,
     /// JSON errors, Basic auth.
-    public func makeRouter() -> Router<ViceRequestContext> {
+    package func makeRouter() -> Router<ViceRequestContext> {
         let router = Router(context: ViceRequestContext.self)
         // Cross-origin requests only from the origins the configuration lists (none by default).
         if !corsOrigins.isEmpty {

@@ -2,18 +2,18 @@ import Hummingbird
 import ViceCore
 
 /// The per-request context: Hummingbird's core storage plus the authenticated user.
-public struct ViceRequestContext: RequestContext {
-    public var coreContext: CoreRequestContextStorage
+package struct ViceRequestContext: RequestContext {
+    package var coreContext: CoreRequestContextStorage
     /// Set by `BasicAuthMiddleware` once the caller's credentials check out.
-    public var principal: UserRecord?
+    package var principal: UserRecord?
     /// How far the caller's credentials reach: a token's scope, or what a password grants.
-    public var scope: TokenScope?
+    package var scope: TokenScope?
     /// Whether the caller sent an API token rather than a password.
-    public var viaToken = false
+    package var viaToken = false
     /// The client's address (the peer of the connection), for login limits and logs.
-    public let clientAddress: String?
+    package let clientAddress: String?
 
-    public init(source: ApplicationRequestContextSource) {
+    package init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
         clientAddress = source.channel.remoteAddress?.ipAddress
     }

@@ -10,13 +10,13 @@ extension FileBlobStore {
     func stagedData(_ id: IngestID) -> URL { stagingDirectory.appendingPathComponent("\(id.rawValue).part") }
     func sealFile(_ id: IngestID) -> URL { stagingDirectory.appendingPathComponent("\(id.rawValue).sealed") }
 
-    public func beginIngest() async throws -> any BlobIngest {
+    package func beginIngest() async throws -> any BlobIngest {
         let id = IngestID.make()
         let writer = try await BlockingIO.run { [stagedData = stagedData(id)] in try IngestWriter(path: stagedData.path) }
         return FileIngest(store: self, id: id, state: .writing(writer, SHA256(), 0))
     }
 
-    public func sealedIngest(_ id: IngestID) async throws -> (any BlobIngest)? {
+    package func sealedIngest(_ id: IngestID) async throws -> (any BlobIngest)? {
         let (data, seal) = (stagedData(id), sealFile(id))
         let sealed = try await BlockingIO.run { () throws -> BlobRef? in
             guard FileManager.default.fileExists(atPath: data.path),
@@ -30,7 +30,7 @@ extension FileBlobStore {
         return sealed.map { FileIngest(store: self, id: id, state: .sealed($0)) }
     }
 
-    public func pendingIngests() async throws -> [IngestID] {
+    package func pendingIngests() async throws -> [IngestID] {
         let directory = stagingDirectory
         return try await BlockingIO.run {
             guard FileManager.default.fileExists(atPath: directory.path) else { return [] }
@@ -42,12 +42,12 @@ extension FileBlobStore {
         }
     }
 
-    public func discardIngest(_ id: IngestID) async {
+    package func discardIngest(_ id: IngestID) async {
         let files = [stagedData(id), sealFile(id)]
         _ = try? await BlockingIO.run { for file in files { try? FileManager.default.removeItem(at: file) } }
     }
 
-    public func retain(_ digest: String) async throws -> BlobLease? {
+    package func retain(_ digest: String) async throws -> BlobLease? {
         let final = try path(of: digest)
         let leases = self.leases
         return try await BlockingIO.run { () -> BlobLease? in

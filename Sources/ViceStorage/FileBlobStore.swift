@@ -9,13 +9,13 @@ import Glibc
 /// an ingest (`FileIngest`): written to `staging/<id>.part` while hashing, fsynced and described
 /// by `staging/<id>.sealed`, then renamed into place, so a crash never leaves a partial blob under
 /// a digest. Identical content is stored once.
-public final class FileBlobStore: BlobStore {
-    public let root: URL
+package final class FileBlobStore: BlobStore {
+    package let root: URL
     let chunkSize = 1 << 20
     /// Commits hold their digest here until the caller has recorded it; deletes skip held digests.
     let leases = BlobLeases()
 
-    public init(root: URL) throws {
+    package init(root: URL) throws {
         self.root = root
         for directory in [blobsDirectory, stagingDirectory, temporaryDirectory] {
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -29,7 +29,7 @@ public final class FileBlobStore: BlobStore {
 
     /// Removes scratch files left by a process that died mid-write.
     @discardableResult
-    public func removeTemporaryFiles() throws -> Int {
+    package func removeTemporaryFiles() throws -> Int {
         guard FileManager.default.fileExists(atPath: temporaryDirectory.path) else { return 0 }
         let names = try FileManager.default.contentsOfDirectory(atPath: temporaryDirectory.path)
         for name in names {
@@ -38,7 +38,7 @@ public final class FileBlobStore: BlobStore {
         return names.count
     }
 
-    public func path(of digest: String) throws -> URL {
+    package func path(of digest: String) throws -> URL {
         let prefix = "sha256:"
         let hex = digest.hasPrefix(prefix) ? String(digest.dropFirst(prefix.count)) : ""
         guard hex.count == 64, hex.allSatisfy({ $0.isHexDigit && !$0.isUppercase }) else {
@@ -47,7 +47,7 @@ public final class FileBlobStore: BlobStore {
         return blobsDirectory.appendingPathComponent(String(hex.prefix(2))).appendingPathComponent(hex)
     }
 
-    public func get(_ digest: String) async throws -> ByteStream {
+    package func get(_ digest: String) async throws -> ByteStream {
         let path = try path(of: digest).path
         let file = try await BlockingIO.run { () throws -> FileDescriptor in
             guard let file = FileDescriptor.openForReading(path) else {
@@ -66,12 +66,12 @@ public final class FileBlobStore: BlobStore {
         }
     }
 
-    public func contains(_ digest: String) async throws -> Bool {
+    package func contains(_ digest: String) async throws -> Bool {
         FileManager.default.fileExists(atPath: try path(of: digest).path)
     }
 
     @discardableResult
-    public func delete(_ digest: String, ifUnused isUnused: @escaping @Sendable () async throws -> Bool) async throws -> Bool {
+    package func delete(_ digest: String, ifUnused isUnused: @escaping @Sendable () async throws -> Bool) async throws -> Bool {
         let path = try path(of: digest).path
         return try await leases.delete(digest, ifUnused: isUnused) {
             if unlink(path) != 0 && errno != ENOENT {
@@ -80,7 +80,7 @@ public final class FileBlobStore: BlobStore {
         }
     }
 
-    public func digests() async throws -> [String] {
+    package func digests() async throws -> [String] {
         let directory = blobsDirectory
         return try await BlockingIO.run {
             let fm = FileManager.default
@@ -92,7 +92,7 @@ public final class FileBlobStore: BlobStore {
         }
     }
 
-    public func localFile(of digest: String) throws -> URL? {
+    package func localFile(of digest: String) throws -> URL? {
         try path(of: digest)
     }
 }

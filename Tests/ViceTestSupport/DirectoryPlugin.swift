@@ -2,12 +2,12 @@ import Foundation
 import ViceCore
 
 /// examples/external-adapter/directory_adapter.py, running until the test ends.
-public final class DirectoryPlugin: @unchecked Sendable {
-    public let socket: String
+package final class DirectoryPlugin: @unchecked Sendable {
+    package let socket: String
     private let process = Process()
     private let input = Pipe()
 
-    public init(socket: String) async throws {
+    package init(socket: String) async throws {
         self.socket = socket
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
@@ -21,7 +21,7 @@ public final class DirectoryPlugin: @unchecked Sendable {
         }
     }
 
-    public func stop() {
+    package func stop() {
         try? input.fileHandleForWriting.close()
         process.waitUntilExit()
     }

@@ -5,26 +5,26 @@ import ViceTestSupport
 /// The real Keystone + Glance that `script/openstack-testbed` starts (script/test does). The tests
 /// fail, never skip, without it. Set-up and checks go through the `curl` command, not through the
 /// adapter's own client, so that what the adapter did is seen from outside.
-public enum OpenStackTestbed {
-    public struct Missing: Error, CustomStringConvertible {
-        public var description: String {
+package enum OpenStackTestbed {
+    package struct Missing: Error, CustomStringConvertible {
+        package var description: String {
             "no OpenStack testbed: run the tests with script/test, or start one with `script/openstack-testbed start DIR` and source DIR/env"
         }
     }
 
-    public static func variable(_ name: String) throws -> String {
+    package static func variable(_ name: String) throws -> String {
         guard let value = ProcessInfo.processInfo.environment[name], !value.isEmpty else { throw Missing() }
         return value
     }
 
-    public static func identityURL() throws -> String { try variable("VICE_TEST_OPENSTACK_URL") }
-    public static func glanceURL() throws -> String { try variable("VICE_TEST_OPENSTACK_GLANCE") }
-    public static func password(of user: String) throws -> String {
+    package static func identityURL() throws -> String { try variable("VICE_TEST_OPENSTACK_URL") }
+    package static func glanceURL() throws -> String { try variable("VICE_TEST_OPENSTACK_GLANCE") }
+    package static func password(of user: String) throws -> String {
         try variable(user == "admin" ? "VICE_TEST_OPENSTACK_ADMIN_PASSWORD" : "VICE_TEST_OPENSTACK_DEMO_PASSWORD")
     }
 
     /// An environment for `user` in the project of the same name (admin or demo).
-    public static func environment(user: String, password: String? = nil, location: String? = nil,
+    package static func environment(user: String, password: String? = nil, location: String? = nil,
                             specifics: [String: JSONValue] = [:]) throws -> Environment {
         var all: [String: JSONValue] = ["tenant": .string(user), "region": .string("RegionOne"), "domain": .string("Default")]
         all.merge(specifics) { $1 }
@@ -40,7 +40,7 @@ public enum OpenStackTestbed {
 
     /// Runs curl; returns the status and the body.
     @discardableResult
-    public static func curl(_ arguments: [String]) throws -> (status: Int, body: Data) {
+    package static func curl(_ arguments: [String]) throws -> (status: Int, body: Data) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
         process.arguments = ["-sS", "-H", "Expect:", "-w", "\n%{http_code}"] + arguments
@@ -56,7 +56,7 @@ public enum OpenStackTestbed {
     }
 
     /// A token for `user` in the project of the same name.
-    public static func token(user: String) throws -> String {
+    package static func token(user: String) throws -> String {
         let body = """
             {"auth": {"identity": {"methods": ["password"], "password": {"user": {"name": "\(user)", "domain": {"name": "Default"}, \
             "password": "\(try password(of: user))"}}}, "scope": {"project": {"name": "\(user)", "domain": {"name": "Default"}}}}}
@@ -74,7 +74,7 @@ public enum OpenStackTestbed {
     }
 
     /// Creates an image in `user`'s project and uploads `file` into it; returns its id.
-    public static func createImage(user: String, name: String, diskFormat: String, file: String) throws -> String {
+    package static func createImage(user: String, name: String, diskFormat: String, file: String) throws -> String {
         let token = try token(user: user)
         let (status, body) = try curl([
             "-X", "POST", "-H", "X-Auth-Token: \(token)", "-H", "Content-Type: application/json",
@@ -89,7 +89,7 @@ public enum OpenStackTestbed {
     }
 
     /// The image record as `user` sees it; nil when Glance answers 404.
-    public static func image(_ id: String, user: String) throws -> [String: Any]? {
+    package static func image(_ id: String, user: String) throws -> [String: Any]? {
         let (status, body) = try curl(["-H", "X-Auth-Token: \(try token(user: user))", try glanceURL() + "/v2/images/\(id)"])
         if status == 404 { return nil }
         guard status == 200 else { throw TestbedError("GET image \(id): HTTP \(status)") }
@@ -97,7 +97,7 @@ public enum OpenStackTestbed {
     }
 
     /// Images of `user`'s project carrying the property `key=value`, whatever their status.
-    public static func images(user: String, property key: String, value: String) throws -> [[String: Any]] {
+    package static func images(user: String, property key: String, value: String) throws -> [[String: Any]] {
         let (status, body) = try curl(["-H", "X-Auth-Token: \(try token(user: user))",
                                        try glanceURL() + "/v2/images?\(key)=\(value)"])
         guard status == 200 else { throw TestbedError("listing images: HTTP \(status)") }
@@ -105,37 +105,37 @@ public enum OpenStackTestbed {
     }
 
     /// Downloads an image's bytes to `file`.
-    public static func download(_ id: String, user: String, to file: String) throws {
+    package static func download(_ id: String, user: String, to file: String) throws {
         let (status, _) = try curl(["-o", file, "-H", "X-Auth-Token: \(try token(user: user))",
                                     try glanceURL() + "/v2/images/\(id)/file"])
         guard status == 200 else { throw TestbedError("downloading \(id): HTTP \(status)") }
     }
 
-    public static func delete(_ id: String, user: String) throws {
+    package static func delete(_ id: String, user: String) throws {
         try curl(["-X", "DELETE", "-H", "X-Auth-Token: \(try token(user: user))", try glanceURL() + "/v2/images/\(id)"])
     }
 
     // MARK: disk images
 
     /// A real disk image made by qemu-img: `megabytes` of test data as raw, converted to `format`.
-    public static func diskImage(format: String, megabytes: Int = 3, in directory: TemporaryDirectory) throws -> String {
+    package static func diskImage(format: String, megabytes: Int = 3, in directory: TemporaryDirectory) throws -> String {
         let raw = try TestDisk.raw(megabytes: megabytes, in: directory)
         return format == "raw" ? raw : try TestDisk.converted(raw, to: format, in: directory)
     }
 }
 
-public struct TestbedError: Error, CustomStringConvertible {
-    public var description: String
-    public init(_ description: String) { self.description = description }
+package struct TestbedError: Error, CustomStringConvertible {
+    package var description: String
+    package init(_ description: String) { self.description = description }
 }
 
 /// The fault proxy of Peers/fault_proxy.py, in front of the testbed's Glance.
-public final class FaultProxy: @unchecked Sendable {
-    public let port: Int
+package final class FaultProxy: @unchecked Sendable {
+    package let port: Int
     private let process: Process
     private let input: Pipe
 
-    public init(mode: String, after: Int) async throws {
+    package init(mode: String, after: Int) async throws {
         let directory = try TemporaryDirectory()
         let portFile = directory.file("port")
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
@@ -158,9 +158,9 @@ public final class FaultProxy: @unchecked Sendable {
         port = found
     }
 
-    public var url: String { "http://127.0.0.1:\(port)" }
+    package var url: String { "http://127.0.0.1:\(port)" }
 
-    public func stop() {
+    package func stop() {
         try? input.fileHandleForWriting.close()
         process.waitUntilExit()
     }

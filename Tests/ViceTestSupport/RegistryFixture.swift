@@ -11,17 +11,17 @@ import ViceStorage
 
 /// A registry on real stores (SQLite file, file blob store) in a temporary directory, with the
 /// in-memory and limited test adapters, bcrypt at its cheapest cost, and helpers to run workers.
-public final class RegistryFixture: @unchecked Sendable {
-    public let directory: TemporaryDirectory
-    public let store: SQLiteStore
-    public let blobs: FileBlobStore
-    public let registry: Registry
-    public let cipher: CredentialCipher
+package final class RegistryFixture: @unchecked Sendable {
+    package let directory: TemporaryDirectory
+    package let store: SQLiteStore
+    package let blobs: FileBlobStore
+    package let registry: Registry
+    package let cipher: CredentialCipher
     private var workers: [(WorkerPool, Task<Void, Never>)] = []
 
     /// Opens a registry in `directory` (a new one unless given: pass one to "restart"); the
     /// registry sees the blob store through `wrapBlobs` when given (to inject faults or hooks).
-    public init(directory: TemporaryDirectory? = nil, openRegistration: Bool = true, maxJobAttempts: Int = 5,
+    package init(directory: TemporaryDirectory? = nil, openRegistration: Bool = true, maxJobAttempts: Int = 5,
                 deployWaitLimit: TimeInterval = 3600, hasher: (any PasswordHasher)? = nil,
                 loginLimits: LoginLimits = RegistryFixture.generousLoginLimits,
                 wrapBlobs: ((any BlobStore) -> any BlobStore)? = nil) throws {
@@ -41,19 +41,19 @@ public final class RegistryFixture: @unchecked Sendable {
     }
 
     /// Tests send many wrong passwords on purpose; only the login tests use real limits.
-    public static let generousLoginLimits = LoginLimits(failuresPerUser: 100_000, failuresPerAddress: 100_000)
+    package static let generousLoginLimits = LoginLimits(failuresPerUser: 100_000, failuresPerAddress: 100_000)
 
     /// Adds a user (password `password-of-<name>`).
     @discardableResult
-    public func user(_ name: String, admin: Bool = false) async throws -> UserRecord {
+    package func user(_ name: String, admin: Bool = false) async throws -> UserRecord {
         try await registry.addUser(username: name, password: Self.password(of: name), email: "\(name)@example.org",
                                    fullname: name.capitalized, admin: admin)
     }
 
-    public static func password(of name: String) -> String { "password-of-\(name)" }
+    package static func password(of name: String) -> String { "password-of-\(name)" }
 
     /// Starts import and export workers with quick retries.
-    public func startWorkers(concurrency: Int = 2, grace: Duration = .seconds(5),
+    package func startWorkers(concurrency: Int = 2, grace: Duration = .seconds(5),
                              retry: RetryPolicy = RetryPolicy(base: 0.05, cap: 0.2), timeLimit: Duration? = nil) {
         for queue in JobQueueName.allCases {
             let pool = registry.makeWorkerPool(queue: queue, concurrency: concurrency, jobs: store, retry: retry,
@@ -63,14 +63,14 @@ public final class RegistryFixture: @unchecked Sendable {
     }
 
     /// Stops the workers the way a graceful shutdown does and waits for them.
-    public func stopWorkers() async {
+    package func stopWorkers() async {
         for (pool, _) in workers { pool.shutdown() }
         for (_, task) in workers { await task.value }
         workers = []
     }
 
     /// A memory environment of `owner` on the in-memory cloud `cloud`.
-    public func memoryEnvironment(owner: UserRecord, cloud: String, password: String = "cloud-secret",
+    package func memoryEnvironment(owner: UserRecord, cloud: String, password: String = "cloud-secret",
                                   specifics: JSONValue? = nil) async throws -> Environment {
         try await registry.createEnvironment(
             Environment(title: "memory \(cloud)",
@@ -82,7 +82,7 @@ public final class RegistryFixture: @unchecked Sendable {
 
     /// Waits until the image reaches `status` (or fails trying). The wait is long: tests that move
     /// real images share two cores with the rest of the suite, and only a broken one waits it out.
-    public func waitForImage(_ id: String, owner: UserRecord, status: ImageStatus) async throws -> Image {
+    package func waitForImage(_ id: String, owner: UserRecord, status: ImageStatus) async throws -> Image {
         var last: Image?
         _ = try await eventually(timeout: .seconds(120)) {
             last = try await registry.image(id: id, owner: owner)
@@ -91,7 +91,7 @@ public final class RegistryFixture: @unchecked Sendable {
         return last!
     }
 
-    public func waitForDeployment(_ id: String, owner: UserRecord, status: DeploymentStatus) async throws -> Deployment? {
+    package func waitForDeployment(_ id: String, owner: UserRecord, status: DeploymentStatus) async throws -> Deployment? {
         var last: Deployment?
         _ = try await eventually(timeout: .seconds(120)) {
             do {
@@ -107,7 +107,7 @@ public final class RegistryFixture: @unchecked Sendable {
 
     /// Writes `bytes` into a new upload of the image, as the file endpoint does; returns the
     /// upload and the bytes' digest (`sha256:<hex>`), ready for `finishUpload`.
-    public func stage(_ bytes: [UInt8], image: String, owner: UserRecord) async throws -> (Upload, String) {
+    package func stage(_ bytes: [UInt8], image: String, owner: UserRecord) async throws -> (Upload, String) {
         let upload = try await registry.beginUpload(imageID: image, owner: owner)
         try await upload.write(bytes)
         return (upload, "sha256:" + SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined())
@@ -115,7 +115,7 @@ public final class RegistryFixture: @unchecked Sendable {
 
     /// Uploads the file at `path` into a new image of `owner` the way the file endpoint does
     /// (staging file, then the store job); the workers must run. Returns the active image.
-    public func uploadImage(file path: String, title: String, contenttype: ContentType, owner: UserRecord) async throws -> Image {
+    package func uploadImage(file path: String, title: String, contenttype: ContentType, owner: UserRecord) async throws -> Image {
         let image = try await registry.createImage(Image(title: title, contenttype: contenttype), owner: owner)
         let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
         let (upload, _) = try await stage(bytes, image: image.id!, owner: owner)
@@ -126,7 +126,7 @@ public final class RegistryFixture: @unchecked Sendable {
 
 extension Registry {
     /// The stored (decrypted) credentials of an environment, for tests that check what was kept.
-    public func unsealedCredentialsForTesting(environmentID: String) async throws -> Credentials? {
+    package func unsealedCredentialsForTesting(environmentID: String) async throws -> Credentials? {
         try await environmentWithCredentials(id: environmentID)?.credentials
     }
 }

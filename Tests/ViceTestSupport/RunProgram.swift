@@ -1,7 +1,7 @@
 import Foundation
 
 /// Runs a program to its end with its output discarded; throws when it exits non-zero.
-public func runProgram(_ executable: String, _ arguments: [String]) throws {
+package func runProgram(_ executable: String, _ arguments: [String]) throws {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: executable)
     process.arguments = arguments

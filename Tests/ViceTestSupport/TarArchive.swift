@@ -1,7 +1,7 @@
 import Foundation
 
 /// A ustar archive of the given files (mode 0755, as `docker save` and build contexts hold them).
-public func tarArchive(_ files: [(String, [UInt8])]) -> [UInt8] {
+package func tarArchive(_ files: [(String, [UInt8])]) -> [UInt8] {
     var archive: [UInt8] = []
     for (name, content) in files {
         var header = [UInt8](repeating: 0, count: 512)

@@ -2,8 +2,8 @@ import Crypto
 import Foundation
 
 /// Test disks: `megabytes` of data that compresses in parts (zeros, text) and not in others.
-public enum TestDisk {
-    public static func raw(megabytes: Int, in directory: TemporaryDirectory) throws -> String {
+package enum TestDisk {
+    package static func raw(megabytes: Int, in directory: TemporaryDirectory) throws -> String {
         let path = directory.file("disk-\(UUID().uuidString).raw")
         var bytes = [UInt8](repeating: 0, count: megabytes << 20)
         var generator = SystemRandomNumberGenerator()
@@ -18,18 +18,18 @@ public enum TestDisk {
         return path
     }
 
-    public static func converted(_ raw: String, to format: String, in directory: TemporaryDirectory) throws -> String {
+    package static func converted(_ raw: String, to format: String, in directory: TemporaryDirectory) throws -> String {
         let path = directory.file("disk-\(UUID().uuidString).\(format)")
         try runProgram("/usr/bin/qemu-img", ["convert", "-f", "raw", "-O", format, raw, path])
         return path
     }
 
     /// Whether two disk images hold the same guest data (qemu-img compare).
-    public static func sameContent(_ a: String, _ b: String) -> Bool {
+    package static func sameContent(_ a: String, _ b: String) -> Bool {
         (try? runProgram("/usr/bin/qemu-img", ["compare", a, b])) != nil
     }
 
-    public static func sha256(_ path: String) throws -> String {
+    package static func sha256(_ path: String) throws -> String {
         SHA256.hash(data: try Data(contentsOf: URL(fileURLWithPath: path))).map { String(format: "%02x", $0) }.joined()
     }
 }

@@ -2,17 +2,17 @@ import Foundation
 
 /// Thrift's binary protocol: values to bytes and back, big-endian, with the limits the
 /// bwLehrpool servers apply (12 MiB per string, 12 Mi elements per container).
-public enum ThriftBinary {
-    public static let maxStringLength = 12 << 20
-    public static let maxContainerCount = 12 << 20
+package enum ThriftBinary {
+    package static let maxStringLength = 12 << 20
+    package static let maxContainerCount = 12 << 20
     static let maxDepth = 64
 
     /// Message types of the strict message header.
-    public enum MessageType: UInt8, Sendable { case call = 1, reply = 2, exception = 3, oneway = 4 }
+    package enum MessageType: UInt8, Sendable { case call = 1, reply = 2, exception = 3, oneway = 4 }
 
     // MARK: writing
 
-    public static func message(_ type: MessageType, name: String, sequenceID: Int32, body: ThriftStruct) -> [UInt8] {
+    package static func message(_ type: MessageType, name: String, sequenceID: Int32, body: ThriftStruct) -> [UInt8] {
         var out: [UInt8] = []
         append(Int32(bitPattern: 0x8001_0000 | UInt32(type.rawValue)), to: &out)
         append(Int32(name.utf8.count), to: &out)
@@ -22,7 +22,7 @@ public enum ThriftBinary {
         return out
     }
 
-    public static func write(_ value: ThriftValue, to out: inout [UInt8]) {
+    package static func write(_ value: ThriftValue, to out: inout [UInt8]) {
         switch value {
         case .bool(let v): out.append(v ? 1 : 0)
         case .byte(let v): out.append(UInt8(bitPattern: v))
@@ -59,14 +59,14 @@ public enum ThriftBinary {
     // MARK: reading
 
     /// A message read from one frame.
-    public struct Message: Sendable {
-        public var type: MessageType
-        public var name: String
-        public var sequenceID: Int32
-        public var body: ThriftStruct
+    package struct Message: Sendable {
+        package var type: MessageType
+        package var name: String
+        package var sequenceID: Int32
+        package var body: ThriftStruct
     }
 
-    public static func readMessage(_ bytes: [UInt8]) throws -> Message {
+    package static func readMessage(_ bytes: [UInt8]) throws -> Message {
         var reader = Reader(bytes: bytes)
         let header = UInt32(bitPattern: try reader.integer(Int32.self))
         guard header & 0xFFFF_0000 == 0x8001_0000, let type = MessageType(rawValue: UInt8(header & 0xFF)) else {

@@ -2,19 +2,19 @@ import ViceCore
 import Foundation
 
 /// Calls over one framed, strict-binary Thrift connection, one at a time.
-public actor ThriftClient {
-    public static let maxFrame = 30_000_000
+package actor ThriftClient {
+    package static let maxFrame = 30_000_000
 
     let connection: SocketConnection
     let timeout: Duration
     private var sequenceID: Int32 = 0
 
-    public init(connection: SocketConnection, timeout: Duration = .seconds(60)) {
+    package init(connection: SocketConnection, timeout: Duration = .seconds(60)) {
         self.connection = connection
         self.timeout = timeout
     }
 
-    public static func connect(host: String, port: Int, security: TransportSecurity,
+    package static func connect(host: String, port: Int, security: TransportSecurity,
                                timeout: Duration = .seconds(60), egress: EgressPolicy? = nil) async throws -> ThriftClient {
         ThriftClient(connection: try await SocketConnection.connect(host: host, port: port, security: security, egress: egress),
                      timeout: timeout)
@@ -24,7 +24,7 @@ public actor ThriftClient {
     /// throws the declared exception (`exceptions`: result field id → kind) or the server's
     /// TApplicationException.
     @discardableResult
-    public func call(_ method: String, _ arguments: ThriftStruct, exceptions: [Int16: ThriftException] = [:]) async throws -> ThriftValue? {
+    package func call(_ method: String, _ arguments: ThriftStruct, exceptions: [Int16: ThriftException] = [:]) async throws -> ThriftValue? {
         sequenceID &+= 1
         let message = ThriftBinary.message(.call, name: method, sequenceID: sequenceID, body: arguments)
         var frame: [UInt8] = []
@@ -47,7 +47,7 @@ public actor ThriftClient {
         return reply.body[0]
     }
 
-    public func close() {
+    package func close() {
         connection.close()
     }
 }

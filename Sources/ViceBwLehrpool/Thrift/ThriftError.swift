@@ -1,6 +1,6 @@
 /// What a Thrift call can fail with: the transport, the protocol, the server's
 /// TApplicationException, or one of the exceptions the method declares.
-public enum ThriftError: Error, Sendable, CustomStringConvertible {
+package enum ThriftError: Error, Sendable, CustomStringConvertible {
     case protocolError(String)
     /// TApplicationException {1: message, 2: type}.
     case application(type: Int32, message: String)
@@ -12,7 +12,7 @@ public enum ThriftError: Error, Sendable, CustomStringConvertible {
     case transferRejected(String)
     case invalidToken
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .protocolError(let message): "Thrift protocol error: \(message)"
         case .application(let type, let message): "the server failed the call (TApplicationException \(type)): \(message)"
@@ -36,7 +36,7 @@ public enum ThriftError: Error, Sendable, CustomStringConvertible {
 }
 
 /// The declared exceptions a method's result struct may carry, by field id.
-public enum ThriftException: Sendable {
+package enum ThriftException: Sendable {
     case authorization, invocation, notFound, transferRejected, invalidToken
 
     func error(_ s: ThriftStruct) -> ThriftError {

@@ -1,11 +1,11 @@
 /// Thrift's wire types (binary protocol).
-public enum ThriftType: UInt8, Sendable {
+package enum ThriftType: UInt8, Sendable {
     case stop = 0, bool = 2, byte = 3, double = 4, i16 = 6, i32 = 8, i64 = 10, string = 11, structure = 12, map = 13, set = 14, list = 15
 }
 
 /// A decoded Thrift value. Structs stay generic (field id → value), so that readers tolerate
 /// absent fields and skip unknown ones; typed models read what they know from them.
-public indirect enum ThriftValue: Sendable, Equatable {
+package indirect enum ThriftValue: Sendable, Equatable {
     case bool(Bool)
     case byte(Int8)
     case double(Double)
@@ -19,7 +19,7 @@ public indirect enum ThriftValue: Sendable, Equatable {
     case set(ThriftType, [ThriftValue])
     case list(ThriftType, [ThriftValue])
 
-    public var type: ThriftType {
+    package var type: ThriftType {
         switch self {
         case .bool: .bool
         case .byte: .byte
@@ -35,40 +35,40 @@ public indirect enum ThriftValue: Sendable, Equatable {
         }
     }
 
-    public static func string(_ text: String) -> ThriftValue { .binary(Array(text.utf8)) }
+    package static func string(_ text: String) -> ThriftValue { .binary(Array(text.utf8)) }
 
-    public static func strings(_ items: [String]) -> ThriftValue { .list(.string, items.map { .string($0) }) }
+    package static func strings(_ items: [String]) -> ThriftValue { .list(.string, items.map { .string($0) }) }
 
-    public static func binaries(_ items: [[UInt8]]) -> ThriftValue { .list(.string, items.map { .binary($0) }) }
+    package static func binaries(_ items: [[UInt8]]) -> ThriftValue { .list(.string, items.map { .binary($0) }) }
 }
 
 /// A struct: fields in the order they were written (Java writes IDL order, not ascending ids).
-public struct ThriftStruct: Sendable, Equatable {
-    public var fields: [(id: Int16, value: ThriftValue)]
+package struct ThriftStruct: Sendable, Equatable {
+    package var fields: [(id: Int16, value: ThriftValue)]
 
-    public init(_ fields: [(Int16, ThriftValue?)] = []) {
+    package init(_ fields: [(Int16, ThriftValue?)] = []) {
         self.fields = fields.compactMap { id, value in value.map { (id, $0) } }
     }
 
-    public static func == (lhs: ThriftStruct, rhs: ThriftStruct) -> Bool {
+    package static func == (lhs: ThriftStruct, rhs: ThriftStruct) -> Bool {
         lhs.fields.count == rhs.fields.count && zip(lhs.fields, rhs.fields).allSatisfy { $0.id == $1.id && $0.value == $1.value }
     }
 
-    public subscript(id: Int16) -> ThriftValue? {
+    package subscript(id: Int16) -> ThriftValue? {
         fields.first { $0.id == id }?.value
     }
 
-    public func string(_ id: Int16) -> String? {
+    package func string(_ id: Int16) -> String? {
         if case .binary(let bytes)? = self[id] { return String(decoding: bytes, as: UTF8.self) }
         return nil
     }
 
-    public func binary(_ id: Int16) -> [UInt8]? {
+    package func binary(_ id: Int16) -> [UInt8]? {
         if case .binary(let bytes)? = self[id] { return bytes }
         return nil
     }
 
-    public func i64(_ id: Int16) -> Int64? {
+    package func i64(_ id: Int16) -> Int64? {
         switch self[id] {
         case .i64(let value)?: value
         case .i32(let value)?: Int64(value)
@@ -76,37 +76,37 @@ public struct ThriftStruct: Sendable, Equatable {
         }
     }
 
-    public func i32(_ id: Int16) -> Int32? {
+    package func i32(_ id: Int16) -> Int32? {
         if case .i32(let value)? = self[id] { return value }
         return nil
     }
 
-    public func bool(_ id: Int16) -> Bool? {
+    package func bool(_ id: Int16) -> Bool? {
         if case .bool(let value)? = self[id] { return value }
         return nil
     }
 
-    public func structure(_ id: Int16) -> ThriftStruct? {
+    package func structure(_ id: Int16) -> ThriftStruct? {
         if case .structure(let value)? = self[id] { return value }
         return nil
     }
 
-    public func list(_ id: Int16) -> [ThriftValue] {
+    package func list(_ id: Int16) -> [ThriftValue] {
         switch self[id] {
         case .list(_, let items)?, .set(_, let items)?: items
         default: []
         }
     }
 
-    public func structs(_ id: Int16) -> [ThriftStruct] {
+    package func structs(_ id: Int16) -> [ThriftStruct] {
         list(id).compactMap { if case .structure(let value) = $0 { value } else { nil } }
     }
 
-    public func strings(_ id: Int16) -> [String] {
+    package func strings(_ id: Int16) -> [String] {
         list(id).compactMap { if case .binary(let bytes) = $0 { String(decoding: bytes, as: UTF8.self) } else { nil } }
     }
 
-    public func binaries(_ id: Int16) -> [[UInt8]] {
+    package func binaries(_ id: Int16) -> [[UInt8]] {
         list(id).compactMap { if case .binary(let bytes) = $0 { bytes } else { nil } }
     }
 }

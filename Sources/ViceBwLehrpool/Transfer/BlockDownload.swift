@@ -5,7 +5,7 @@ import Foundation
 /// A download (`'D'`): the satellite sends the ranges the client asks for. Blocks are fetched in
 /// order, one 16 MiB block per call, LZ4-compressed on request, each checked against its SHA-1
 /// and fetched again (up to three times) when it does not match.
-public actor BlockDownload {
+package actor BlockDownload {
     let connection: SocketConnection
     let size: Int64
     let hashes: [[UInt8]]
@@ -13,9 +13,9 @@ public actor BlockDownload {
     private var nextBlock = 0
     private var finished = false
 
-    public static let maxAttempts = 3
+    package static let maxAttempts = 3
 
-    public init(host: String, port: Int, security: TransportSecurity, token: String, size: Int64,
+    package init(host: String, port: Int, security: TransportSecurity, token: String, size: Int64,
                 hashes: [[UInt8]], compress: Bool = true, egress: EgressPolicy? = nil) async throws {
         connection = try await SocketConnection.connect(host: host, port: port, security: security, connectTimeout: .seconds(4),
                                                         egress: egress)
@@ -26,7 +26,7 @@ public actor BlockDownload {
     }
 
     /// The next block, verified; nil after the last one (the transfer is then ended with DONE).
-    public func next() async throws -> [UInt8]? {
+    package func next() async throws -> [UInt8]? {
         guard !finished else { return nil }
         let index = nextBlock
         guard index < BlockTransfer.blockCount(size: size) else {
@@ -76,7 +76,7 @@ public actor BlockDownload {
     }
 
     /// Ends the transfer early (the connection is dropped).
-    public func abort() {
+    package func abort() {
         finished = true
         connection.close()
     }

@@ -2,9 +2,9 @@ import CLZ4
 import Foundation
 
 /// Constants and helpers of bwLehrpool's block transfer protocol (BFTP).
-public enum BlockTransfer {
+package enum BlockTransfer {
     /// Ranges and hashes go by 16 MiB blocks.
-    public static let blockSize = 16 * 1024 * 1024
+    package static let blockSize = 16 * 1024 * 1024
     /// An LZ4 frame holds at most this many decompressed bytes.
     static let maxFrame = 500_000
     /// The server waits this long for the mode byte, and this long between data afterwards.
@@ -12,12 +12,12 @@ public enum BlockTransfer {
     static let readTimeout = Duration.seconds(15)
 
     /// `[start, end)` of block `index` of a file of `size` bytes.
-    public static func range(ofBlock index: Int, size: Int64) -> Range<Int64> {
+    package static func range(ofBlock index: Int, size: Int64) -> Range<Int64> {
         let start = Int64(index) * Int64(blockSize)
         return start..<min(start + Int64(blockSize), size)
     }
 
-    public static func blockCount(size: Int64) -> Int {
+    package static func blockCount(size: Int64) -> Int {
         Int((size + Int64(blockSize) - 1) / Int64(blockSize))
     }
 
@@ -135,12 +135,12 @@ public enum BlockTransfer {
     }
 }
 
-public enum BlockTransferError: Error, Sendable, CustomStringConvertible {
+package enum BlockTransferError: Error, Sendable, CustomStringConvertible {
     case protocolError(String)
     case remote(String)
     case integrity(String)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .protocolError(let message): "block transfer protocol error: \(message)"
         case .remote(let message): "the satellite aborted the transfer: \(message)"

@@ -4,10 +4,10 @@ import ViceCore
 /// An upload (`'U'`): the satellite asks for ranges — in any order, again after a bad hash — and
 /// the client answers each from the file at that offset, LZ4-compressed when the satellite offers
 /// it. Ends when the satellite says `DONE=`.
-public enum BlockUpload {
+package enum BlockUpload {
     /// Serves `file` (random access) until the satellite is done; returns the number of ranges served.
     @discardableResult
-    public static func run(host: String, port: Int, security: TransportSecurity, token: String,
+    package static func run(host: String, port: Int, security: TransportSecurity, token: String,
                            file: URL, size: Int64, egress: EgressPolicy? = nil) async throws -> Int {
         let connection = try await SocketConnection.connect(host: host, port: port, security: security, connectTimeout: .seconds(4),
                                                             egress: egress)

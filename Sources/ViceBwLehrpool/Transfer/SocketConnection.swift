@@ -7,7 +7,7 @@ import ViceCore
 
 /// How to secure a connection: plain TCP, or TLS with the certificate pinned by its SHA-256,
 /// verified against the system's roots, or (explicitly asked for) not verified at all.
-public enum TransportSecurity: Sendable, Equatable {
+package enum TransportSecurity: Sendable, Equatable {
     case plain
     case pinned(sha256: [UInt8])
     /// Chain and host name verified against the system's roots, or the CA certificates in a file.
@@ -18,17 +18,17 @@ public enum TransportSecurity: Sendable, Equatable {
 /// A TCP (or TLS) connection on SwiftNIO with the reads a request/response protocol needs:
 /// exactly n bytes, within a timeout. Bytes that arrive early are kept; a read fails when the
 /// peer closes or the time is up.
-public final class SocketConnection: Sendable {
-    public struct Failure: Error, Sendable, CustomStringConvertible {
-        public var description: String
-        public var isTimeout: Bool
+package final class SocketConnection: Sendable {
+    package struct Failure: Error, Sendable, CustomStringConvertible {
+        package var description: String
+        package var isTimeout: Bool
         /// The egress policy refused the address: retrying cannot help.
-        public var isRefusal = false
+        package var isRefusal = false
     }
 
     let channel: any Channel
     private let reader: ExactReader
-    public let peer: String
+    package let peer: String
 
     private init(channel: any Channel, reader: ExactReader, peer: String) {
         self.channel = channel
@@ -36,7 +36,7 @@ public final class SocketConnection: Sendable {
         self.peer = peer
     }
 
-    public static func connect(host: String, port: Int, security: TransportSecurity,
+    package static func connect(host: String, port: Int, security: TransportSecurity,
                                connectTimeout: Duration = .seconds(10), egress: EgressPolicy? = nil) async throws -> SocketConnection {
         let reader = ExactReader()
         let sslContext: NIOSSLContext?
@@ -120,7 +120,7 @@ public final class SocketConnection: Sendable {
         throw Failure(description: "the egress policy refuses \(host): \(reasons.first ?? "no address")", isTimeout: false, isRefusal: true)
     }
 
-    public func send(_ bytes: [UInt8]) async throws {
+    package func send(_ bytes: [UInt8]) async throws {
         do {
             try await channel.writeAndFlush(ByteBuffer(bytes: bytes)).get()
         } catch {
@@ -129,7 +129,7 @@ public final class SocketConnection: Sendable {
     }
 
     /// Exactly `count` bytes, or a failure when the peer closes or `timeout` passes first.
-    public func receive(exactly count: Int, timeout: Duration) async throws -> [UInt8] {
+    package func receive(exactly count: Int, timeout: Duration) async throws -> [UInt8] {
         guard count > 0 else { return [] }
         let promise = channel.eventLoop.makePromise(of: [UInt8].self)
         let reader = self.reader, peer = self.peer
@@ -139,13 +139,13 @@ public final class SocketConnection: Sendable {
         return try await promise.futureResult.get()
     }
 
-    public func receiveInteger<I: FixedWidthInteger>(_ type: I.Type, timeout: Duration) async throws -> I {
+    package func receiveInteger<I: FixedWidthInteger>(_ type: I.Type, timeout: Duration) async throws -> I {
         var value: I = 0
         for byte in try await receive(exactly: MemoryLayout<I>.size, timeout: timeout) { value = value << 8 | I(truncatingIfNeeded: byte) }
         return value
     }
 
-    public func close() {
+    package func close() {
         channel.close(promise: nil)
     }
 
@@ -155,7 +155,7 @@ public final class SocketConnection: Sendable {
     }
 
     /// Shuts our sending side, as Java's `shutdownOutput`.
-    public func closeOutput() async {
+    package func closeOutput() async {
         try? await channel.close(mode: .output).get()
     }
 }

@@ -1,12 +1,12 @@
 import Foundation
 
 /// The three queues of the seed's RuntimeStats.
-public enum JobQueueName: String, Sendable, Hashable, Codable, CaseIterable {
+package enum JobQueueName: String, Sendable, Hashable, Codable, CaseIterable {
     case `import`, export, store
 }
 
 /// What a job does to its subject.
-public enum JobKind: String, Sendable, Hashable, Codable {
+package enum JobKind: String, Sendable, Hashable, Codable {
     /// Fetch an image from its origin environment (subject: image id).
     case importImage = "import-image"
     /// Put an image into an environment (subject: deployment id).
@@ -16,7 +16,7 @@ public enum JobKind: String, Sendable, Hashable, Codable {
     /// Inspect staged bytes and commit them to the blob store (subject: image id).
     case storeImage = "store-image"
 
-    public var queue: JobQueueName {
+    package var queue: JobQueueName {
         switch self {
         case .importImage: .import
         case .deploy, .removeDeployment: .export
@@ -25,32 +25,32 @@ public enum JobKind: String, Sendable, Hashable, Codable {
     }
 }
 
-public enum JobState: String, Sendable, Hashable, Codable {
+package enum JobState: String, Sendable, Hashable, Codable {
     case pending, running
 }
 
 /// A durable unit of work. A job exists until its handler finishes it; a running job whose lease
 /// runs out (its worker died) is claimed again.
-public struct Job: Sendable, Hashable {
-    public var id: String
-    public var kind: JobKind
-    public var subjectID: String
-    public var state: JobState
+package struct Job: Sendable, Hashable {
+    package var id: String
+    package var kind: JobKind
+    package var subjectID: String
+    package var state: JobState
     /// Claims so far, this one included.
-    public var attempts: Int
-    public var maxAttempts: Int
+    package var attempts: Int
+    package var maxAttempts: Int
     /// Not before this time (retries back off).
-    public var runAt: Date
-    public var leaseOwner: String?
-    public var leaseExpires: Date?
-    public var lastError: String?
-    public var createdAt: Date
+    package var runAt: Date
+    package var leaseOwner: String?
+    package var leaseExpires: Date?
+    package var lastError: String?
+    package var createdAt: Date
     /// What the job needs besides its subject (JSON; e.g. the staged file of a store job).
-    public var payload: String?
+    package var payload: String?
 
-    public var queue: JobQueueName { kind.queue }
+    package var queue: JobQueueName { kind.queue }
 
-    public init(id: String = IDGenerator.make(), kind: JobKind, subjectID: String, state: JobState = .pending,
+    package init(id: String = IDGenerator.make(), kind: JobKind, subjectID: String, state: JobState = .pending,
                 attempts: Int = 0, maxAttempts: Int = 5, runAt: Date = Date(), leaseOwner: String? = nil,
                 leaseExpires: Date? = nil, lastError: String? = nil, createdAt: Date = Date(), payload: String? = nil) {
         self.id = id
@@ -69,7 +69,7 @@ public struct Job: Sendable, Hashable {
 }
 
 /// Claims and leases of durable jobs.
-public protocol JobQueue: Sendable {
+package protocol JobQueue: Sendable {
     /// Takes the oldest due job of `queue` (pending, or running with an expired lease), marks it
     /// running under `owner` until `now + lease`, and counts the attempt.
     func claim(queue: JobQueueName, owner: String, lease: TimeInterval, now: Date) async throws -> Job?
@@ -83,28 +83,28 @@ public protocol JobQueue: Sendable {
 
 /// What a job of one kind needs besides its subject, kept as JSON with the job. The kind and the
 /// parameters' type are tied together, so a job is made and read back with the same type.
-public protocol JobParameters: Codable, Sendable {
+package protocol JobParameters: Codable, Sendable {
     static var kind: JobKind { get }
 }
 
 /// A job's parameters could not be read (written by another version, or damaged).
-public struct JobParametersUnreadable: Error, Sendable, CustomStringConvertible {
-    public var kind: JobKind
-    public var cause: (any Error & Sendable)?
-    public var description: String {
+package struct JobParametersUnreadable: Error, Sendable, CustomStringConvertible {
+    package var kind: JobKind
+    package var cause: (any Error & Sendable)?
+    package var description: String {
         "the \(kind.rawValue) job's parameters cannot be read" + (cause.map { ": \($0)" } ?? "")
     }
 }
 
 extension Job {
     /// A job of `P.kind` with `parameters`.
-    public init<P: JobParameters>(subjectID: String, parameters: P, maxAttempts: Int) throws {
+    package init<P: JobParameters>(subjectID: String, parameters: P, maxAttempts: Int) throws {
         self.init(kind: P.kind, subjectID: subjectID, maxAttempts: maxAttempts,
                   payload: String(decoding: try JSONEncoder().encode(parameters), as: UTF8.self))
     }
 
     /// The job's parameters as `P`; throws when the job is of another kind or they cannot be read.
-    public func parameters<P: JobParameters>(_ type: P.Type = P.self) throws -> P {
+    package func parameters<P: JobParameters>(_ type: P.Type = P.self) throws -> P {
         guard kind == P.kind, let payload else { throw JobParametersUnreadable(kind: kind, cause: nil) }
         do {
             return try JSONDecoder().decode(P.self, from: Data(payload.utf8))

@@ -2,7 +2,7 @@ import Foundation
 
 /// Does the work of jobs. `Registry` is the one implementation; the seam keeps `WorkerPool`
 /// ignorant of what jobs mean.
-public protocol JobHandler: Sendable {
+package protocol JobHandler: Sendable {
     /// Performs the job. On success the handler has deleted the job in the same transaction that
     /// recorded the result. Throwing leaves the job to the pool, which asks `JobLifecycle`.
     func perform(_ job: Job) async throws

@@ -2,7 +2,7 @@ import Foundation
 
 /// Wakes idle workers when a job is enqueued, so that a new job starts at once instead of at the
 /// next poll. Workers still poll (retries come due by time, other processes may enqueue).
-public final class JobSignal: Sendable {
+package final class JobSignal: Sendable {
     private struct State {
         var waiters: [UUID: CheckedContinuation<Void, Never>] = [:]
         var pending = false
@@ -10,10 +10,10 @@ public final class JobSignal: Sendable {
 
     private let state = LockedBox(State())
 
-    public init() {}
+    package init() {}
 
     /// Wakes every waiting worker; if none waits, the next `wait` returns at once.
-    public func notify() {
+    package func notify() {
         let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
             if state.waiters.isEmpty { state.pending = true }
             defer { state.waiters = [:] }
@@ -23,7 +23,7 @@ public final class JobSignal: Sendable {
     }
 
     /// Returns on `notify`, after `timeout`, or when the task is cancelled.
-    public func wait(timeout: Duration) async {
+    package func wait(timeout: Duration) async {
         let id = UUID()
         await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in

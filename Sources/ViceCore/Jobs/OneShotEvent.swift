@@ -1,12 +1,12 @@
 /// Something that happens once (a shutdown request); any number of tasks can wait for it.
-public final class OneShotEvent: Sendable {
+package final class OneShotEvent: Sendable {
     private let state = LockedBox<(fired: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, []))
 
-    public init() {}
+    package init() {}
 
-    public var hasFired: Bool { state.withLock { $0.fired } }
+    package var hasFired: Bool { state.withLock { $0.fired } }
 
-    public func fire() {
+    package func fire() {
         let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
             guard !state.fired else { return [] }
             state.fired = true
@@ -16,7 +16,7 @@ public final class OneShotEvent: Sendable {
         waiters.forEach { $0.resume() }
     }
 
-    public func wait() async {
+    package func wait() async {
         await withCheckedContinuation { continuation in
             let resumeNow = state.withLock { state -> Bool in
                 if state.fired { return true }

@@ -2,16 +2,16 @@ import Foundation
 
 /// Exponential backoff for transient failures: `base · 2^(attempt-1)`, capped, with ±20 % jitter
 /// so that jobs failing together do not retry together.
-public struct RetryPolicy: Sendable {
-    public var base: TimeInterval
-    public var cap: TimeInterval
+package struct RetryPolicy: Sendable {
+    package var base: TimeInterval
+    package var cap: TimeInterval
 
-    public init(base: TimeInterval = 2, cap: TimeInterval = 300) {
+    package init(base: TimeInterval = 2, cap: TimeInterval = 300) {
         self.base = base
         self.cap = cap
     }
 
-    public func delay(afterAttempt attempt: Int) -> TimeInterval {
+    package func delay(afterAttempt attempt: Int) -> TimeInterval {
         let raw = min(cap, base * pow(2, Double(max(0, attempt - 1))))
         return raw * Double.random(in: 0.8...1.2)
     }
@@ -19,12 +19,12 @@ public struct RetryPolicy: Sendable {
     /// Whether an error is worth retrying: the error says so (`RetryClassifying`: adapters, the
     /// HTTP client, the registry's own unavailable and internal errors). An error nobody
     /// classified is not retried — retrying what is not understood hides bugs and hammers peers.
-    public static func isTransient(_ error: any Error) -> Bool {
+    package static func isTransient(_ error: any Error) -> Bool {
         (error as? any RetryClassifying)?.isTransient ?? false
     }
 
     /// Whether the error is one the registry knows how to classify.
-    public static func isKnown(_ error: any Error) -> Bool {
+    package static func isKnown(_ error: any Error) -> Bool {
         error is any RetryClassifying || error is JobDeferred
     }
 }

@@ -5,9 +5,9 @@ import Logging
 /// heartbeat renews, so a job of a dead process is claimed again; failures retry with backoff up
 /// to the job's attempts. On shutdown the pool claims nothing new, lets running jobs finish within
 /// `grace`, then cancels them and hands them back to the queue for the next start.
-public final class WorkerPool: Sendable {
-    public let queue: JobQueueName
-    public let concurrency: Int
+package final class WorkerPool: Sendable {
+    package let queue: JobQueueName
+    package let concurrency: Int
     private let jobs: any JobQueue
     private let handler: any JobHandler
     private let signal: JobSignal
@@ -24,7 +24,7 @@ public final class WorkerPool: Sendable {
     private let stopRequested = OneShotEvent()
     private let running = LockedBox(0)
 
-    public init(queue: JobQueueName, concurrency: Int, jobs: any JobQueue, handler: any JobHandler,
+    package init(queue: JobQueueName, concurrency: Int, jobs: any JobQueue, handler: any JobHandler,
                 signal: JobSignal, retry: RetryPolicy = RetryPolicy(), lease: TimeInterval = 30,
                 pollInterval: Duration = .seconds(1), grace: Duration = .seconds(30), timeLimit: Duration? = nil,
                 deferralLimit: TimeInterval = 24 * 3600, logger: Logger) {
@@ -46,10 +46,10 @@ public final class WorkerPool: Sendable {
     }
 
     /// Jobs being worked on right now.
-    public var activeJobs: Int { running.withLock { $0 } }
+    package var activeJobs: Int { running.withLock { $0 } }
 
     /// Runs the workers until `shutdown()` (or cancellation), then drains within the grace period.
-    public func run() async {
+    package func run() async {
         let workers = Task {
             await withTaskGroup(of: Void.self) { group in
                 for index in 0..<concurrency {
@@ -76,7 +76,7 @@ public final class WorkerPool: Sendable {
     }
 
     /// Stops claiming jobs; `run()` returns once running jobs end (or the grace period does).
-    public func shutdown() {
+    package func shutdown() {
         stopRequested.fire()
         signal.notify()
     }
@@ -194,7 +194,7 @@ public final class WorkerPool: Sendable {
 }
 
 /// A job ran longer than its queue's time limit: it was stopped and fails (no retry).
-public struct JobTimeLimitExceeded: Error, Sendable, CustomStringConvertible {
-    public var limit: Duration
-    public var description: String { "the job ran longer than its limit of \(limit.components.seconds) s and was stopped" }
+package struct JobTimeLimitExceeded: Error, Sendable, CustomStringConvertible {
+    package var limit: Duration
+    package var description: String { "the job ran longer than its limit of \(limit.components.seconds) s and was stopped" }
 }

@@ -8,38 +8,38 @@ import Foundation
 ///   any ── requestRemoval ──▶ removing ── (removal job) ──▶ record deleted
 ///   fail: failed (a later removal still takes out whatever was put there)
 /// ```
-public struct DeploymentLifecycle: Sendable, Hashable {
-    public enum Operation: String, Sendable, Hashable {
+package struct DeploymentLifecycle: Sendable, Hashable {
+    package enum Operation: String, Sendable, Hashable {
         case deployment, removal
     }
 
     /// An event the deployment's state does not allow.
-    public struct Refused: Error, Sendable, Hashable, CustomStringConvertible {
-        public var event: String
-        public var status: DeploymentStatus
+    package struct Refused: Error, Sendable, Hashable, CustomStringConvertible {
+        package var event: String
+        package var status: DeploymentStatus
 
         package init(event: String, status: DeploymentStatus) {
             self.event = event
             self.status = status
         }
 
-        public var description: String { "a deployment that is \(status.rawValue) cannot \(event)" }
+        package var description: String { "a deployment that is \(status.rawValue) cannot \(event)" }
     }
 
     public private(set) var deployment: Deployment
 
-    public init(_ deployment: Deployment) {
+    package init(_ deployment: Deployment) {
         self.deployment = deployment
     }
 
     /// The status of a deployment that was just asked for.
-    public static let initialStatus = DeploymentStatus.queued
+    package static let initialStatus = DeploymentStatus.queued
 
     var status: DeploymentStatus { deployment.status ?? Self.initialStatus }
 
     /// The deploy job starts putting the image into the environment. Refused once a removal was
     /// asked for, or when the deployment already ended.
-    public mutating func beginDeploy(at now: Date = Date()) throws(Refused) {
+    package mutating func beginDeploy(at now: Date = Date()) throws(Refused) {
         switch status {
         case .queued, .deploying:
             deployment.status = .deploying
@@ -51,7 +51,7 @@ public struct DeploymentLifecycle: Sendable, Hashable {
 
     /// The image is in the environment under `reference`. The reference is recorded even when a
     /// removal was asked for meanwhile — the removal needs it — and the deployment stays removing.
-    public mutating func deployed(reference: String, at now: Date = Date()) {
+    package mutating func deployed(reference: String, at now: Date = Date()) {
         deployment.environmentReference = reference
         if status != .removing {
             deployment.status = .deployed
@@ -61,20 +61,20 @@ public struct DeploymentLifecycle: Sendable, Hashable {
     }
 
     /// The caller deleted the deployment: it is removing until the removal job is done.
-    public mutating func requestRemoval(at now: Date = Date()) {
+    package mutating func requestRemoval(at now: Date = Date()) {
         deployment.status = .removing
         deployment.statusMessage = nil
         deployment.updatedAt = now
     }
 
     /// An attempt failed and runs again later; the status stays, the reason is shown.
-    public mutating func retry(reason: String, at now: Date = Date()) {
+    package mutating func retry(reason: String, at now: Date = Date()) {
         deployment.statusMessage = reason
         deployment.updatedAt = now
     }
 
     /// The deploy or the removal failed for good.
-    public mutating func fail(_ operation: Operation, reason: String, at now: Date = Date()) {
+    package mutating func fail(_ operation: Operation, reason: String, at now: Date = Date()) {
         deployment.status = .failed
         deployment.statusMessage = "\(operation.rawValue) failed: \(reason)"
         deployment.updatedAt = now

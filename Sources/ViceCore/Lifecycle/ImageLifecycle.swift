@@ -11,38 +11,38 @@ import Foundation
 ///               └──── retry (import) ◀─┘                            │
 ///   fail: active when older bytes remain (the image keeps serving them), failed otherwise
 /// ```
-public struct ImageLifecycle: Sendable, Hashable {
+package struct ImageLifecycle: Sendable, Hashable {
     /// What brought (or failed to bring) the bytes.
-    public enum Operation: String, Sendable, Hashable {
+    package enum Operation: String, Sendable, Hashable {
         case `import`, upload
     }
 
     /// Whether the image must be written back.
-    public enum Change: Sendable, Hashable {
+    package enum Change: Sendable, Hashable {
         case persist, unchanged
     }
 
     /// An event the image's state does not allow.
-    public struct Refused: Error, Sendable, Hashable, CustomStringConvertible {
-        public var event: String
-        public var status: ImageStatus
+    package struct Refused: Error, Sendable, Hashable, CustomStringConvertible {
+        package var event: String
+        package var status: ImageStatus
 
         package init(event: String, status: ImageStatus) {
             self.event = event
             self.status = status
         }
 
-        public var description: String { "an image that is \(status.rawValue) cannot \(event)" }
+        package var description: String { "an image that is \(status.rawValue) cannot \(event)" }
     }
 
     public private(set) var image: Image
 
-    public init(_ image: Image) {
+    package init(_ image: Image) {
         self.image = image
     }
 
     /// The status of an image that was just created: waiting for an import or an upload.
-    public static let initialStatus = ImageStatus.queued
+    package static let initialStatus = ImageStatus.queued
 
     var status: ImageStatus { image.status ?? Self.initialStatus }
     var hasBytes: Bool { image.checksum != nil }
@@ -50,7 +50,7 @@ public struct ImageLifecycle: Sendable, Hashable {
     /// An import was asked for (created or updated with an origin). An active image keeps serving
     /// its bytes meanwhile and only says that new ones are coming.
     @discardableResult
-    public mutating func queueImport(at now: Date = Date()) -> Change {
+    package mutating func queueImport(at now: Date = Date()) -> Change {
         if status == .active {
             image.statusMessage = "re-import queued"
         } else {
@@ -63,7 +63,7 @@ public struct ImageLifecycle: Sendable, Hashable {
     /// The import job starts fetching. Refused while an upload's bytes are being committed (the
     /// job waits for the store job rather than race it).
     @discardableResult
-    public mutating func beginImport(at now: Date = Date()) throws(Refused) -> Change {
+    package mutating func beginImport(at now: Date = Date()) throws(Refused) -> Change {
         switch status {
         case .storing: throw Refused(event: "begin an import", status: status)
         case .active: return .unchanged  // keeps serving the bytes it has until the new ones are in
@@ -75,7 +75,7 @@ public struct ImageLifecycle: Sendable, Hashable {
 
     /// An upload's bytes are staged and durable: the store job inspects and commits them.
     @discardableResult
-    public mutating func beginStore(at now: Date = Date()) -> Change {
+    package mutating func beginStore(at now: Date = Date()) -> Change {
         image.status = .storing
         image.statusMessage = nil
         return touched(now)
@@ -83,7 +83,7 @@ public struct ImageLifecycle: Sendable, Hashable {
 
     /// New bytes are in the store. Returns the digest the image held before, which the caller
     /// frees when no other image holds it.
-    public mutating func commit(_ blob: BlobRef, contenttype: ContentType?, title: String? = nil,
+    package mutating func commit(_ blob: BlobRef, contenttype: ContentType?, title: String? = nil,
                                 specifics: JSONValue? = nil, at now: Date = Date()) -> String? {
         let previous = image.checksum
         image.status = .active
@@ -101,7 +101,7 @@ public struct ImageLifecycle: Sendable, Hashable {
     /// An attempt failed and runs again later: an import goes back to the queue (unless older
     /// bytes keep the image active); the reason is shown either way.
     @discardableResult
-    public mutating func retry(_ operation: Operation, reason: String, at now: Date = Date()) -> Change {
+    package mutating func retry(_ operation: Operation, reason: String, at now: Date = Date()) -> Change {
         if operation == .import && status != .active { image.status = .queued }
         image.statusMessage = reason
         return touched(now)
@@ -110,7 +110,7 @@ public struct ImageLifecycle: Sendable, Hashable {
     /// The operation failed for good. An image with older bytes keeps them and stays active;
     /// one without has failed.
     @discardableResult
-    public mutating func fail(_ operation: Operation, reason: String, at now: Date = Date()) -> Change {
+    package mutating func fail(_ operation: Operation, reason: String, at now: Date = Date()) -> Change {
         if hasBytes {
             image.status = .active
             image.statusMessage = "the last \(operation.rawValue) failed: \(reason)"
@@ -131,7 +131,7 @@ public struct ImageLifecycle: Sendable, Hashable {
 extension Image {
     /// Whether the image has bytes that may be read (downloaded, deployed) now: an active image,
     /// or one whose new upload is being committed while the old bytes stay.
-    public var servesBytes: Bool {
+    package var servesBytes: Bool {
         status == .active || (status == .storing && checksum != nil)
     }
 }

@@ -6,9 +6,9 @@ import Foundation
 /// A transient failure is retried with backoff until the job's attempts are used up; a deferral
 /// (the job cannot proceed yet) waits without using an attempt, but only until `deferralLimit`
 /// after the job was created, so nothing waits forever; anything else fails at once.
-public struct JobLifecycle: Sendable, Hashable {
+package struct JobLifecycle: Sendable, Hashable {
     /// How an attempt ended.
-    public enum Failure: Sendable, Hashable {
+    package enum Failure: Sendable, Hashable {
         /// The job cannot proceed yet; try again after `delay` seconds.
         case deferred(delay: TimeInterval, reason: String)
         /// Trying again may help.
@@ -17,7 +17,7 @@ public struct JobLifecycle: Sendable, Hashable {
         case permanent(String)
 
         /// Sorts an error the way `RetryPolicy.isTransient` and `JobDeferred` say.
-        public init(_ error: any Error) {
+        package init(_ error: any Error) {
             let message = JobLifecycle.describe(error)
             if let deferral = error as? JobDeferred {
                 self = .deferred(delay: deferral.delay, reason: deferral.reason)
@@ -30,13 +30,13 @@ public struct JobLifecycle: Sendable, Hashable {
     }
 
     /// What becomes of the job.
-    public enum Decision: Sendable, Hashable {
+    package enum Decision: Sendable, Hashable {
         /// Pending again from `at`; `note` is what the subject shows meanwhile.
         case retry(at: Date, note: String)
         /// The job is over; its subject failed with `reason`.
         case giveUp(reason: String)
 
-        public var retryAt: Date? {
+        package var retryAt: Date? {
             if case .retry(let at, _) = self { return at }
             return nil
         }
@@ -45,13 +45,13 @@ public struct JobLifecycle: Sendable, Hashable {
     /// The job as it is to be stored when the decision is a retry.
     public private(set) var job: Job
 
-    public init(_ job: Job) {
+    package init(_ job: Job) {
         self.job = job
     }
 
     /// Decides after a failed attempt and, for a retry, makes the job pending again: lease gone,
     /// `runAt` set, the error noted; a deferral gives back the attempt its claim counted.
-    public mutating func fail(_ failure: Failure, now: Date, retry policy: RetryPolicy,
+    package mutating func fail(_ failure: Failure, now: Date, retry policy: RetryPolicy,
                               deferralLimit: TimeInterval) -> Decision {
         let decision: Decision
         switch failure {
@@ -85,7 +85,7 @@ public struct JobLifecycle: Sendable, Hashable {
     }
 
     /// The caller-facing words of an error: what the registry, an adapter or a deferral said.
-    public static func describe(_ error: any Error) -> String {
+    package static func describe(_ error: any Error) -> String {
         switch error {
         case let error as ViceError: error.message
         case let error as AdapterError: error.message

@@ -3,7 +3,7 @@ import Foundation
 extension Registry {
     /// Records one entry of the audit log. The log must never take a request down with it: a
     /// failure to write is logged and the request goes on.
-    public func recordAudit(_ entry: AuditEntry) async {
+    package func recordAudit(_ entry: AuditEntry) async {
         var entry = entry
         entry.id = IDGenerator.make()
         entry.time = entry.time ?? Date()
@@ -17,7 +17,7 @@ extension Registry {
     }
 
     /// `GET /v1/audit`, for admins: newest first, paged, filtered.
-    public func auditLog(_ query: AuditQuery, by principal: UserRecord) async throws -> Page<AuditEntry> {
+    package func auditLog(_ query: AuditQuery, by principal: UserRecord) async throws -> Page<AuditEntry> {
         guard principal.isAdmin else { throw ViceError(.forbidden, "only admins read the audit log") }
         try Validate.pageLimit(query.page)
         let rows = try await store.read { [query] in try $0.auditEntries(query) }

@@ -3,7 +3,7 @@ import Foundation
 extension Registry {
     /// Replaces the environments declared in the configuration (at start and on reload). Jobs
     /// already queued against a removed one fail with "was deleted", as for a deleted record.
-    public func replaceConfiguredEnvironments(_ environments: [ConfiguredEnvironment]) {
+    package func replaceConfiguredEnvironments(_ environments: [ConfiguredEnvironment]) {
         var byID: [String: ConfiguredEnvironment] = [:]
         for environment in environments where byID[environment.id] == nil {
             var configured = environment
@@ -15,7 +15,7 @@ extension Registry {
     }
 
     /// The configured environments, sorted by id.
-    public var configuredEnvironments: [ConfiguredEnvironment] {
+    package var configuredEnvironments: [ConfiguredEnvironment] {
         configured.withLock { Array($0.values) }.sorted { $0.id < $1.id }
     }
 

@@ -18,7 +18,7 @@ extension Registry {
     /// `POST /deploy`: checks that the image and the environment are ones the caller may use and
     /// that the environment's adapter can take the image, then queues a deploy job. Anything
     /// unusable is refused (405) before a job exists.
-    public func createDeployment(_ input: Deployment, owner: UserRecord) async throws -> Deployment {
+    package func createDeployment(_ input: Deployment, owner: UserRecord) async throws -> Deployment {
         let imageID = try Validate.id(input.imageid, field: "imageid")
         let environmentID = try Validate.id(input.environmentId, field: "environmentId")
         try Validate.title(input.title)
@@ -55,14 +55,14 @@ extension Registry {
         return deployment
     }
 
-    public func deployment(id: String, owner: UserRecord) async throws -> Deployment {
+    package func deployment(id: String, owner: UserRecord) async throws -> Deployment {
         guard let deployment = try await store.read({ try $0.deployment(id: id) }), owner.mayManage(deployment.userid) else {
             throw ViceError.notFound("deployment \(id) not found")
         }
         return deployment
     }
 
-    public func deployments(owner: UserRecord, page: PageRequest) async throws -> Page<Deployment> {
+    package func deployments(owner: UserRecord, page: PageRequest) async throws -> Page<Deployment> {
         try Validate.pageLimit(page)
         let rows = try await store.read { try $0.deployments(owner: owner.listedOwner, page: page) }
         return rows.paged(page, id: { $0.id ?? "" })

@@ -2,7 +2,7 @@ import Foundation
 
 extension Registry {
     /// `POST /environments`.
-    public func createEnvironment(_ input: Environment, owner: UserRecord) async throws -> Environment {
+    package func createEnvironment(_ input: Environment, owner: UserRecord) async throws -> Environment {
         try validate(environment: input)
         try Self.validate(members: input.members)
         try options.environmentPolicy.authorize(input, trusted: owner.isAdmin)
@@ -25,7 +25,7 @@ extension Registry {
 
     /// `PUT /environments`: fields present in the body replace the stored ones; a credentials
     /// object without a password keeps the stored password.
-    public func updateEnvironment(_ input: Environment, owner: UserRecord) async throws -> Environment {
+    package func updateEnvironment(_ input: Environment, owner: UserRecord) async throws -> Environment {
         let id = try Validate.id(input.id, field: "id")
         try refuseChanges(toConfigured: id, owner: owner)
         try Validate.title(input.title)
@@ -58,14 +58,14 @@ extension Registry {
         return try render(stored)
     }
 
-    public func environment(id: String, owner: UserRecord) async throws -> Environment {
+    package func environment(id: String, owner: UserRecord) async throws -> Environment {
         if let configured = configuredEnvironment(id: id, visibleTo: owner) { return render(configured) }
         return try render(try await sharedEnvironment(id: id, with: owner), for: owner)
     }
 
     /// `DELETE /environment/{id}`. Images keep a sealed copy of their origin; deployments into the
     /// environment stay listed, and removing them later only drops the record.
-    public func deleteEnvironment(id: String, owner: UserRecord) async throws {
+    package func deleteEnvironment(id: String, owner: UserRecord) async throws {
         try refuseChanges(toConfigured: id, owner: owner)
         try await store.write { tx in
             guard let stored = try tx.environment(id: id), owner.mayManage(stored.userid) else {
@@ -75,7 +75,7 @@ extension Registry {
         }
     }
 
-    public func environments(owner: UserRecord, filter: EnvironmentFilter) async throws -> [Environment] {
+    package func environments(owner: UserRecord, filter: EnvironmentFilter) async throws -> [Environment] {
         var filter = EnvironmentFilter(
             managementLayer: filter.managementLayer?.trimmingCharacters(in: .whitespaces).lowercased().nilIfEmpty,
             runtimeTechnology: filter.runtimeTechnology?.trimmingCharacters(in: .whitespaces).lowercased().nilIfEmpty)
@@ -87,7 +87,7 @@ extension Registry {
 
     /// An environment with its decrypted credentials, for adapters and operators' tools, never for
     /// API responses.
-    public func environmentWithCredentials(id: String) async throws -> Environment? {
+    package func environmentWithCredentials(id: String) async throws -> Environment? {
         if let configured = configuredEnvironment(id: id) { return configured.environment }
         return try await store.read { try $0.environment(id: id) }.map(unsealed)
     }

@@ -4,7 +4,7 @@ extension Registry {
     /// `POST /images`. With an `originEnvironment` (one of the caller's environments by id, or an
     /// inline environment as the original web UI sent it) and an `environmentReference`, the image
     /// starts `queued` and an import job fetches it; without, it waits for an upload.
-    public func createImage(_ input: Image, owner: UserRecord) async throws -> Image {
+    package func createImage(_ input: Image, owner: UserRecord) async throws -> Image {
         try Validate.title(input.title)
         let origin = try await resolveOrigin(input.originEnvironment, owner: owner)
         let reference = input.environmentReference?.trimmingCharacters(in: .whitespaces).nilIfEmpty
@@ -37,7 +37,7 @@ extension Registry {
 
     /// `PUT /images`: fields present in the body replace the stored ones. An image with an origin
     /// is imported again (once: a queued import is not doubled).
-    public func updateImage(_ input: Image, owner: UserRecord) async throws -> Image {
+    package func updateImage(_ input: Image, owner: UserRecord) async throws -> Image {
         let id = try Validate.id(input.id, field: "id")
         try Validate.title(input.title)
         try Self.validate(members: input.members)
@@ -83,13 +83,13 @@ extension Registry {
         return try render(stored)
     }
 
-    public func image(id: String, owner: UserRecord) async throws -> Image {
+    package func image(id: String, owner: UserRecord) async throws -> Image {
         try render(try await visibleImage(id: id, to: owner), for: owner)
     }
 
     /// `GET /v1/images`: what the caller may see — their own, public ones and those shared with
     /// them (every image, for an admin) — filtered further by `ownerName` and `query.visibility`.
-    public func images(owner: UserRecord, query: ImageQuery, ownerName: String? = nil) async throws -> Page<Image> {
+    package func images(owner: UserRecord, query: ImageQuery, ownerName: String? = nil) async throws -> Page<Image> {
         try Validate.pageLimit(query.page)
         var query = query
         query.text = query.text?.trimmingCharacters(in: .whitespaces).nilIfEmpty

@@ -4,7 +4,7 @@ import Foundation
 /// (`Registry+Import`, `Registry+Upload`, `Registry+Deploy`, `Registry+Remove`). This file only
 /// dispatches, and records failures through the subjects' lifecycles.
 extension Registry: JobHandler {
-    public func perform(_ job: Job) async throws {
+    package func perform(_ job: Job) async throws {
         switch job.kind {
         case .importImage: try await performImport(job)
         case .storeImage: try await performStore(job)
@@ -15,7 +15,7 @@ extension Registry: JobHandler {
 
     /// Persists what `JobLifecycle` decided: the rescheduled job or its end, and the note or the
     /// failure on its subject — in one transaction.
-    public func recordFailure(of job: Job, decision: JobLifecycle.Decision) async throws {
+    package func recordFailure(of job: Job, decision: JobLifecycle.Decision) async throws {
         try await store.write { tx in
             switch decision {
             case .retry: try tx.updateJob(job)

@@ -5,7 +5,7 @@ import Foundation
 extension Registry {
     /// `DELETE /image/{id}`: removes the record and its queued jobs, and frees the bytes when no
     /// other image holds the same content.
-    public func deleteImage(id: String, owner: UserRecord) async throws {
+    package func deleteImage(id: String, owner: UserRecord) async throws {
         let checksum = try await store.write { tx -> String? in
             guard let stored = try tx.image(id: id), owner.mayManage(stored.userid) else {
                 throw ViceError.notFound("image \(id) not found")
@@ -21,7 +21,7 @@ extension Registry {
 
     /// `DELETE /deployment/{id}`: the deployment turns `removing` and a job takes the image out of
     /// its environment; the record goes when that is done. A deploy still queued is cancelled.
-    public func deleteDeployment(id: String, owner: UserRecord) async throws -> Deployment {
+    package func deleteDeployment(id: String, owner: UserRecord) async throws -> Deployment {
         let maxAttempts = options.maxJobAttempts
         let deployment = try await store.write { tx -> Deployment in
             guard let deployment = try tx.deployment(id: id), owner.mayManage(deployment.userid) else {
@@ -80,7 +80,7 @@ extension Registry {
     /// At start-up: frees blobs no image and no store job holds (a converted copy or an import
     /// cut off by a crash between committing and recording). Returns how many went.
     @discardableResult
-    public func removeUnreferencedBlobs() async throws -> Int {
+    package func removeUnreferencedBlobs() async throws -> Int {
         let jobs = try await store.read { try $0.jobs(kind: .storeImage) }
         let awaited = Set(jobs.compactMap { try? $0.parameters(StoreParameters.self).blob.digest })
         var removed = 0

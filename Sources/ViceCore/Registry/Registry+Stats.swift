@@ -1,6 +1,6 @@
 extension Registry {
     /// `GET /runtimestats`: jobs waiting per queue and the worker slots consuming each queue.
-    public func runtimeStats() async throws -> RuntimeStats {
+    package func runtimeStats() async throws -> RuntimeStats {
         let pending = try await store.read { tx in
             try Dictionary(uniqueKeysWithValues: JobQueueName.allCases.map { ($0, try tx.pendingJobCount(queue: $0)) })
         }

@@ -2,12 +2,12 @@ import Crypto
 import Foundation
 
 /// Who made a request, and how far their credentials reach.
-public struct Principal: Sendable, Hashable {
-    public var user: UserRecord
+package struct Principal: Sendable, Hashable {
+    package var user: UserRecord
     /// The token's scope; a password reaches as far as the user may go.
-    public var scope: TokenScope
+    package var scope: TokenScope
 
-    public init(user: UserRecord, scope: TokenScope) {
+    package init(user: UserRecord, scope: TokenScope) {
         self.user = user
         self.scope = scope
     }
@@ -19,13 +19,13 @@ extension Registry {
     static let tokenPrefix = "vice_"
 
     /// The scope a password grants.
-    public static func passwordScope(of user: UserRecord) -> TokenScope {
+    package static func passwordScope(of user: UserRecord) -> TokenScope {
         user.isAdmin ? .admin : user.isReader ? .read : .deploy
     }
 
     /// `POST /v1/user/tokens`: a new token of `owner`, returned with its secret this once. Its
     /// scope may not exceed the caller's own.
-    public func createToken(_ input: APIToken, by principal: Principal, now: Date = Date()) async throws -> APIToken {
+    package func createToken(_ input: APIToken, by principal: Principal, now: Date = Date()) async throws -> APIToken {
         let name = input.name?.trimmingCharacters(in: .whitespaces) ?? ""
         guard !name.isEmpty, name.count <= 64, !Self.hasControlCharacters(name) else {
             throw ViceError.invalidInput("name is required: 1-64 printable characters")
@@ -55,12 +55,12 @@ extension Registry {
     }
 
     /// `GET /v1/user/tokens`: the caller's tokens, without secrets.
-    public func tokens(of user: UserRecord) async throws -> [APIToken] {
+    package func tokens(of user: UserRecord) async throws -> [APIToken] {
         try await store.read { try $0.tokens(userID: user.id) }.map(\.view)
     }
 
     /// `DELETE /v1/user/tokens/{id}`: revokes one of the caller's tokens, at once.
-    public func deleteToken(id: String, of user: UserRecord) async throws {
+    package func deleteToken(id: String, of user: UserRecord) async throws {
         try await store.write { tx in
             guard let token = try tx.token(id: id), token.userID == user.id else { throw ViceError.notFound("token \(id) not found") }
             try tx.deleteToken(id: id)
@@ -68,13 +68,13 @@ extension Registry {
     }
 
     /// Whether `text` has the form of a token (so a Basic password is checked as one).
-    public static func looksLikeToken(_ text: String) -> Bool {
+    package static func looksLikeToken(_ text: String) -> Bool {
         text.hasPrefix(tokenPrefix) && text.split(separator: "_").count == 3
     }
 
     /// Checks a token (and, from a Basic header, that it belongs to `username`). Failures count
     /// like failed logins; an expired or revoked token is refused like a wrong password.
-    public func authenticate(token text: String, username: String?, address: String? = nil, now: Date = Date()) async throws -> Principal {
+    package func authenticate(token text: String, username: String?, address: String? = nil, now: Date = Date()) async throws -> Principal {
         let refused = ViceError(.unauthorized, "invalid username or password")
         let parts = text.split(separator: "_", omittingEmptySubsequences: false)
         // Failures count against the user name, or (Bearer) the token id, and the address: junk

@@ -1,20 +1,20 @@
 import Foundation
 
 /// An upload in progress: the image it is for and the ingest its bytes go to.
-public struct Upload: Sendable {
-    public let imageID: String
+package struct Upload: Sendable {
+    package let imageID: String
     let ingest: any BlobIngest
 
     /// The ingest's name in the blob store.
-    public var ingestID: IngestID { ingest.id }
+    package var ingestID: IngestID { ingest.id }
 
     /// Appends bytes (the store hashes and counts them).
-    public func write(_ chunk: some ByteChunk) async throws {
+    package func write(_ chunk: some ByteChunk) async throws {
         try await ingest.write(chunk)
     }
 
     /// Ends writing: the bytes are durable; their digest and size, as the store counted them.
-    public func seal() async throws -> BlobRef {
+    package func seal() async throws -> BlobRef {
         try await ingest.seal()
     }
 }
@@ -28,25 +28,25 @@ struct StoreParameters: JobParameters {
 }
 
 /// The committed bytes of an image, for download.
-public struct ImageFile: Sendable {
-    public let image: Image
-    public let digest: String
-    public let size: Int64
-    public let file: URL?
+package struct ImageFile: Sendable {
+    package let image: Image
+    package let digest: String
+    package let size: Int64
+    package let file: URL?
 }
 
 /// Uploading an image's bytes: the request writes them into an ingest and seals it; a store job
 /// inspects and commits them. Downloads read the committed blob.
 extension Registry {
     /// Starts an upload to one of the caller's images.
-    public func beginUpload(imageID: String, owner: UserRecord) async throws -> Upload {
+    package func beginUpload(imageID: String, owner: UserRecord) async throws -> Upload {
         _ = try await ownedImage(id: imageID, owner: owner)
         return Upload(imageID: imageID, ingest: try await blobs.beginIngest())
     }
 
     /// Ends an upload whose bytes are all written: seals them, marks the image `storing` and
     /// queues the store job that inspects and commits them.
-    public func finishUpload(_ upload: Upload, owner: UserRecord) async throws -> Image {
+    package func finishUpload(_ upload: Upload, owner: UserRecord) async throws -> Image {
         let maxAttempts = options.maxJobAttempts
         let stored: StoredImage
         do {
@@ -72,12 +72,12 @@ extension Registry {
     }
 
     /// Drops an upload that failed or was refused.
-    public func abortUpload(_ upload: Upload) async {
+    package func abortUpload(_ upload: Upload) async {
         await upload.ingest.cancel()
     }
 
     /// The committed bytes of an image the caller may see; 409 while there are none.
-    public func imageFile(id: String, owner: UserRecord) async throws -> ImageFile {
+    package func imageFile(id: String, owner: UserRecord) async throws -> ImageFile {
         let stored = try await visibleImage(id: id, to: owner)
         guard stored.image.servesBytes, let digest = stored.image.checksum, let size = stored.image.size else {
             throw ViceError.conflict(
@@ -88,7 +88,7 @@ extension Registry {
 
     /// At start-up: cancels ingests that no store job refers to (uploads cut off by a crash).
     @discardableResult
-    public func removeOrphanedIngests() async throws -> Int {
+    package func removeOrphanedIngests() async throws -> Int {
         let jobs = try await store.read { try $0.jobs(kind: .storeImage) }
         let referenced = Set(jobs.compactMap { try? $0.parameters(StoreParameters.self).ingest })
         var removed = 0

@@ -5,7 +5,7 @@ extension Registry {
     /// the same to the caller and cost the same (one bcrypt verification each); failures are
     /// counted per user name and per address (429 past the limits), verifications wait in a
     /// bounded queue (503 when it is full), and recently verified credentials skip both.
-    public func authenticate(username: String, password: String, address: String? = nil) async throws -> UserRecord {
+    package func authenticate(username: String, password: String, address: String? = nil) async throws -> UserRecord {
         let refused = ViceError(.unauthorized, "invalid username or password")
         let user = try await store.read { try $0.user(username: username) }.flatMap { $0.isDisabled ? nil : $0 }
         if let user, credentialCache.isVerified(username: username, password: password, user: user) {
@@ -53,7 +53,7 @@ extension Registry {
 
     /// `POST /user`: registers a user. With registration closed only an admin may do it, and only
     /// an admin may create another admin.
-    public func createUser(_ input: User, by principal: UserRecord?) async throws -> User {
+    package func createUser(_ input: User, by principal: UserRecord?) async throws -> User {
         if !options.openRegistration {
             guard let principal else { throw ViceError(.unauthorized, "registration is closed: authenticate as an admin") }
             guard principal.isAdmin else { throw ViceError(.forbidden, "registration is closed: only admins create users") }
@@ -70,7 +70,7 @@ extension Registry {
     }
 
     /// Adds a user (the API and `vice user add`).
-    public func addUser(username: String?, password: String?, email: String?, fullname: String?, admin: Bool,
+    package func addUser(username: String?, password: String?, email: String?, fullname: String?, admin: Bool,
                         reader: Bool = false) async throws -> UserRecord {
         guard let username = username?.trimmingCharacters(in: .whitespaces), !username.isEmpty else {
             throw ViceError.invalidInput("username is required")
@@ -98,7 +98,7 @@ extension Registry {
     }
 
     /// Changes a password (`vice user passwd`); cached verifications of the old one stop counting.
-    public func setPassword(username: String, password: String) async throws {
+    package func setPassword(username: String, password: String) async throws {
         try Self.validate(password: password)
         let hash = try await hasher.hash(password)
         let user = try await store.write { tx -> UserRecord in
@@ -111,19 +111,19 @@ extension Registry {
         credentialCache.forget(userID: user.id)
     }
 
-    public func listUsers() async throws -> [UserRecord] {
+    package func listUsers() async throws -> [UserRecord] {
         try await store.read { try $0.users() }
     }
 
     /// `GET /v1/users`, for admins.
-    public func users(by principal: UserRecord) async throws -> [User] {
+    package func users(by principal: UserRecord) async throws -> [User] {
         guard principal.isAdmin else { throw ViceError(.forbidden, "only admins list users") }
         return try await listUsers().map(\.publicView)
     }
 
     /// `PUT /v1/user/{id}`, for admins: changes a user's role, or disables (or enables) them. A
     /// disabled user's passwords and tokens stop working at once; their records stay.
-    public func updateUser(id: String, _ input: User, by principal: UserRecord) async throws -> User {
+    package func updateUser(id: String, _ input: User, by principal: UserRecord) async throws -> User {
         guard principal.isAdmin else { throw ViceError(.forbidden, "only admins change users") }
         guard id != principal.id || (input.disabled != true && (input.role ?? .admin) == .admin) else {
             throw ViceError.invalidInput("admins cannot disable or demote themselves")
@@ -149,7 +149,7 @@ extension Registry {
     /// `DELETE /v1/user/{id}`, for admins. A user who still owns environments, images or
     /// deployments is not deleted (409 with the counts): those are removed or kept deliberately,
     /// never swept away with the account. Their tokens go with them.
-    public func deleteUser(id: String, by principal: UserRecord) async throws {
+    package func deleteUser(id: String, by principal: UserRecord) async throws {
         guard principal.isAdmin else { throw ViceError(.forbidden, "only admins delete users") }
         guard id != principal.id else { throw ViceError.invalidInput("admins cannot delete themselves") }
         try await store.write { tx in
@@ -169,7 +169,7 @@ extension Registry {
 
     /// On a first start with no users: creates `admin` with `password`, or with a random password
     /// that is returned so the caller can show it once. Nil when users exist already.
-    public func bootstrapAdmin(password: String?) async throws -> (user: UserRecord, generatedPassword: String?)? {
+    package func bootstrapAdmin(password: String?) async throws -> (user: UserRecord, generatedPassword: String?)? {
         guard try await store.read({ try $0.userCount() }) == 0 else { return nil }
         let generated = password == nil ? IDGenerator.make(length: 24) : nil
         let user = try await addUser(username: "admin", password: password ?? generated, email: nil,

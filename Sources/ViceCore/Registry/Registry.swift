@@ -2,21 +2,21 @@ import Foundation
 import Logging
 
 /// Settings of the registry's use cases.
-public struct RegistryOptions: Sendable {
+package struct RegistryOptions: Sendable {
     /// Whether `POST /user` works without credentials. When closed, only admins create users.
-    public var openRegistration: Bool
+    package var openRegistration: Bool
     /// How often a job is tried before its subject is marked failed.
-    public var maxJobAttempts: Int
+    package var maxJobAttempts: Int
     /// Who may point the registry at what (per adapter kind) and where adapters may connect.
-    public var environmentPolicy: EnvironmentPolicy
+    package var environmentPolicy: EnvironmentPolicy
     /// How long a deployment waits for its image's bytes before it fails.
-    public var deployWaitLimit: TimeInterval
+    package var deployWaitLimit: TimeInterval
     /// The largest image an import may bring (uploads have the server's own limit).
-    public var maxImageBytes: Int64
+    package var maxImageBytes: Int64
     /// Failed-login limits and the bound on queued password checks.
-    public var loginLimits: LoginLimits
+    package var loginLimits: LoginLimits
 
-    public init(openRegistration: Bool = false, maxJobAttempts: Int = 5,
+    package init(openRegistration: Bool = false, maxJobAttempts: Int = 5,
                 environmentPolicy: EnvironmentPolicy = EnvironmentPolicy(), deployWaitLimit: TimeInterval = 3600,
                 maxImageBytes: Int64 = 1 << 40, loginLimits: LoginLimits = LoginLimits()) {
         self.loginLimits = loginLimits
@@ -30,10 +30,10 @@ public struct RegistryOptions: Sendable {
 
 /// The registry's use cases: users, environments, images, deployments and the jobs behind them.
 /// Everything it needs arrives through protocols; it knows no HTTP, database or adapter.
-public final class Registry: Sendable {
+package final class Registry: Sendable {
     let store: any MetadataStore
     let blobs: any BlobStore
-    public let catalog: AdapterCatalog
+    package let catalog: AdapterCatalog
     let hasher: any PasswordHasher
     let cipher: CredentialCipher
     let credentialCache: CredentialCache
@@ -46,11 +46,11 @@ public final class Registry: Sendable {
     /// Environments declared in the configuration, by id.
     let configured = LockedBox<[String: ConfiguredEnvironment]>([:])
     let logger: Logger
-    public let options: RegistryOptions
+    package let options: RegistryOptions
     /// Converts disks for targets that cannot take an image's format; nil = no conversion.
     let converter: (any DiskConverter)?
 
-    public init(store: any MetadataStore, blobs: any BlobStore, catalog: AdapterCatalog, hasher: any PasswordHasher,
+    package init(store: any MetadataStore, blobs: any BlobStore, catalog: AdapterCatalog, hasher: any PasswordHasher,
                 cipher: CredentialCipher, options: RegistryOptions = RegistryOptions(),
                 credentialCache: CredentialCache = CredentialCache(), converter: (any DiskConverter)? = nil,
                 logger: Logger = Logger(label: "vice.registry")) {
@@ -68,12 +68,12 @@ public final class Registry: Sendable {
     }
 
     /// The signal that wakes the workers of `queue`.
-    public func signal(for queue: JobQueueName) -> JobSignal {
+    package func signal(for queue: JobQueueName) -> JobSignal {
         signals[queue]!
     }
 
     /// Makes the worker pool of `queue` and counts its slots in `RuntimeStats`.
-    public func makeWorkerPool(queue: JobQueueName, concurrency: Int, jobs: any JobQueue,
+    package func makeWorkerPool(queue: JobQueueName, concurrency: Int, jobs: any JobQueue,
                                retry: RetryPolicy = RetryPolicy(), lease: TimeInterval = 30,
                                pollInterval: Duration = .seconds(1), grace: Duration = .seconds(30),
                                timeLimit: Duration? = nil) -> WorkerPool {

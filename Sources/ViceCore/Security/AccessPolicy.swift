@@ -4,13 +4,13 @@ import Foundation
 /// use environments of that kind they define themselves, and which locations they may name.
 /// Admins and environments declared in the configuration are trusted and only bound by the
 /// egress policy's ranges.
-public struct AdapterAccessRule: Sendable, Hashable {
+package struct AdapterAccessRule: Sendable, Hashable {
     /// Whether non-admin users may create (and use) environments of this kind.
-    public var usersMayCreate: Bool
+    package var usersMayCreate: Bool
     /// Locations a non-admin may use; empty = any the egress policy permits.
-    public var locations: [LocationPattern]
+    package var locations: [LocationPattern]
 
-    public init(usersMayCreate: Bool = true, locations: [LocationPattern] = []) {
+    package init(usersMayCreate: Bool = true, locations: [LocationPattern] = []) {
         self.usersMayCreate = usersMayCreate
         self.locations = locations
     }
@@ -19,18 +19,18 @@ public struct AdapterAccessRule: Sendable, Hashable {
 /// A location pattern: a URL prefix (`https://keystone.example.org:5000/`), a host name with an
 /// optional leading wildcard (`*.example.org`, `sat.example.org`), or an address range
 /// (`10.20.0.0/16`, which matches literal addresses only: name them by host otherwise).
-public struct LocationPattern: Sendable, Hashable, CustomStringConvertible {
-    public let text: String
+package struct LocationPattern: Sendable, Hashable, CustomStringConvertible {
+    package let text: String
 
-    public init?(_ text: String) {
+    package init?(_ text: String) {
         let trimmed = text.trimmingCharacters(in: .whitespaces)
         guard !trimmed.isEmpty, !trimmed.contains(where: \.isWhitespace) else { return nil }
         self.text = trimmed
     }
 
-    public var description: String { text }
+    package var description: String { text }
 
-    public func matches(_ location: String) -> Bool {
+    package func matches(_ location: String) -> Bool {
         let location = location.trimmingCharacters(in: .whitespaces)
         if text.contains("://") {
             return location.lowercased().hasPrefix(text.lowercased())
@@ -45,7 +45,7 @@ public struct LocationPattern: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// The host of `scheme://host:port/…`, `host:port` or `host` (brackets kept off IPv6).
-    public static func host(of location: String) -> String? {
+    package static func host(of location: String) -> String? {
         var rest = Substring(location)
         if let scheme = rest.range(of: "://") { rest = rest[scheme.upperBound...] }
         rest = rest.prefix { $0 != "/" && $0 != "?" && $0 != "#" }
@@ -61,25 +61,25 @@ public struct LocationPattern: Sendable, Hashable, CustomStringConvertible {
 }
 
 /// The registry's security policy for environments: the egress ranges and the rule per adapter.
-public struct EnvironmentPolicy: Sendable, Hashable {
-    public var egress: EgressPolicy
+package struct EnvironmentPolicy: Sendable, Hashable {
+    package var egress: EgressPolicy
     /// By adapter kind (lower case); kinds without a rule get `defaultRule`.
-    public var rules: [String: AdapterAccessRule]
-    public var defaultRule: AdapterAccessRule
+    package var rules: [String: AdapterAccessRule]
+    package var defaultRule: AdapterAccessRule
 
-    public init(egress: EgressPolicy = EgressPolicy(), rules: [String: AdapterAccessRule] = [:],
+    package init(egress: EgressPolicy = EgressPolicy(), rules: [String: AdapterAccessRule] = [:],
                 defaultRule: AdapterAccessRule = AdapterAccessRule()) {
         self.egress = egress
         self.rules = rules
         self.defaultRule = defaultRule
     }
 
-    public func rule(for kind: String) -> AdapterAccessRule {
+    package func rule(for kind: String) -> AdapterAccessRule {
         rules[kind.lowercased()] ?? defaultRule
     }
 
     /// The egress an environment gets: trusted ones may reach loopback and unix sockets.
-    public func egress(trusted: Bool) -> EgressPolicy {
+    package func egress(trusted: Bool) -> EgressPolicy {
         var policy = egress
         policy.allowLoopback = trusted
         policy.allowUnixSockets = trusted
@@ -89,7 +89,7 @@ public struct EnvironmentPolicy: Sendable, Hashable {
     /// Refuses an environment its owner may not use: a kind closed to users, a location outside
     /// the allowed patterns, or a location the egress policy refuses on its face (a link-local
     /// or loopback literal, a unix socket). Trusted environments skip the per-kind rule.
-    public func authorize(_ environment: Environment, trusted: Bool) throws {
+    package func authorize(_ environment: Environment, trusted: Bool) throws {
         guard let kind = environment.adapterKind else { return }
         let location = environment.credentials?.location?.trimmingCharacters(in: .whitespaces) ?? ""
         // Settings that name a second place to connect to are held to the same patterns.

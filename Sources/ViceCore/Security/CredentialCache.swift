@@ -6,7 +6,7 @@ import Foundation
 /// password, never by the password itself, and carry the password hash they were checked against:
 /// when the stored hash changes (password changed, even by another process) the entry no longer
 /// matches.
-public final class CredentialCache: Sendable {
+package final class CredentialCache: Sendable {
     struct Entry {
         var userID: String
         var passwordHash: String
@@ -18,7 +18,7 @@ public final class CredentialCache: Sendable {
     private let lifetime: TimeInterval
     private let capacity: Int
 
-    public init(lifetime: TimeInterval = 300, capacity: Int = 10_000) {
+    package init(lifetime: TimeInterval = 300, capacity: Int = 10_000) {
         self.lifetime = lifetime
         self.capacity = capacity
     }
@@ -31,7 +31,7 @@ public final class CredentialCache: Sendable {
     }
 
     /// Whether this username/password pair was verified recently against exactly `user`'s current hash.
-    public func isVerified(username: String, password: String, user: UserRecord, now: Date = Date()) -> Bool {
+    package func isVerified(username: String, password: String, user: UserRecord, now: Date = Date()) -> Bool {
         let k = cacheKey(username: username, password: password)
         return entries.withLock { entries in
             guard let entry = entries[k] else { return false }
@@ -43,7 +43,7 @@ public final class CredentialCache: Sendable {
         }
     }
 
-    public func remember(username: String, password: String, user: UserRecord, now: Date = Date()) {
+    package func remember(username: String, password: String, user: UserRecord, now: Date = Date()) {
         let k = cacheKey(username: username, password: password)
         entries.withLock { entries in
             if entries.count >= capacity {
@@ -55,7 +55,7 @@ public final class CredentialCache: Sendable {
     }
 
     /// Drops every entry of a user (called when the password changes in this process).
-    public func forget(userID: String) {
+    package func forget(userID: String) {
         entries.withLock { entries in entries = entries.filter { $0.value.userID != userID } }
     }
 }

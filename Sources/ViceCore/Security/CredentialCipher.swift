@@ -3,16 +3,16 @@ import Foundation
 
 /// Encrypts environment credentials at rest with AES-256-GCM. The key lives in a file of its own
 /// (0600), outside the database, so a copied database alone reveals no password.
-public struct CredentialCipher: Sendable {
+package struct CredentialCipher: Sendable {
     private let key: SymmetricKey
 
-    public init(key: SymmetricKey) {
+    package init(key: SymmetricKey) {
         self.key = key
     }
 
     /// Loads the key from `path`, creating a fresh random key there (mode 0600, in a 0700 folder
     /// when it makes the folder) when none exists. A key file others may read stops start-up.
-    public static func loadOrCreate(keyFile path: String) throws -> CredentialCipher {
+    package static func loadOrCreate(keyFile path: String) throws -> CredentialCipher {
         var info = stat()
         if lstat(path, &info) == 0 {
             let data = try SecretFile.read(path)
@@ -28,14 +28,14 @@ public struct CredentialCipher: Sendable {
         return CredentialCipher(key: key)
     }
 
-    public func seal(_ plaintext: Data) throws -> Data {
+    package func seal(_ plaintext: Data) throws -> Data {
         guard let combined = try AES.GCM.seal(plaintext, using: key).combined else {
             throw ViceError(.internal, "AES-GCM produced no combined box")
         }
         return combined
     }
 
-    public func open(_ sealed: Data) throws -> Data {
+    package func open(_ sealed: Data) throws -> Data {
         do {
             return try AES.GCM.open(AES.GCM.SealedBox(combined: sealed), using: key)
         } catch {
@@ -43,11 +43,11 @@ public struct CredentialCipher: Sendable {
         }
     }
 
-    public func seal<T: Encodable>(json value: T) throws -> Data {
+    package func seal<T: Encodable>(json value: T) throws -> Data {
         try seal(JSONEncoder().encode(value))
     }
 
-    public func open<T: Decodable>(json type: T.Type, from sealed: Data) throws -> T {
+    package func open<T: Decodable>(json type: T.Type, from sealed: Data) throws -> T {
         try JSONDecoder().decode(type, from: open(sealed))
     }
 }

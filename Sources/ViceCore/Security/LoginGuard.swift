@@ -1,16 +1,16 @@
 import Foundation
 
 /// How much guessing a login endpoint tolerates.
-public struct LoginLimits: Sendable, Hashable {
+package struct LoginLimits: Sendable, Hashable {
     /// Failed logins per user name, and per client address, within `window` before 429.
-    public var failuresPerUser: Int
-    public var failuresPerAddress: Int
-    public var window: TimeInterval
+    package var failuresPerUser: Int
+    package var failuresPerAddress: Int
+    package var window: TimeInterval
     /// bcrypt verifications running at once, and waiting; past both the answer is 503.
-    public var concurrentVerifications: Int
-    public var queuedVerifications: Int
+    package var concurrentVerifications: Int
+    package var queuedVerifications: Int
 
-    public init(failuresPerUser: Int = 10, failuresPerAddress: Int = 50, window: TimeInterval = 300,
+    package init(failuresPerUser: Int = 10, failuresPerAddress: Int = 50, window: TimeInterval = 300,
                 concurrentVerifications: Int = 4, queuedVerifications: Int = 64) {
         self.failuresPerUser = failuresPerUser
         self.failuresPerAddress = failuresPerAddress
@@ -23,20 +23,20 @@ public struct LoginLimits: Sendable, Hashable {
 /// Counts failed logins per user name and per client address in a sliding window, and bounds the
 /// bcrypt work that logins may queue: guessing is slowed to the limits, and a flood of wrong
 /// passwords cannot make every other login wait.
-public final class LoginGuard: Sendable {
-    public let limits: LoginLimits
+package final class LoginGuard: Sendable {
+    package let limits: LoginLimits
     private let failures = LockedBox<[String: [Date]]>([:])
     private let gate: VerificationGate
     /// Keys tracked at most (old entries are dropped first): the table cannot be grown without bound.
     static let capacity = 100_000
 
-    public init(limits: LoginLimits = LoginLimits()) {
+    package init(limits: LoginLimits = LoginLimits()) {
         self.limits = limits
         gate = VerificationGate(running: limits.concurrentVerifications, waiting: limits.queuedVerifications)
     }
 
     /// Throws 429 (with the seconds until a retry can succeed) when either count is full.
-    public func checkAllowed(username: String, address: String?, now: Date = Date()) throws {
+    package func checkAllowed(username: String, address: String?, now: Date = Date()) throws {
         for (key, limit) in keys(username: username, address: address) {
             let recent = failures.withLock { table -> [Date] in
                 let kept = (table[key] ?? []).filter { now.timeIntervalSince($0) < limits.window }
@@ -52,7 +52,7 @@ public final class LoginGuard: Sendable {
         }
     }
 
-    public func recordFailure(username: String, address: String?, now: Date = Date()) {
+    package func recordFailure(username: String, address: String?, now: Date = Date()) {
         failures.withLock { table in
             if table.count >= Self.capacity {
                 table = table.filter { $0.value.contains { now.timeIntervalSince($0) < limits.window } }
@@ -68,12 +68,12 @@ public final class LoginGuard: Sendable {
     }
 
     /// A correct password clears the user name's count (not the address's).
-    public func recordSuccess(username: String) {
+    package func recordSuccess(username: String) {
         failures.withLock { $0["user:" + username.lowercased()] = nil }
     }
 
     /// Runs one password verification through the bounded queue.
-    public func verify<T: Sendable>(_ body: @Sendable () async throws -> T) async throws -> T {
+    package func verify<T: Sendable>(_ body: @Sendable () async throws -> T) async throws -> T {
         try await gate.run(body)
     }
 

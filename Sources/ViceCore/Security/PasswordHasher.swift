@@ -1,6 +1,6 @@
 /// Hashes and checks user passwords. The server provides bcrypt; both calls are slow on purpose
 /// and run off the cooperative pool.
-public protocol PasswordHasher: Sendable {
+package protocol PasswordHasher: Sendable {
     func hash(_ password: String) async throws -> String
     func verify(_ password: String, hash: String) async throws -> Bool
 }

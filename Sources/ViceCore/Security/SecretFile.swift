@@ -4,9 +4,9 @@ import Foundation
 /// 0600 in one step with `O_CREAT | O_EXCL | O_NOFOLLOW`, so there is no moment in which another
 /// user could open them and no symbolic link planted in the way is followed. Their folders are
 /// created 0700.
-public enum SecretFile {
+package enum SecretFile {
     /// Creates `path` with `contents`; fails when it exists (or is a link).
-    public static func create(_ path: String, contents: Data) throws {
+    package static func create(_ path: String, contents: Data) throws {
         try makePrivateDirectory(for: path)
         let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw ViceError(.internal, "cannot create \(path): \(String(cString: strerror(errno)))") }
@@ -16,7 +16,7 @@ public enum SecretFile {
     }
 
     /// Creates an empty `path` 0600 if it is not there yet (the SQLite file, before SQLite opens it).
-    public static func createEmptyIfMissing(_ path: String) throws {
+    package static func createEmptyIfMissing(_ path: String) throws {
         try makePrivateDirectory(for: path)
         let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
         if fd >= 0 { close(fd); return }
@@ -24,7 +24,7 @@ public enum SecretFile {
     }
 
     /// Reads a secret file, refusing one that other users may read or write, or a link.
-    public static func read(_ path: String) throws -> Data {
+    package static func read(_ path: String) throws -> Data {
         let fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
         guard fd >= 0 else { throw ViceError(.internal, "cannot open \(path): \(String(cString: strerror(errno)))") }
         defer { close(fd) }
@@ -49,7 +49,7 @@ public enum SecretFile {
     }
 
     /// Creates the folder of `path` (and its parents) 0700 when missing.
-    public static func makePrivateDirectory(for path: String) throws {
+    package static func makePrivateDirectory(for path: String) throws {
         let directory = (path as NSString).deletingLastPathComponent
         guard !directory.isEmpty, !FileManager.default.fileExists(atPath: directory) else { return }
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true,

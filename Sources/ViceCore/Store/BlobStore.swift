@@ -1,11 +1,11 @@
 import Foundation
 
 /// A stored blob: its content digest (`sha256:<hex>`) and size in bytes.
-public struct BlobRef: Sendable, Hashable, Codable {
-    public var digest: String
-    public var size: Int64
+package struct BlobRef: Sendable, Hashable, Codable {
+    package var digest: String
+    package var size: Int64
 
-    public init(digest: String, size: Int64) {
+    package init(digest: String, size: Int64) {
         self.digest = digest
         self.size = size
     }
@@ -13,11 +13,11 @@ public struct BlobRef: Sendable, Hashable, Codable {
 
 /// The name of an ingest inside its store. It is what a store job's payload carries — never a
 /// path — and the store alone knows where the bytes are.
-public struct IngestID: RawRepresentable, Sendable, Hashable, Codable, CustomStringConvertible {
-    public let rawValue: String
+package struct IngestID: RawRepresentable, Sendable, Hashable, Codable, CustomStringConvertible {
+    package let rawValue: String
 
     /// Letters, digits and dashes only: an id that arrives from a payload cannot name a path.
-    public init?(rawValue: String) {
+    package init?(rawValue: String) {
         guard !rawValue.isEmpty, rawValue.count <= 128,
               rawValue.unicodeScalars.allSatisfy({ $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || $0 == "-") })
         else { return nil }
@@ -25,16 +25,16 @@ public struct IngestID: RawRepresentable, Sendable, Hashable, Codable, CustomStr
     }
 
     /// A fresh, random id.
-    public static func make() -> IngestID { IngestID(rawValue: IDGenerator.make(length: 24))! }
+    package static func make() -> IngestID { IngestID(rawValue: IDGenerator.make(length: 24))! }
 
-    public var description: String { rawValue }
+    package var description: String { rawValue }
 }
 
 /// Image bytes, addressed by content. Bytes enter by one door, an ingest: begin → write →
 /// seal → commit(expecting:) or cancel. Nothing is visible under a digest before its commit,
 /// and a commit holds the blob (a `BlobLease`) until the caller has recorded it, so a delete
 /// racing the recording cannot free it.
-public protocol BlobStore: Sendable {
+package protocol BlobStore: Sendable {
     /// Starts writing new bytes.
     func beginIngest() async throws -> any BlobIngest
     /// A sealed ingest (an upload waiting for its store job), also one sealed by another process
@@ -65,7 +65,7 @@ public protocol BlobStore: Sendable {
 }
 
 /// Bytes on their way into a `BlobStore`: hashed and counted by the store as they are written.
-public protocol BlobIngest: AnyObject, Sendable {
+package protocol BlobIngest: AnyObject, Sendable {
     var id: IngestID { get }
     /// Appends bytes. May wait while the store catches up (back-pressure).
     func write(_ chunk: some ByteChunk) async throws
@@ -83,27 +83,27 @@ public protocol BlobIngest: AnyObject, Sendable {
 
 /// Bytes in memory that an ingest can take without copying them first: `[UInt8]`, or the HTTP
 /// server's buffers.
-public protocol ByteChunk: Sendable {
+package protocol ByteChunk: Sendable {
     var byteCount: Int { get }
     func withUnsafeBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R
 }
 
 extension Array: ByteChunk where Element == UInt8 {
-    public var byteCount: Int { count }
+    package var byteCount: Int { count }
 }
 
 /// A committed blob that may not be deleted yet. Released explicitly once the blob is recorded
 /// (or known unwanted), and at the latest when the lease is dropped.
-public final class BlobLease: Sendable {
-    public let blob: BlobRef
+package final class BlobLease: Sendable {
+    package let blob: BlobRef
     private let onRelease: LockedBox<(@Sendable () -> Void)?>
 
-    public init(blob: BlobRef, onRelease: @escaping @Sendable () -> Void) {
+    package init(blob: BlobRef, onRelease: @escaping @Sendable () -> Void) {
         self.blob = blob
         self.onRelease = LockedBox(onRelease)
     }
 
-    public func release() {
+    package func release() {
         let action = onRelease.withLock { action -> (@Sendable () -> Void)? in
             defer { action = nil }
             return action
@@ -118,7 +118,7 @@ public final class BlobLease: Sendable {
 /// its digest; a delete marks the digest, asks the metadata whether anyone holds it, and deletes
 /// only if no lease was taken meanwhile. Without this, "nobody holds it" could be read just before
 /// an ingest of the same content commits (finding the blob there) and is recorded.
-public final class BlobLeases: Sendable {
+package final class BlobLeases: Sendable {
     private struct Entry {
         var leases = 0
         /// Deletions in progress, and whether a lease was taken since each began.
@@ -127,11 +127,11 @@ public final class BlobLeases: Sendable {
     private let entries = LockedBox<[String: Entry]>([:])
     private let nextDeletion = LockedBox(0)
 
-    public init() {}
+    package init() {}
 
     /// Takes a lease on `blob.digest` and runs `body` (putting the bytes in place) under the same
     /// lock that deletes take.
-    public func lease(_ blob: BlobRef, while body: () throws -> Void) rethrows -> BlobLease {
+    package func lease(_ blob: BlobRef, while body: () throws -> Void) rethrows -> BlobLease {
         try entries.withLock { entries in
             var entry = entries[blob.digest] ?? Entry()
             entry.leases += 1
@@ -151,7 +151,7 @@ public final class BlobLeases: Sendable {
 
     /// Deletes `digest` with `remove` when no lease holds it, `isUnused` says so, and no lease was
     /// taken while `isUnused` ran. Returns whether `remove` ran.
-    public func delete(_ digest: String, ifUnused isUnused: @Sendable () async throws -> Bool,
+    package func delete(_ digest: String, ifUnused isUnused: @Sendable () async throws -> Bool,
                        remove: @escaping @Sendable () throws -> Void) async throws -> Bool {
         let ticket = nextDeletion.withLock { next -> Int in next += 1; return next }
         let begun = entries.withLock { entries -> Bool in
@@ -197,20 +197,20 @@ public final class BlobLeases: Sendable {
 extension BlobStore {
     /// Deletes a blob unless a lease holds it.
     @discardableResult
-    public func delete(_ digest: String) async throws -> Bool {
+    package func delete(_ digest: String) async throws -> Bool {
         try await delete(digest, ifUnused: { true })
     }
 
     /// Streams `content` into the store through an ingest and commits it. For bytes that need no
     /// inspection between sealing and committing, and for tests.
-    public func put(_ content: ByteStream) async throws -> BlobRef {
+    package func put(_ content: ByteStream) async throws -> BlobRef {
         let lease = try await ingest(content).commit(expecting: nil)
         lease.release()
         return lease.blob
     }
 
     /// Streams `content` into a new ingest and seals it; cancels it when anything fails.
-    public func ingest(_ content: ByteStream) async throws -> any BlobIngest {
+    package func ingest(_ content: ByteStream) async throws -> any BlobIngest {
         let ingest = try await beginIngest()
         do {
             for try await chunk in content {

@@ -3,14 +3,14 @@ import Foundation
 /// Where the registry keeps its records and jobs. Every use case runs its reads and writes in one
 /// `read` or `write` transaction, so that a record and the job that works on it appear together
 /// or not at all.
-public protocol MetadataStore: Sendable {
+package protocol MetadataStore: Sendable {
     func read<T: Sendable>(_ body: @escaping @Sendable (any MetadataReader) throws -> T) async throws -> T
     func write<T: Sendable>(_ body: @escaping @Sendable (any MetadataWriter) throws -> T) async throws -> T
 }
 
 /// Queries inside a transaction. Lists with a `PageRequest` return up to `limit + 1` items, so the
 /// caller can tell whether another page follows; an unknown marker throws `invalidInput`.
-public protocol MetadataReader {
+package protocol MetadataReader {
     func user(id: String) throws -> UserRecord?
     func user(username: String) throws -> UserRecord?
     func users() throws -> [UserRecord]
@@ -40,7 +40,7 @@ public protocol MetadataReader {
 }
 
 /// Changes inside a transaction. Inserting an id or username that exists throws `conflict`.
-public protocol MetadataWriter: MetadataReader {
+package protocol MetadataWriter: MetadataReader {
     func insertUser(_ user: UserRecord) throws
     func updateUser(_ user: UserRecord) throws
     func deleteUser(id: String) throws

@@ -4,15 +4,15 @@ import Logging
 import ViceCore
 
 /// The JSON body of every error response.
-public struct ErrorBody: Codable, Sendable {
+package struct ErrorBody: Codable, Sendable {
     /// The HTTP status code.
-    public var code: Int
+    package var code: Int
     /// A machine-readable kind (`invalidInput`, `notFound`, …).
-    public var error: String
+    package var error: String
     /// What went wrong, for people.
-    public var message: String
+    package var message: String
     /// Quote it when reporting a problem: it is in the server's log lines too.
-    public var requestId: String?
+    package var requestId: String?
 }
 
 /// Turns every error into a JSON response: errors that render themselves (`RendersAPIError`:

@@ -3,16 +3,16 @@ import ViceCore
 
 /// Every operation of the control API, in one table with its handler: the router registers from
 /// it and a test checks it against the OpenAPI document, so neither can drift from the other.
-public struct APIRoute: Sendable {
-    public let method: HTTPRequest.Method
+package struct APIRoute: Sendable {
+    package let method: HTTPRequest.Method
     /// The path in OpenAPI form: `/v1/image/{imageId}`.
-    public let path: String
+    package let path: String
     /// The seed's operation id (`createEnvironment`, `findImages`, …).
-    public let operationId: String
+    package let operationId: String
     /// Served without credentials.
-    public let isPublic: Bool
+    package let isPublic: Bool
     /// The least token scope that may call it: reads need `read`, changes `deploy`.
-    public let scope: TokenScope
+    package let scope: TokenScope
     /// What answers it, given the API.
     let handler: @Sendable (ViceAPI) -> ViceAPI.Handler
 
@@ -26,7 +26,7 @@ public struct APIRoute: Sendable {
         self.scope = scope ?? (method == .get ? .read : .deploy)
     }
 
-    public static let all: [APIRoute] = [
+    package static let all: [APIRoute] = [
         APIRoute(.post, "/v1/environments", "createEnvironment") { $0.createEnvironment },
         APIRoute(.get, "/v1/environments", "findEnvironment") { $0.findEnvironments },
         APIRoute(.put, "/v1/environments", "updateEnvironment") { $0.updateEnvironment },
