@@ -3,6 +3,10 @@ import PackageDescription
 
 let swiftSettings: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
+    // A file uses only what it imports itself, and imports are internal unless marked: a module's
+    // dependencies do not leak into its users by accident.
+    .enableUpcomingFeature("MemberImportVisibility"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
 ]
 
 let package = Package(
@@ -45,7 +49,7 @@ let package = Package(
         // Content-addressed blob store on the local file system.
         .target(
             name: "ViceStorage",
-            dependencies: ["ViceCore"],
+            dependencies: ["ViceCore", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swiftSettings
         ),
         // MetadataStore + durable JobQueue on SQLite (the embedded default).
@@ -68,13 +72,13 @@ let package = Package(
         // Docker Engine API adapter (unix socket or TCP).
         .target(
             name: "ViceDocker",
-            dependencies: ["ViceCore", "ViceHTTP", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["ViceCore", "ViceHTTP", .product(name: "Crypto", package: "swift-crypto"), .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
         // OpenStack adapter: Keystone v3 identity, Glance v2 images.
         .target(
             name: "ViceOpenStack",
-            dependencies: ["ViceCore", "ViceHTTP", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["ViceCore", "ViceHTTP", .product(name: "Crypto", package: "swift-crypto"), .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
         // Adapters in their own process: the vice-adapter/1 protocol over a unix socket.
@@ -129,6 +133,7 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             resources: [.embedInCode("OpenAPI/openapi.json")],
             swiftSettings: swiftSettings
@@ -137,7 +142,7 @@ let package = Package(
         // reference for adapter authors). The executable may link it.
         .target(
             name: "ViceInMemory",
-            dependencies: ["ViceCore", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["ViceCore"],
             swiftSettings: swiftSettings
         ),
         // For tests and adapter authors only: the adapter conformance suite.
@@ -175,13 +180,14 @@ let package = Package(
             dependencies: [
                 "ViceCore", "ViceStorage", "ViceSQLite", "ViceServer", "ViceAdapterTesting", "ViceInMemory", "ViceConversion",
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             path: "Tests/ViceTestSupport",
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "ViceCoreTests",
-            dependencies: ["ViceInMemory", "ViceCore", "ViceStorage", "ViceSQLite", "ViceAdapterTesting", "ViceConversion", "ViceTestSupport"],
+            dependencies: ["ViceInMemory", "ViceCore", "ViceStorage", "ViceSQLite", "ViceAdapterTesting", "ViceConversion", "ViceTestSupport", .product(name: "Crypto", package: "swift-crypto"), .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -200,28 +206,29 @@ let package = Package(
                 "ViceHTTP", "ViceCore", "ViceTestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
             ],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "ViceDockerTests",
-            dependencies: ["ViceDocker", "ViceHTTP", "ViceCore", "ViceTestSupport", "ViceAdapterTesting"],
+            dependencies: ["ViceDocker", "ViceHTTP", "ViceCore", "ViceTestSupport", "ViceAdapterTesting", "ViceSQLite", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "ViceOpenStackTests",
-            dependencies: ["ViceOpenStack", "ViceHTTP", "ViceCore", "ViceTestSupport", "ViceAdapterTesting"],
+            dependencies: ["ViceOpenStack", "ViceHTTP", "ViceCore", "ViceTestSupport", "ViceAdapterTesting", "ViceStorage", .product(name: "Logging", package: "swift-log")],
             exclude: ["Peers"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "ViceExternalTests",
-            dependencies: ["ViceExternal", "ViceCore", "ViceTestSupport", "ViceAdapterTesting"],
+            dependencies: ["ViceExternal", "ViceCore", "ViceTestSupport", "ViceAdapterTesting", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "ViceBwLehrpoolTests",
-            dependencies: ["ViceBwLehrpool", "ViceOpenStack", "ViceConversion", "ViceCore", "ViceTestSupport", "ViceAdapterTesting"],
+            dependencies: ["ViceBwLehrpool", "ViceOpenStack", "ViceConversion", "ViceCore", "ViceTestSupport", "ViceAdapterTesting", .product(name: "Crypto", package: "swift-crypto"), .product(name: "Logging", package: "swift-log")],
             exclude: ["Peer"],
             swiftSettings: swiftSettings
         ),
@@ -236,6 +243,8 @@ let package = Package(
                 "ViceInMemory",
                 "ViceCore", "ViceStorage", "ViceSQLite", "ViceServer", "ViceAdapterTesting", "ViceTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -1,7 +1,7 @@
-import Crypto
-import Foundation
-import Logging
-import ViceCore
+public import Crypto
+public import Foundation
+public import Logging
+public import ViceCore
 
 /// The contract every adapter keeps, as a check any adapter's tests can run against a real (or
 /// faithfully emulated) environment: descriptor, health, list, import, deploy, remove, and the

@@ -1,7 +1,7 @@
-import Crypto
-import Foundation
-import Logging
-import ViceCore
+package import Crypto
+package import Foundation
+package import Logging
+package import ViceCore
 
 /// bwLehrpool satellites (`managementlayer.software: bwlehrpool`): login at the master server,
 /// image metadata through the satellite's Thrift API, bytes through its block transfer protocol.

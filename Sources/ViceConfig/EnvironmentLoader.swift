@@ -1,5 +1,5 @@
-import Foundation
-import ViceCore
+package import Foundation
+package import ViceCore
 
 /// Loads the environments the configuration declares — `environments:` of the main file and every
 /// `*.yaml` / `*.yml` file of `environmentsDirectory` — at start and again on each reload. A file

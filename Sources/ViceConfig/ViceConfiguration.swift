@@ -1,5 +1,5 @@
-import Foundation
-import ViceCore
+package import Foundation
+package import ViceCore
 
 /// The registry's configuration file (`config/vice.yaml`). Every section and key is optional and
 /// has the default shown in `docs/configuration.md`; unknown keys are errors. Relative paths are

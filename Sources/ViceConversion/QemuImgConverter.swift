@@ -1,5 +1,5 @@
-import Foundation
-import ViceCore
+package import Foundation
+package import ViceCore
 
 /// Disk conversion with `qemu-img convert` (Debian qemu-utils). Disks reach it only after the
 /// registry's own header inspector passed them; `qemu-img info` must then also show a

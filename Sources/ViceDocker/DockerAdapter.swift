@@ -1,7 +1,7 @@
-import Crypto
-import Foundation
-import ViceCore
-import ViceHTTP
+package import Crypto
+package import Foundation
+package import ViceCore
+package import ViceHTTP
 
 /// Docker engines (`managementlayer.software: docker`) through the Engine API.
 ///

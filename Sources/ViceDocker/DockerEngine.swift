@@ -1,6 +1,7 @@
 import Foundation
 import ViceCore
 import ViceHTTP
+import Logging
 
 /// The connection to one Docker engine: `unix:///path/docker.sock` (trusted environments only)
 /// or `tcp://host:port` (`https` when `specifics.tls` is true, with `specifics.caBundle` or

@@ -1,7 +1,7 @@
-import Foundation
-import Logging
-import ViceCore
-import ViceHTTP
+package import Foundation
+package import Logging
+package import ViceCore
+package import ViceHTTP
 
 /// One external adapter process, reached on its unix socket. The handshake runs in the
 /// background and is retried with backoff (1 s doubling to 60 s) while the plugin is down, and

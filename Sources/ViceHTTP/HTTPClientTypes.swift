@@ -1,4 +1,4 @@
-import ViceSupport
+package import ViceSupport
 
 /// Where and how to connect, per environment.
 package struct HTTPConnectionOptions: Sendable, Hashable {

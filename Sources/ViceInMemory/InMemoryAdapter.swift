@@ -1,5 +1,5 @@
-import Foundation
-import ViceCore
+public import Foundation
+public import ViceCore
 
 /// The reference adapter: an execution environment in process memory (`managementlayer.software:
 /// memory`). It shows adapter authors the contract and lets the registry's whole cycle run without

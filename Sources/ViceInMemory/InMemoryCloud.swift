@@ -1,5 +1,5 @@
-import Foundation
-import ViceCore
+public import Foundation
+public import ViceCore
 
 /// A pretend execution environment held in process memory. Clouds are keyed by owner and
 /// `credentials.location`: two users who name the same location get two clouds, and neither sees

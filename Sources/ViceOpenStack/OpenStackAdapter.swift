@@ -1,7 +1,7 @@
-import Foundation
-import Logging
-import ViceCore
-import ViceHTTP
+package import Foundation
+package import Logging
+package import ViceCore
+package import ViceHTTP
 
 /// OpenStack clouds (`managementlayer.software: openstack`): Keystone v3 for identity, Glance v2
 /// for images.

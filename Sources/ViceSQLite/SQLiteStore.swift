@@ -1,6 +1,6 @@
-import Foundation
-import GRDB
-import ViceCore
+package import Foundation
+package import GRDB
+package import ViceCore
 
 /// The embedded metadata store and durable job queue: one SQLite file in WAL mode. Records keep
 /// their JSON document plus the columns that queries filter and order on; `seq` gives lists a

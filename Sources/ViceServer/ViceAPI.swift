@@ -1,8 +1,8 @@
-import Foundation
-import HTTPTypes
-import Hummingbird
-import Logging
-import ViceCore
+package import Foundation
+package import HTTPTypes
+package import Hummingbird
+package import Logging
+package import ViceCore
 
 /// The HTTP control API of the seed spec over a `Registry`.
 package struct ViceAPI: Sendable {

@@ -1,5 +1,5 @@
-import Hummingbird
-import ViceCore
+package import Hummingbird
+package import ViceCore
 
 /// The per-request context: Hummingbird's core storage plus the authenticated user.
 package struct ViceRequestContext: RequestContext {

@@ -1,6 +1,6 @@
-import Crypto
-import Foundation
-import ViceCore
+package import Crypto
+package import Foundation
+package import ViceCore
 
 #if canImport(Glibc)
 import Glibc

@@ -1,5 +1,5 @@
-import Foundation
-import ViceCore
+package import Foundation
+package import ViceCore
 
 #if canImport(Glibc)
 import Glibc

@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 extension ByteStream {
     /// The bytes of a local file in 1 MiB chunks, read on `BlockingIO` threads.

@@ -15,7 +15,11 @@ public struct SystemCallError: Error, Sendable, CustomStringConvertible, RetryCl
     public var code: Int32
 
     /// Captures the current `errno`.
-    public init(_ operation: String, code: Int32 = errno) {
+    public init(_ operation: String) {
+        self.init(operation, code: errno)
+    }
+
+    public init(_ operation: String, code: Int32) {
         self.operation = operation
         self.code = code
     }

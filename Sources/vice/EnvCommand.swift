@@ -4,6 +4,7 @@ import ViceConfig
 
 #if canImport(Glibc)
 import Glibc
+import ViceCore
 #endif
 
 /// `vice env`: the environments declared in the configuration.

@@ -9,6 +9,10 @@ import ServiceLifecycle
 import ViceConfig
 import ViceCore
 import ViceServer
+import ViceStorage
+import ViceSQLite
+import ViceExternal
+import UnixSignals
 
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

@@ -3,6 +3,7 @@ import Testing
 import ViceAdapterTesting
 import ViceCore
 import ViceInMemory
+import Logging
 
 /// The reference adapter keeps the contract it stands for.
 @Suite struct InMemoryAdapterConformanceTests {

@@ -4,6 +4,8 @@ import ViceAdapterTesting
 import ViceCore
 import ViceInMemory
 import ViceTestSupport
+import ViceStorage
+import ViceSQLite
 
 @Suite struct RegistryLifecycleTests {
     @Test func anImageTravelsFromOneEnvironmentIntoAnotherAndIsRemovedAgain() async throws {

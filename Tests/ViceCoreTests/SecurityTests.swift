@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import ViceCore
 import ViceTestSupport
+import ViceSQLite
 
 @Suite struct SecurityTests {
     @Test func environmentPasswordsAreEncryptedAtRestAndNeverReturned() async throws {

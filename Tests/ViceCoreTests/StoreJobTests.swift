@@ -5,6 +5,7 @@ import ViceCore
 import ViceInMemory
 import ViceTestSupport
 import ViceAdapterTesting
+import ViceStorage
 
 @Suite struct StoreJobTests {
     @Test func aStoreJobCommitsStagedBytesAndReportsThemInRuntimeStats() async throws {
@@ -48,7 +49,7 @@ import ViceAdapterTesting
         let alice = try await fixture.user("alice")
         let image = try await fixture.registry.createImage(Image(title: "up"), owner: alice)
         let (cutOff, _) = try await fixture.stage([1, 2, 3], image: image.id!, owner: alice)
-        let (queued, digest) = try await fixture.stage([4, 5, 6], image: image.id!, owner: alice)
+        let (queued, _) = try await fixture.stage([4, 5, 6], image: image.id!, owner: alice)
         _ = try await fixture.registry.finishUpload(queued, owner: alice)
         #expect(try await fixture.registry.removeOrphanedIngests() == 1)
         #expect(try await !fixture.blobs.pendingIngests().contains(cutOff.ingestID))

@@ -6,6 +6,7 @@ import ViceAdapterTesting
 import ViceCore
 import ViceDocker
 import ViceTestSupport
+import ViceSQLite
 
 /// The Docker adapter against the real engine that script/test starts.
 @Suite(.serialized) struct DockerAdapterTests {

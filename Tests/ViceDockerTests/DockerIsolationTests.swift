@@ -5,6 +5,7 @@ import ViceAdapterTesting
 import ViceCore
 import ViceDocker
 import ViceTestSupport
+import ViceSQLite
 
 /// The host's engine is not the users', a loaded archive cannot move a tag it did not create, and
 /// engines that verify clients are reached with mutual TLS.

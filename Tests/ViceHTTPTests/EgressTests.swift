@@ -3,6 +3,7 @@ import Testing
 import ViceCore
 @testable import ViceHTTP
 import ViceTestSupport
+import HummingbirdCore
 
 /// The egress policy on real connections: schemes other than http(s) never reach libcurl's other
 /// protocols, and every resolved address is checked before a socket opens.

@@ -6,6 +6,7 @@ import ViceCore
 @testable import ViceOpenStack
 import ViceAdapterTesting
 import ViceTestSupport
+import ViceStorage
 
 /// The OpenStack adapter against the real Keystone and Glance that script/test starts.
 @Suite(.serialized) struct OpenStackAdapterTests {

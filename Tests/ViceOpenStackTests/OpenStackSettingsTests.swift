@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import ViceCore
+import ViceHTTP
 @testable import ViceOpenStack
 
 /// Settings parsing and URL handling: no cloud needed.

@@ -3,6 +3,7 @@ import Testing
 import ViceAdapterTesting
 import ViceInMemory
 import ViceTestSupport
+import HTTPTypes
 
 @Suite struct AdapterAPITests {
     @Test func theAdapterCatalogIsListedWithCapabilities() async throws {

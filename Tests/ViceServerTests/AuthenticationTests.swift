@@ -3,6 +3,7 @@ import Hummingbird
 import Testing
 import ViceServer
 import ViceTestSupport
+import ViceCore
 
 @Suite struct AuthenticationTests {
     @Test func everyProtectedOperationAnswers401WithoutOrWithWrongCredentials() async throws {

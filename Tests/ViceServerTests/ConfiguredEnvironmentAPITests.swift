@@ -4,6 +4,7 @@ import ViceAdapterTesting
 import ViceCore
 import ViceInMemory
 import ViceTestSupport
+import HTTPTypes
 
 /// Environments declared in the configuration, as REST callers see them.
 @Suite struct ConfiguredEnvironmentAPITests {

@@ -3,6 +3,7 @@ import Testing
 import ViceAdapterTesting
 import ViceCore
 import ViceTestSupport
+import HTTPTypes
 
 @Suite struct DeploymentAPITests {
     @Test func theSeedExampleIsRefusedBecauseItNamesNoRealImage() async throws {

@@ -1,6 +1,8 @@
 import Foundation
 import Testing
 import ViceTestSupport
+import ViceCore
+import HTTPTypes
 
 @Suite struct EnvironmentAPITests {
     @Test func theSeedExampleCreatesAnEnvironmentWithServerAssignedIds() async throws {

@@ -4,6 +4,8 @@ import ViceAdapterTesting
 import ViceCore
 import ViceInMemory
 import ViceTestSupport
+import ViceSQLite
+import HTTPTypes
 
 /// Who may point the registry at what, and who may go on using an environment: users' own
 /// environments, the per-kind rules, in-memory clouds per owner, configured environments.

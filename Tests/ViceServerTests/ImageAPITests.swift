@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import ViceCore
 import ViceTestSupport
+import HTTPTypes
 
 @Suite struct ImageAPITests {
     @Test func theSeedExampleCreatesAQueuedImageWithItsOriginKeptButNoPassword() async throws {

@@ -4,6 +4,7 @@ import ViceAdapterTesting
 import ViceCore
 import ViceInMemory
 import ViceTestSupport
+import HTTPTypes
 
 @Suite struct IsolationAndSecrecyTests {
     @Test func usersSeeAndChangeOnlyTheirOwnRecords() async throws {

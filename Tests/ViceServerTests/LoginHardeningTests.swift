@@ -4,6 +4,7 @@ import Testing
 import ViceCore
 import ViceServer
 import ViceTestSupport
+import HummingbirdTesting
 
 /// A password hasher that counts its verifications, and can be slow.
 final class CountingHasher: PasswordHasher, @unchecked Sendable {

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import ViceServer
 import ViceTestSupport
+import HTTPTypes
 
 @Suite struct OpenAPIDocumentTests {
     @Test func theServedDocumentIsValidOpenAPIAndDescribesEveryRoute() async throws {

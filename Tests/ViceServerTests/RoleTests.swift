@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import ViceCore
 import ViceTestSupport
+import HTTPTypes
 
 /// Roles: admins see and manage every user's records and the users themselves; readers only read.
 @Suite struct RoleTests {

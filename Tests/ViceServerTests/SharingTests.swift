@@ -4,6 +4,7 @@ import ViceAdapterTesting
 import ViceCore
 import ViceInMemory
 import ViceTestSupport
+import HTTPTypes
 
 /// Images shared with named users or with everyone: members find, read, download and deploy them
 /// into their own environments; only the owner (or an admin) changes or deletes them.

@@ -1,5 +1,5 @@
-import Foundation
-import ViceCore
+package import Foundation
+package import ViceCore
 
 /// examples/external-adapter/directory_adapter.py, running until the test ends.
 package final class DirectoryPlugin: @unchecked Sendable {

@@ -1,4 +1,4 @@
-import ViceCore
+package import ViceCore
 
 /// An adapter that can only handle container content (`managementlayer.software: containers-only`),
 /// for the checks that refuse deployments an adapter cannot take.

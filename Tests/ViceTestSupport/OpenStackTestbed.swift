@@ -1,6 +1,5 @@
-import Foundation
-import ViceCore
-import ViceTestSupport
+package import Foundation
+package import ViceCore
 
 /// The real Keystone + Glance that `script/openstack-testbed` starts (script/test does). The tests
 /// fail, never skip, without it. Set-up and checks go through the `curl` command, not through the

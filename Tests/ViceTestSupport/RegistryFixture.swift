@@ -1,13 +1,13 @@
-import Crypto
-import Foundation
-import Logging
-import ViceAdapterTesting
-import ViceConversion
-import ViceCore
-import ViceInMemory
-import ViceServer
-import ViceSQLite
-import ViceStorage
+package import Crypto
+package import Foundation
+package import Logging
+package import ViceAdapterTesting
+package import ViceConversion
+package import ViceCore
+package import ViceInMemory
+package import ViceServer
+package import ViceSQLite
+package import ViceStorage
 
 /// A registry on real stores (SQLite file, file blob store) in a temporary directory, with the
 /// in-memory and limited test adapters, bcrypt at its cheapest cost, and helpers to run workers.

@@ -1,4 +1,4 @@
-import Foundation
+package import Foundation
 
 /// A fresh directory per test, removed when the value is dropped.
 package final class TemporaryDirectory: @unchecked Sendable {

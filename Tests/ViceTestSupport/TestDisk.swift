@@ -1,5 +1,5 @@
-import Crypto
-import Foundation
+package import Crypto
+package import Foundation
 
 /// Test disks: `megabytes` of data that compresses in parts (zeros, text) and not in others.
 package enum TestDisk {

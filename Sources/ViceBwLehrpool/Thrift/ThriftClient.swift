@@ -1,5 +1,5 @@
-import ViceCore
-import Foundation
+package import ViceCore
+package import Foundation
 
 /// Calls over one framed, strict-binary Thrift connection, one at a time.
 package actor ThriftClient {

@@ -1,5 +1,5 @@
-import CLZ4
-import Foundation
+package import CLZ4
+package import Foundation
 
 /// Constants and helpers of bwLehrpool's block transfer protocol (BFTP).
 package enum BlockTransfer {

@@ -1,5 +1,5 @@
-import Foundation
-import ViceCore
+package import Foundation
+package import ViceCore
 
 /// An upload (`'U'`): the satellite asks for ranges — in any order, again after a bad hash — and
 /// the client answers each from the file at that offset, LZ4-compressed when the satellite offers

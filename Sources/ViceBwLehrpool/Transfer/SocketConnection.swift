@@ -1,9 +1,9 @@
-import Crypto
-import Foundation
-import NIOCore
-import NIOPosix
-import NIOSSL
-import ViceCore
+package import Crypto
+package import Foundation
+package import NIOCore
+package import NIOPosix
+package import NIOSSL
+package import ViceCore
 
 /// How to secure a connection: plain TCP, or TLS with the certificate pinned by its SHA-256,
 /// verified against the system's roots, or (explicitly asked for) not verified at all.

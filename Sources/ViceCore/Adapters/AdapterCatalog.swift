@@ -1,5 +1,5 @@
-import Foundation
-import Logging
+public import Foundation
+public import Logging
 
 /// How the catalog makes adapters of one kind. Compiled-in adapters are registered by type; an
 /// adapter whose descriptor is only known at run time (an external plugin, whose handshake tells

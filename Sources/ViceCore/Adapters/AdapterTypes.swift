@@ -1,5 +1,5 @@
-import Foundation
-import Logging
+public import Foundation
+public import Logging
 
 /// Which content types an adapter can bring into the registry and put into its environments.
 public struct AdapterCapabilities: Sendable, Hashable, Codable {

@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// Converts disk images between formats, for deployments into environments that cannot take the
 /// image's format (bwLehrpool wants VMDK). The registry's original image is never changed: the

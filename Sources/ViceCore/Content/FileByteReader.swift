@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// `pread` over an open file.
 public final class FileByteReader: ByteReader, @unchecked Sendable {

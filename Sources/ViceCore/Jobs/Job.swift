@@ -1,4 +1,4 @@
-import Foundation
+package import Foundation
 
 /// The three queues of the seed's RuntimeStats.
 package enum JobQueueName: String, Sendable, Hashable, Codable, CaseIterable {

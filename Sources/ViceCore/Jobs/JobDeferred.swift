@@ -1,4 +1,4 @@
-import Foundation
+package import Foundation
 
 /// Thrown by a job that cannot proceed yet (a deployment waiting for its image to be stored):
 /// the job is tried again after `delay` without the wait counting as a failed attempt.

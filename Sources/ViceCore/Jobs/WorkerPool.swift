@@ -1,5 +1,5 @@
-import Foundation
-import Logging
+package import Foundation
+package import Logging
 
 /// Workers consuming one queue with a fixed concurrency. Jobs are claimed with a lease that a
 /// heartbeat renews, so a job of a dead process is claimed again; failures retry with backoff up

@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// What a token may do. Ordered: `read` < `deploy` < `admin`.
 public enum TokenScope: String, Sendable, Hashable, Codable, CaseIterable, Comparable {

@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// One recorded change or refusal: who, when, what, on which record, and how it ended.
 public struct AuditEntry: Sendable, Hashable, Codable {

@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// Added to the seed: where a deployment is in its life.
 public enum DeploymentStatus: String, Sendable, Hashable, Codable, CaseIterable {

@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// How to reach and log in to an execution environment. `password` is write-only: the API never
 /// returns it, and it is stored encrypted.

@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// The seed's `Image.imagetype` enum.
 public enum ImageType: String, Sendable, Hashable, Codable, CaseIterable {

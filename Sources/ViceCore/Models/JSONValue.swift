@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// An arbitrary JSON value, used for the free-form `specifics` fields of the seed's models.
 public enum JSONValue: Sendable, Hashable, Codable {

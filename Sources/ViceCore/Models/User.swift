@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// A registry user as the API shows it. `password` is accepted on input and never returned.
 public struct User: Sendable, Hashable, Codable {

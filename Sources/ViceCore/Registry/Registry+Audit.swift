@@ -1,4 +1,5 @@
-import Foundation
+package import Foundation
+import Logging
 
 extension Registry {
     /// Records one entry of the audit log. The log must never take a request down with it: a

@@ -1,4 +1,4 @@
-import Foundation
+package import Foundation
 
 extension Registry {
     /// Replaces the environments declared in the configuration (at start and on reload). Jobs

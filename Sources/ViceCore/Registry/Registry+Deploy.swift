@@ -1,4 +1,5 @@
-import Foundation
+package import Foundation
+import Logging
 
 /// How an image goes into an environment, decided once by the same rules when the deployment is
 /// asked for (refused at the edge) and again when its job runs (the image may have changed).

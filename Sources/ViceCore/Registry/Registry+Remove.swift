@@ -1,4 +1,4 @@
-import Foundation
+package import Foundation
 
 /// Taking things away: images (their bytes freed when no other image holds them), deployments
 /// (a removal job takes the image out of its environment), and blobs nothing holds.

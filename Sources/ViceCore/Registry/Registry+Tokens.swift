@@ -1,5 +1,5 @@
-import Crypto
-import Foundation
+package import Crypto
+package import Foundation
 
 /// Who made a request, and how far their credentials reach.
 package struct Principal: Sendable, Hashable {

@@ -1,4 +1,4 @@
-import Foundation
+package import Foundation
 
 /// An upload in progress: the image it is for and the ingest its bytes go to.
 package struct Upload: Sendable {

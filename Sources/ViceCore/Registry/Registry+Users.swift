@@ -1,4 +1,5 @@
-import Foundation
+package import Foundation
+import Logging
 
 extension Registry {
     /// Checks Basic credentials from the client at `address`. Unknown user and wrong password look

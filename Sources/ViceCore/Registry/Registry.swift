@@ -1,5 +1,5 @@
-import Foundation
-import Logging
+package import Foundation
+package import Logging
 
 /// Settings of the registry's use cases.
 package struct RegistryOptions: Sendable {

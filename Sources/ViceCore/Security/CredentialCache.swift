@@ -1,5 +1,5 @@
-import Crypto
-import Foundation
+package import Crypto
+package import Foundation
 
 /// Remembers recently verified Basic credentials so that bcrypt, not the registry, does not set
 /// the request rate. Entries are keyed by an HMAC (with a per-process random key) of username and

@@ -1,5 +1,5 @@
-import Crypto
-import Foundation
+package import Crypto
+package import Foundation
 
 /// Encrypts environment credentials at rest with AES-256-GCM. The key lives in a file of its own
 /// (0600), outside the database, so a copied database alone reveals no password.

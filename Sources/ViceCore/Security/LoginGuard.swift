@@ -1,4 +1,4 @@
-import Foundation
+package import Foundation
 
 /// How much guessing a login endpoint tolerates.
 package struct LoginLimits: Sendable, Hashable {

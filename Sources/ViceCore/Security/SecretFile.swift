@@ -1,4 +1,4 @@
-import Foundation
+package import Foundation
 
 /// Files that hold secrets (the credential key, a generated admin password, the database): created
 /// 0600 in one step with `O_CREAT | O_EXCL | O_NOFOLLOW`, so there is no moment in which another

@@ -1,4 +1,4 @@
-import Foundation
+package import Foundation
 
 /// A stored blob: its content digest (`sha256:<hex>`) and size in bytes.
 package struct BlobRef: Sendable, Hashable, Codable {

@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// An environment as stored: the public fields, and the credentials sealed with AES-GCM.
 public struct StoredEnvironment: Sendable, Hashable {

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import ViceCore
+import Logging
 
 /// Authentication on every route but the public ones (the OpenAPI document, and `POST /v1/user`,
 /// where credentials are optional and only checked when sent): HTTP Basic with a password or an

@@ -1,7 +1,7 @@
-import Foundation
-import Hummingbird
-import Logging
-import ViceCore
+package import Foundation
+package import Hummingbird
+package import Logging
+package import ViceCore
 
 /// The JSON body of every error response.
 package struct ErrorBody: Codable, Sendable {

@@ -1,5 +1,5 @@
-import Hummingbird
-import ViceCore
+package import Hummingbird
+package import ViceCore
 
 /// Every operation of the control API, in one table with its handler: the router registers from
 /// it and a test checks it against the OpenAPI document, so neither can drift from the other.

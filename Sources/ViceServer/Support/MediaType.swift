@@ -1,5 +1,6 @@
 import Hummingbird
 import ViceCore
+import Foundation
 
 /// The media type of a request body, checked at the edge.
 enum MediaType {

@@ -1,8 +1,8 @@
-import Crypto
-import Foundation
-import HTTPTypes
-import Hummingbird
-import ViceCore
+public import Crypto
+public import Foundation
+public import HTTPTypes
+public import Hummingbird
+public import ViceCore
 
 /// Counts (and optionally hashes) the bytes flowing through an upload, refusing more than `limit`.
 final class UploadMeter: @unchecked Sendable {
