@@ -1,6 +1,6 @@
-public import Crypto
-public import Foundation
-public import Logging
+import Crypto
+import Foundation
+import Logging
 public import ViceCore
 
 /// The contract every adapter keeps, as a check any adapter's tests can run against a real (or

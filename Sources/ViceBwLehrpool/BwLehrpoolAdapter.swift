@@ -1,6 +1,6 @@
-package import Crypto
-package import Foundation
-package import Logging
+import Crypto
+import Foundation
+import Logging
 package import ViceCore
 
 /// bwLehrpool satellites (`managementlayer.software: bwlehrpool`): login at the master server,

@@ -1,4 +1,4 @@
-package import Foundation
+import Foundation
 package import ViceCore
 
 /// Loads the environments the configuration declares — `environments:` of the main file and every

@@ -1,4 +1,4 @@
-package import Foundation
+import Foundation
 package import ViceCore
 
 /// The registry's configuration file (`config/vice.yaml`). Every section and key is optional and

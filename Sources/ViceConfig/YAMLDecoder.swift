@@ -1,4 +1,4 @@
-package import Foundation
+import Foundation
 
 /// Decodes `Decodable` values from YAML. Every error names the file, line and column; keys that
 /// the decoded types never read are errors ("unknown key"), so a typo cannot silently fall back to

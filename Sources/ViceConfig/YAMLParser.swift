@@ -1,5 +1,5 @@
-package import CLibYAML
-package import Foundation
+import CLibYAML
+import Foundation
 
 /// Parses YAML text into `YAMLNode`s with libyaml's event API. `${VAR}` and `${VAR:-default}` in
 /// scalars are replaced from the environment while parsing, so errors point at the right spot.

@@ -1,7 +1,7 @@
-package import Crypto
-package import Foundation
+import Crypto
+import Foundation
 package import ViceCore
-package import ViceHTTP
+import ViceHTTP
 
 /// Docker engines (`managementlayer.software: docker`) through the Engine API.
 ///

@@ -1,7 +1,7 @@
-package import Foundation
+import Foundation
 package import Logging
 package import ViceCore
-package import ViceHTTP
+import ViceHTTP
 
 /// One external adapter process, reached on its unix socket. The handshake runs in the
 /// background and is retried with backoff (1 s doubling to 60 s) while the plugin is down, and
@@ -58,19 +58,24 @@ package final class ExternalPlugin: Sendable {
     }
 
     /// Starts the background handshakes.
-    package func startMonitoring() {
-        let task = Task { [self] in
-            var delay = Duration.seconds(1)
-            while !Task.isCancelled {
-                if await handshake() {
-                    delay = .seconds(1)
-                    try? await Task.sleep(for: .seconds(30))
-                } else {
-                    try? await Task.sleep(for: delay)
-                    delay = min(delay * 2, .seconds(60))
-                }
+    /// Keeps the plugin's handshake current until cancelled: every 30 s while it answers, with
+    /// backoff from 1 s to 60 s while it does not. The server runs it as a service.
+    package func monitor() async {
+        var delay = Duration.seconds(1)
+        while !Task.isCancelled {
+            if await handshake() {
+                delay = .seconds(1)
+                try? await Task.sleep(for: .seconds(30))
+            } else {
+                try? await Task.sleep(for: delay)
+                delay = min(delay * 2, .seconds(60))
             }
         }
+    }
+
+    /// Runs `monitor()` in a task of its own (for callers without a service group); returns at once.
+    package func startMonitoring() {
+        let task = Task { [self] in await monitor() }
         state.withLock { $0.monitor = task }
     }
 

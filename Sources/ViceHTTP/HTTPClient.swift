@@ -1,6 +1,6 @@
-package import CCurl
-package import Foundation
-package import ViceSupport
+import CCurl
+import Foundation
+import ViceSupport
 
 /// An async HTTP client on libcurl. Each transfer runs `curl_easy_perform` on a thread of its own,
 /// never on Swift's cooperative pool; bodies stream both ways through bounded pipes, so neither a

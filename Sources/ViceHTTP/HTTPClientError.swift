@@ -1,4 +1,4 @@
-package import ViceSupport
+import ViceSupport
 
 /// Why an HTTP exchange failed, with the stage it failed in.
 package struct HTTPClientError: Error, Sendable, CustomStringConvertible {

@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 public import ViceCore
 
 /// The reference adapter: an execution environment in process memory (`managementlayer.software:

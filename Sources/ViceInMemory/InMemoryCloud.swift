@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 public import ViceCore
 
 /// A pretend execution environment held in process memory. Clouds are keyed by owner and

@@ -1,7 +1,7 @@
-package import Foundation
-package import Logging
+import Foundation
+import Logging
 package import ViceCore
-package import ViceHTTP
+import ViceHTTP
 
 /// OpenStack clouds (`managementlayer.software: openstack`): Keystone v3 for identity, Glance v2
 /// for images.

@@ -1,5 +1,5 @@
 package import Foundation
-package import GRDB
+import GRDB
 package import ViceCore
 
 /// The embedded metadata store and durable job queue: one SQLite file in WAL mode. Records keep

@@ -1,7 +1,7 @@
-package import Foundation
-package import HTTPTypes
+import Foundation
+import HTTPTypes
 package import Hummingbird
-package import Logging
+import Logging
 package import ViceCore
 
 /// The HTTP control API of the seed spec over a `Registry`.

@@ -1,5 +1,5 @@
-package import Crypto
-package import Foundation
+import Crypto
+import Foundation
 package import ViceCore
 
 #if canImport(Glibc)

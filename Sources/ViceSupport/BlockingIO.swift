@@ -1,4 +1,4 @@
-public import Dispatch
+import Dispatch
 
 /// Runs blocking system calls (file I/O, fsync) on threads of their own, never on Swift's
 /// cooperative pool, whose two threads on a small machine would otherwise stall every task.

@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 
 /// Which addresses an environment's adapter may connect to. It is checked twice: when a URL or
 /// host enters (a literal address, the scheme) and against every *resolved* address when a

@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 
 /// An address range in CIDR notation (`10.0.0.0/8`, `fe80::/10`) or a single address. IPv4-mapped
 /// IPv6 addresses (`::ffff:127.0.0.1`) are compared as the IPv4 address they carry, so a range

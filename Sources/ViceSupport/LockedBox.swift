@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 
 /// A value behind a lock, for the little shared mutable state that does not deserve an actor
 /// (caches read on every request).

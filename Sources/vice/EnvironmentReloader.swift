@@ -1,6 +1,7 @@
-import Dispatch
 import Foundation
 import Logging
+import ServiceLifecycle
+import UnixSignals
 import ViceConfig
 import ViceCore
 
@@ -12,28 +13,27 @@ import Glibc
 /// (which `vice env reload` sends), logging each file that failed. The outcome of each load goes
 /// to a status file next to the pid file, where `vice env reload` reads what the server saw (the
 /// server's environment variables, not the command's, resolve `${VAR}`).
-final class EnvironmentReloader: Sendable {
+final class EnvironmentReloader: Service {
     private let loader: EnvironmentLoader
     private let registry: Registry
     private let logger: Logger
     private let statusPath: String
-    private let signalSource = LockedBox<(any DispatchSourceSignal)?>(nil)
 
     init(configurationPath: String, statusPath: String, registry: Registry, logger: Logger) {
         loader = EnvironmentLoader(configurationPath: configurationPath)
         self.statusPath = statusPath
         self.registry = registry
         self.logger = logger
+        // A SIGHUP before the service group traps it must not end the process.
+        signal(SIGHUP, SIG_IGN)
     }
 
-    /// Loads the files now and reloads them on each SIGHUP from then on.
-    func start() {
-        reload(reason: "start")
-        signal(SIGHUP, SIG_IGN)
-        let source = DispatchSource.makeSignalSource(signal: SIGHUP, queue: DispatchQueue(label: "vice.sighup"))
-        source.setEventHandler { [self] in reload(reason: "SIGHUP") }
-        source.resume()
-        signalSource.withLock { $0 = source }
+    /// Reloads the files on each SIGHUP until the service group shuts down. (The first load
+    /// happens before the server serves: `reload(reason: "start")`.)
+    func run() async throws {
+        for await _ in await UnixSignalsSequence(trapping: .sighup).cancelOnGracefulShutdown() {
+            reload(reason: "SIGHUP")
+        }
     }
 
     func reload(reason: String) {

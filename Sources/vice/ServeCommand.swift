@@ -41,12 +41,13 @@ struct ServeCommand: AsyncParsableCommand {
         let unreferenced = try await registry.removeUnreferencedBlobs()
         if unreferenced > 0 { logger.notice("freed \(unreferenced) blobs no image holds (left by an interrupted import or conversion)") }
         try await bootstrapAdmin(registry, configuration: configuration, logger: logger)
-        assembly.plugins.forEach { $0.startMonitoring() }
         let pidFile = PidFile(path: configuration.pidFile)
         pidFile.write(logger: logger)
         defer { pidFile.remove() }
-        EnvironmentReloader(configurationPath: options.config, statusPath: ReloadStatus.path(forPidFile: configuration.pidFile),
-                            registry: registry, logger: logger).start()
+        let reloader = EnvironmentReloader(configurationPath: options.config,
+                                           statusPath: ReloadStatus.path(forPidFile: configuration.pidFile),
+                                           registry: registry, logger: logger)
+        reloader.reload(reason: "start")
 
         let grace = Duration.seconds(configuration.workers.shutdownGraceSeconds)
         let limit = Duration.seconds(configuration.workers.jobTimeLimitSeconds)
@@ -83,8 +84,10 @@ struct ServeCommand: AsyncParsableCommand {
             },
             logger: logger)
         // Services stop in reverse order: first the HTTP server stops taking requests, then the
-        // workers finish their running jobs within the grace period.
-        let services: [any Service] = pools.map(WorkerPoolService.init) + [app]
+        // workers finish their running jobs within the grace period, then the plugin monitors and
+        // the configuration reloader end.
+        let services: [any Service] = [reloader] + assembly.plugins.map(PluginMonitorService.init)
+            + pools.map(WorkerPoolService.init) + [app]
         let group = ServiceGroup(configuration: .init(
             services: services.map { .init(service: $0) },
             gracefulShutdownSignals: [.sigterm, .sigint],
@@ -154,6 +157,15 @@ struct WorkerPoolService: Service {
         } onGracefulShutdown: {
             pool.shutdown()
         }
+    }
+}
+
+/// Keeps an external adapter plugin's handshake current while the server runs.
+struct PluginMonitorService: Service {
+    let plugin: ExternalPlugin
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown { await plugin.monitor() }
     }
 }
 

@@ -1,5 +1,5 @@
-package import Foundation
-package import ViceCore
+import Foundation
+import ViceCore
 
 /// examples/external-adapter/directory_adapter.py, running until the test ends.
 package final class DirectoryPlugin: @unchecked Sendable {

@@ -1,11 +1,11 @@
-package import Crypto
+import Crypto
 package import Foundation
-package import Logging
-package import ViceAdapterTesting
-package import ViceConversion
+import Logging
+import ViceAdapterTesting
+import ViceConversion
 package import ViceCore
-package import ViceInMemory
-package import ViceServer
+import ViceInMemory
+import ViceServer
 package import ViceSQLite
 package import ViceStorage
 

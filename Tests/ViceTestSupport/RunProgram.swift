@@ -1,4 +1,4 @@
-package import Foundation
+import Foundation
 
 /// Runs a program to its end with its output discarded; throws when it exits non-zero.
 package func runProgram(_ executable: String, _ arguments: [String]) throws {

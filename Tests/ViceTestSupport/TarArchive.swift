@@ -1,4 +1,4 @@
-package import Foundation
+import Foundation
 
 /// A ustar archive of the given files (mode 0755, as `docker save` and build contexts hold them).
 package func tarArchive(_ files: [(String, [UInt8])]) -> [UInt8] {

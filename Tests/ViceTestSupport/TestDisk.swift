@@ -1,5 +1,5 @@
-package import Crypto
-package import Foundation
+import Crypto
+import Foundation
 
 /// Test disks: `megabytes` of data that compresses in parts (zeros, text) and not in others.
 package enum TestDisk {

@@ -1,4 +1,4 @@
-package import Foundation
+import Foundation
 
 /// Thrift's binary protocol: values to bytes and back, big-endian, with the limits the
 /// bwLehrpool servers apply (12 MiB per string, 12 Mi elements per container).

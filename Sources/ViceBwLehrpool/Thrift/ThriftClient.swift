@@ -1,5 +1,5 @@
 package import ViceCore
-package import Foundation
+import Foundation
 
 /// Calls over one framed, strict-binary Thrift connection, one at a time.
 package actor ThriftClient {

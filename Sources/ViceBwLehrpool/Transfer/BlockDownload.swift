@@ -1,6 +1,6 @@
 package import ViceCore
-package import Crypto
-package import Foundation
+import Crypto
+import Foundation
 
 /// A download (`'D'`): the satellite sends the ranges the client asks for. Blocks are fetched in
 /// order, one 16 MiB block per call, LZ4-compressed on request, each checked against its SHA-1

@@ -1,5 +1,5 @@
-package import CLZ4
-package import Foundation
+import CLZ4
+import Foundation
 
 /// Constants and helpers of bwLehrpool's block transfer protocol (BFTP).
 package enum BlockTransfer {

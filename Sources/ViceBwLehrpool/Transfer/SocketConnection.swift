@@ -1,8 +1,8 @@
-package import Crypto
-package import Foundation
-package import NIOCore
-package import NIOPosix
-package import NIOSSL
+import Crypto
+import Foundation
+import NIOCore
+import NIOPosix
+import NIOSSL
 package import ViceCore
 
 /// How to secure a connection: plain TCP, or TLS with the certificate pinned by its SHA-256,

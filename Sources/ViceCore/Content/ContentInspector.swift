@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 
 /// Checks that bytes are what their content type claims, by their structure rather than a name:
 /// disks through `DiskInspector` (which also refuses disks that are unsafe to convert), a

@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 
 /// `pread` over an open file.
 public final class FileByteReader: ByteReader, @unchecked Sendable {

@@ -45,7 +45,8 @@ package struct Job: Sendable, Hashable {
     package var leaseExpires: Date?
     package var lastError: String?
     package var createdAt: Date
-    /// What the job needs besides its subject (JSON; e.g. the staged file of a store job).
+    /// What the job needs besides its subject, as JSON: written and read through `JobParameters`
+    /// (`init(subjectID:parameters:maxAttempts:)`, `parameters(_:)`), never by hand.
     package var payload: String?
 
     package var queue: JobQueueName { kind.queue }

@@ -1,4 +1,4 @@
-package import Foundation
+import Foundation
 
 /// Does the work of jobs. `Registry` is the one implementation; the seam keeps `WorkerPool`
 /// ignorant of what jobs mean.

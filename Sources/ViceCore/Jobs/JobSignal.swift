@@ -1,4 +1,4 @@
-package import Foundation
+import Foundation
 
 /// Wakes idle workers when a job is enqueued, so that a new job starts at once instead of at the
 /// next poll. Workers still poll (retries come due by time, other processes may enqueue).

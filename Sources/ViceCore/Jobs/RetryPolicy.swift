@@ -1,4 +1,4 @@
-public import Foundation
+package import Foundation
 
 /// Exponential backoff for transient failures: `base · 2^(attempt-1)`, capped, with ±20 % jitter
 /// so that jobs failing together do not retry together.

@@ -1,4 +1,4 @@
-public import Foundation
+package import Foundation
 
 /// The life of a deployment: the one place where its `status` and `statusMessage` change.
 /// A value without I/O, applied by the registry inside the transaction that writes it back.

@@ -1,4 +1,4 @@
-public import Foundation
+package import Foundation
 
 /// The life of an image's bytes, and so its `status` and `statusMessage`: the one place where they
 /// change. A value without I/O — the registry reads the image, applies an event in a transaction,

@@ -1,4 +1,4 @@
-public import Foundation
+package import Foundation
 
 /// The life of a job after an attempt failed: whether it runs again, when, and with what note —
 /// decided in one place, without I/O. `WorkerPool` asks, the `JobHandler` persists the answer.

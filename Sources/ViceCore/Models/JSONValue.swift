@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 
 /// An arbitrary JSON value, used for the free-form `specifics` fields of the seed's models.
 public enum JSONValue: Sendable, Hashable, Codable {

@@ -1,4 +1,4 @@
-package import Foundation
+import Foundation
 
 extension Registry {
     /// `GET /v1/adapters`: every adapter this registry has, with its capabilities.

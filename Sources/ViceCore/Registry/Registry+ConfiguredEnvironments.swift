@@ -1,4 +1,4 @@
-package import Foundation
+import Foundation
 
 extension Registry {
     /// Replaces the environments declared in the configuration (at start and on reload). Jobs

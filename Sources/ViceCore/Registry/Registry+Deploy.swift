@@ -1,4 +1,4 @@
-package import Foundation
+import Foundation
 import Logging
 
 /// How an image goes into an environment, decided once by the same rules when the deployment is
@@ -129,31 +129,20 @@ extension Registry {
             return lifecycle.deployment
         }
         guard let started else { return try await dropJob(job) }
-        // Checked again before anything leaves: the rules may be stricter than when it came in.
-        try await inspectStored(checksum, as: source)
-        var description = ImageDescription(
-            imageID: imageID, title: image.image.title ?? imageID, contenttype: source, imagetype: image.image.imagetype,
-            size: size, checksum: checksum, specifics: image.image.specifics, deploymentID: job.subjectID,
-            deploymentTitle: started.title)
-        let reference: DeploymentReference
-        if !plan.needsConversion {
-            description.localFile = try? blobs.localFile(of: checksum)
-            reference = try await adapter.deploy(description, content: try await blobs.get(checksum))
-        } else {
-            // The target wants another format: a converted copy is deployed, then freed.
-            let converted = try await convert(checksum, from: source, to: format)
-            do {
-                description.contenttype = format
-                description.size = converted.blob.size
-                description.checksum = converted.blob.digest
-                description.localFile = try? blobs.localFile(of: converted.blob.digest)
-                reference = try await adapter.deploy(description, content: try await blobs.get(converted.blob.digest))
-            } catch {
-                try? await release(converted)
-                throw error
-            }
-            try? await release(converted)
+        // The image's bytes are held while they are read (adapters may open the file more than
+        // once); deleting the image meanwhile frees them only afterwards.
+        guard let held = try await blobs.retain(checksum) else {
+            throw ViceError.invalidInput("the bytes of image \(imageID) are gone from the store")
         }
+        let reference: DeploymentReference
+        do {
+            reference = try await deploy(image, checksum: checksum, size: size, plan: plan, source: source, format: format,
+                                         deployment: started, to: adapter)
+        } catch {
+            try? await release(held)
+            throw error
+        }
+        try? await release(held)
         try await store.write { tx in
             if let current = try tx.deployment(id: job.subjectID) {
                 var lifecycle = DeploymentLifecycle(current)
@@ -161,6 +150,35 @@ extension Registry {
                 try tx.updateDeployment(lifecycle.deployment)
             }
             try tx.deleteJob(id: job.id)
+        }
+    }
+
+    /// Sends the image (or a converted copy) to the adapter; answers where it went.
+    private func deploy(_ image: StoredImage, checksum: String, size: Int64, plan: DeployPlan, source: ContentType,
+                        format: ContentType, deployment: Deployment, to adapter: any RuntimeAdapter) async throws -> DeploymentReference {
+        // Checked again before anything leaves: the rules may be stricter than when it came in.
+        try await inspectStored(checksum, as: source)
+        var description = ImageDescription(
+            imageID: image.id, title: image.image.title ?? image.id, contenttype: source, imagetype: image.image.imagetype,
+            size: size, checksum: checksum, specifics: image.image.specifics, deploymentID: deployment.id ?? "",
+            deploymentTitle: deployment.title)
+        guard plan.needsConversion else {
+            description.localFile = try? blobs.localFile(of: checksum)
+            return try await adapter.deploy(description, content: try await blobs.get(checksum))
+        }
+        // The target wants another format: a converted copy is deployed, then freed.
+        let converted = try await convert(checksum, from: source, to: format)
+        do {
+            description.contenttype = format
+            description.size = converted.blob.size
+            description.checksum = converted.blob.digest
+            description.localFile = try? blobs.localFile(of: converted.blob.digest)
+            let reference = try await adapter.deploy(description, content: try await blobs.get(converted.blob.digest))
+            try? await release(converted)
+            return reference
+        } catch {
+            try? await release(converted)
+            throw error
         }
     }
 
@@ -196,7 +214,7 @@ extension Registry {
         if input == nil {
             // A store without local files: the converter needs one.
             let file = directory.appendingPathComponent("convert-in-\(UUID().uuidString)")
-            FileManager.default.createFile(atPath: file.path, contents: nil, attributes: [.posixPermissions: 0o600])
+            _ = FileManager.default.createFile(atPath: file.path, contents: nil, attributes: [.posixPermissions: 0o600])
             let handle = try FileHandle(forWritingTo: file)
             for try await chunk in try await blobs.get(digest) { try handle.write(contentsOf: chunk) }
             try handle.close()
@@ -210,9 +228,10 @@ extension Registry {
         return try await blobs.ingest(try ByteStream.file(output)).commit(expecting: nil)
     }
 
-    /// Lets go of a converted copy and frees it unless an image holds the same bytes.
-    private func release(_ converted: BlobLease) async throws {
-        converted.release()
-        try await releaseBlobIfUnused(converted.blob.digest)
+    /// Lets go of a held blob (the image's, or a converted copy) and frees it unless an image
+    /// holds the same bytes.
+    private func release(_ held: BlobLease) async throws {
+        held.release()
+        try await releaseBlobIfUnused(held.blob.digest)
     }
 }

@@ -1,4 +1,4 @@
-package import Foundation
+import Foundation
 
 extension Registry {
     /// `POST /images`. With an `originEnvironment` (one of the caller's environments by id, or an

@@ -1,4 +1,4 @@
-package import Foundation
+import Foundation
 
 /// The registry performs the jobs its operations queue; each operation's file has its job
 /// (`Registry+Import`, `Registry+Upload`, `Registry+Deploy`, `Registry+Remove`). This file only

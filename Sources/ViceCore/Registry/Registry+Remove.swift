@@ -1,4 +1,5 @@
-package import Foundation
+import Foundation
+import Logging
 
 /// Taking things away: images (their bytes freed when no other image holds them), deployments
 /// (a removal job takes the image out of its environment), and blobs nothing holds.
@@ -6,16 +7,26 @@ extension Registry {
     /// `DELETE /image/{id}`: removes the record and its queued jobs, and frees the bytes when no
     /// other image holds the same content.
     package func deleteImage(id: String, owner: UserRecord) async throws {
-        let checksum = try await store.write { tx -> String? in
+        let (checksum, uploads) = try await store.write { tx -> (String?, [IngestID]) in
             guard let stored = try tx.image(id: id), owner.mayManage(stored.userid) else {
                 throw ViceError.notFound("image \(id) not found")
             }
+            var uploads: [IngestID] = []
             for job in try tx.jobs(subjectID: id) where job.state == .pending {
+                if job.kind == .storeImage {
+                    do {
+                        uploads.append(try job.parameters(StoreParameters.self).ingest)
+                    } catch {
+                        self.logger.warning("a store job of image \(id) has unreadable parameters: \(error)")
+                    }
+                }
                 try tx.deleteJob(id: job.id)
             }
             try tx.deleteImage(id: id)
-            return stored.image.checksum
+            return (stored.image.checksum, uploads)
         }
+        // Uploads still waiting for their store job go with the image.
+        for upload in uploads { await blobs.discardIngest(upload) }
         if let checksum { try await releaseBlobIfUnused(checksum) }
     }
 
@@ -82,6 +93,7 @@ extension Registry {
     @discardableResult
     package func removeUnreferencedBlobs() async throws -> Int {
         let jobs = try await store.read { try $0.jobs(kind: .storeImage) }
+        // A store job whose parameters cannot be read awaits nothing (it fails when it runs).
         let awaited = Set(jobs.compactMap { try? $0.parameters(StoreParameters.self).blob.digest })
         var removed = 0
         for digest in try await blobs.digests() where !awaited.contains(digest) {

@@ -90,6 +90,7 @@ extension Registry {
     @discardableResult
     package func removeOrphanedIngests() async throws -> Int {
         let jobs = try await store.read { try $0.jobs(kind: .storeImage) }
+        // A store job whose parameters cannot be read refers to nothing (it fails when it runs).
         let referenced = Set(jobs.compactMap { try? $0.parameters(StoreParameters.self).ingest })
         var removed = 0
         for id in try await blobs.pendingIngests() where !referenced.contains(id) {

@@ -76,10 +76,12 @@ package final class Registry: Sendable {
     package func makeWorkerPool(queue: JobQueueName, concurrency: Int, jobs: any JobQueue,
                                retry: RetryPolicy = RetryPolicy(), lease: TimeInterval = 30,
                                pollInterval: Duration = .seconds(1), grace: Duration = .seconds(30),
-                               timeLimit: Duration? = nil) -> WorkerPool {
+                               timeLimit: Duration? = nil, deferralLimit: TimeInterval? = nil) -> WorkerPool {
         workerSlots.withLock { $0[queue, default: 0] += concurrency }
         return WorkerPool(queue: queue, concurrency: concurrency, jobs: jobs, handler: self, signal: signal(for: queue),
                           retry: retry, lease: lease, pollInterval: pollInterval, grace: grace, timeLimit: timeLimit,
+                          // Deferring jobs wait for images (up to the deploy wait) or running deploys.
+                          deferralLimit: deferralLimit ?? max(24 * 3600, 2 * options.deployWaitLimit),
                           logger: logger)
     }
 

@@ -1,4 +1,4 @@
-package import Foundation
+import Foundation
 
 /// Who may point the registry at what, per adapter kind: whether users who are not admins may
 /// use environments of that kind they define themselves, and which locations they may name.

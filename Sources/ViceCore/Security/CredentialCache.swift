@@ -1,4 +1,4 @@
-package import Crypto
+import Crypto
 package import Foundation
 
 /// Remembers recently verified Basic credentials so that bcrypt, not the registry, does not set

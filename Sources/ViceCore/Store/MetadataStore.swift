@@ -1,4 +1,4 @@
-package import Foundation
+import Foundation
 
 /// Where the registry keeps its records and jobs. Every use case runs its reads and writes in one
 /// `read` or `write` transaction, so that a record and the job that works on it appear together

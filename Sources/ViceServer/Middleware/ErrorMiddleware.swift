@@ -1,7 +1,7 @@
-package import Foundation
-package import Hummingbird
-package import Logging
-package import ViceCore
+import Foundation
+import Hummingbird
+import Logging
+import ViceCore
 
 /// The JSON body of every error response.
 package struct ErrorBody: Codable, Sendable {

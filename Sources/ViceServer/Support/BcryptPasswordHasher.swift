@@ -1,6 +1,6 @@
-package import HummingbirdBcrypt
-package import NIOPosix
-package import ViceCore
+import HummingbirdBcrypt
+import NIOPosix
+import ViceCore
 
 /// bcrypt on NIO's blocking thread pool: hashing is deliberately slow and must not occupy the
 /// cooperative pool or an event loop.

@@ -1,6 +1,6 @@
-public import Crypto
-public import Foundation
-public import HTTPTypes
+import Crypto
+import Foundation
+import HTTPTypes
 public import Hummingbird
 public import ViceCore
 
@@ -8,9 +8,6 @@ public import ViceCore
 final class UploadMeter: @unchecked Sendable {
     private(set) var bytes: Int64 = 0
     private var hasher: SHA256?
-    /// The first error met while streaming. The file writer wraps errors of the sequence it
-    /// reads; this keeps the original (a 400 or 413) for the response.
-    var failure: (any Error)?
     let limit: Int64
 
     init(limit: Int64, hashing: Bool) {
@@ -45,14 +42,9 @@ struct Metered<Base: AsyncSequence>: AsyncSequence where Base.Element == ByteBuf
         let meter: UploadMeter
 
         mutating func next() async throws -> ByteBuffer? {
-            do {
-                guard let buffer = try await base.next() else { return nil }
-                try meter.consume(buffer)
-                return buffer
-            } catch {
-                if meter.failure == nil { meter.failure = error }
-                throw error
-            }
+            guard let buffer = try await base.next() else { return nil }
+            try meter.consume(buffer)
+            return buffer
         }
     }
 
