@@ -105,7 +105,7 @@ struct Scaffold {
     var adapter: String {
         """
         import Foundation
-        import ViceCore
+        public import ViceCore
 
         /// \(name) environments (`managementlayer.software: \(kind)`).
         ///
