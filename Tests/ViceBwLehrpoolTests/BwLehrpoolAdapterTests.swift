@@ -8,7 +8,7 @@ import ViceCore
 import ViceTestSupport
 
 /// The bwLehrpool adapter against the independent test peer (Python, Apache Thrift, python3-lz4).
-@Suite(.serialized) struct BwLehrpoolAdapterTests {
+@Suite(.serialized, .tags(.bwlehrpool)) struct BwLehrpoolAdapterTests {
     let directory: TemporaryDirectory
 
     init() throws {
@@ -253,7 +253,7 @@ import ViceTestSupport
 }
 
 /// TLS to master, satellite and transfer server: verification, pinning, and the explicit opt-out.
-@Suite(.serialized) struct BwLehrpoolTLSTests {
+@Suite(.serialized, .tags(.bwlehrpool)) struct BwLehrpoolTLSTests {
     @Test func theSatelliteIsPinnedByTheHashTheMasterPublishesAndTransfersRunOverTLS() async throws {
         let directory = try TemporaryDirectory()
         let peer = try await BwlpPeer(tls: true)
@@ -285,7 +285,7 @@ import ViceTestSupport
 }
 
 /// The peer keeps the satellite's transfer rules, so the adapter is tested against a strict one.
-@Suite struct BwlpPeerBehaviourTests {
+@Suite(.tags(.bwlehrpool)) struct BwlpPeerBehaviourTests {
     @Test func theTransferServerKeepsItsTimeoutsAndIgnoresUnknownTokens() async throws {
         let peer = try await BwlpPeer()
         defer { peer.stop() }

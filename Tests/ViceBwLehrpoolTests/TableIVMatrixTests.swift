@@ -9,7 +9,7 @@ import ViceTestSupport
 /// script/test) and bwLehrpool (the test peer), in both directions and each to itself, through
 /// the registry. Qcow2 from Glance is converted to VMDK for bwLehrpool; VMDK from bwLehrpool goes
 /// to Glance as it is.
-@Suite(.serialized) struct TableIVMatrixTests {
+@Suite(.serialized, .tags(.bwlehrpool, .openstack)) struct TableIVMatrixTests {
     enum Backend: String, CustomStringConvertible, CaseIterable {
         case openstack, bwlehrpool
         var description: String { rawValue }

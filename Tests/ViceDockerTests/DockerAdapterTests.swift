@@ -9,7 +9,7 @@ import ViceTestSupport
 import ViceSQLite
 
 /// The Docker adapter against the real engine that script/test starts.
-@Suite(.serialized) struct DockerAdapterTests {
+@Suite(.serialized, .tags(.docker)) struct DockerAdapterTests {
     func fixture() throws -> RegistryFixture {
         let fixture = try RegistryFixture(maxJobAttempts: 2)
         fixture.registry.catalog.register(DockerAdapter.self)
@@ -175,7 +175,7 @@ import ViceSQLite
 }
 
 /// A container runs from an image that went engine → registry → engine.
-@Suite struct DockerContainerTests {
+@Suite(.tags(.docker)) struct DockerContainerTests {
     /// The output of a container without a TTY: frames of [stream, 0, 0, 0, length (u32 BE), payload].
     static func demultiplex(_ bytes: [UInt8]) -> String {
         var offset = 0

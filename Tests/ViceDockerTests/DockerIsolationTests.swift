@@ -9,7 +9,7 @@ import ViceSQLite
 
 /// The host's engine is not the users', a loaded archive cannot move a tag it did not create, and
 /// engines that verify clients are reached with mutual TLS.
-@Suite(.serialized) struct DockerIsolationTests {
+@Suite(.serialized, .tags(.docker)) struct DockerIsolationTests {
     func fixture() throws -> RegistryFixture {
         let fixture = try RegistryFixture(maxJobAttempts: 2)
         fixture.registry.catalog.register(DockerAdapter.self)

@@ -9,7 +9,7 @@ import ViceTestSupport
 import ViceStorage
 
 /// The OpenStack adapter against the real Keystone and Glance that script/test starts.
-@Suite(.serialized) struct OpenStackAdapterTests {
+@Suite(.serialized, .tags(.openstack)) struct OpenStackAdapterTests {
     let directory: TemporaryDirectory
 
     init() throws {

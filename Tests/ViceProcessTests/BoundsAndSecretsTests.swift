@@ -5,7 +5,7 @@ import ViceTestSupport
 
 /// The real server: connections that stall are closed, secrets on disk are private from the first
 /// byte, the admin password does not stay in the process environment, hostile YAML is refused.
-@Suite(.serialized) struct BoundsAndSecretsTests {
+@Suite(.serialized, .tags(.process)) struct BoundsAndSecretsTests {
     /// Opens a TCP connection, sends `text`, and waits (up to `patience`) for the server to close it.
     static func sendAndAwaitClose(port: Int, _ text: String, patience: Int = 60) async throws -> Bool {
         try await BlockingIO.run {
@@ -92,7 +92,7 @@ import ViceTestSupport
 
 /// `server.tls` makes the server speak HTTPS itself, checked with curl against a certificate the
 /// test makes; plain HTTP on another address than loopback is warned about.
-@Suite(.serialized) struct ServerTLSTests {
+@Suite(.serialized, .tags(.process)) struct ServerTLSTests {
     @Test func theServerSpeaksHTTPSWithTheConfiguredCertificate() async throws {
         let directory = try TemporaryDirectory()
         let certificates = directory.file("tls")
@@ -131,7 +131,7 @@ import ViceTestSupport
 }
 
 /// `vice user token` makes a token a pipeline can use against the running server.
-@Suite struct TokenCommandTests {
+@Suite(.tags(.process)) struct TokenCommandTests {
     @Test func aTokenFromTheCommandLineWorksAgainstTheServer() async throws {
         let directory = try TemporaryDirectory()
         try ServerProcess.writeConfiguration(in: directory.url)

@@ -7,7 +7,7 @@ import ViceTestSupport
 
 /// Tests that start the real `vice` executable. They run one at a time: they measure memory,
 /// watch jobs in flight and move gigabytes, which a neighbour would disturb.
-@Suite(.serialized) enum ProcessTests {}
+@Suite(.serialized, .tags(.process)) enum ProcessTests {}
 
 extension ProcessTests {
 /// Restarts, kills, signals and the operator commands.

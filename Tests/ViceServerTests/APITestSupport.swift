@@ -70,11 +70,18 @@ struct APIHarness {
         return APIHarness(fixture: fixture, alice: alice, bob: bob)
     }
 
+    /// Runs `test` against the API: in process (Hummingbird's `.router`) by default, or through a
+    /// real socket on loopback (`.live`) when `VICE_API_TRANSPORT=live` — `script/test` runs the API
+    /// suites both ways.
     func run(maxUploadBytes: Int64 = 1 << 40, _ test: @escaping @Sendable (APIClient) async throws -> Void) async throws {
         let app = Application(router: ViceAPI(registry: fixture.registry, maxUploadBytes: maxUploadBytes).makeRouter())
-        try await app.test(.router) { client in
+        try await app.test(Self.transport) { client in
             try await test(APIClient(client))
         }
+    }
+
+    static var transport: TestingSetup {
+        ProcessInfo.processInfo.environment["VICE_API_TRANSPORT"] == "live" ? .live : .router
     }
 }
 

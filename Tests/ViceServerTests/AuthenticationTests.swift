@@ -10,8 +10,8 @@ import ViceCore
         let harness = try await APIHarness.make()
         try await harness.run { api in
             for route in APIRoute.all where !route.isPublic {
-                let uri = route.path.replacingOccurrences(of: "{environmentId}", with: "x")
-                    .replacingOccurrences(of: "{imageId}", with: "x").replacingOccurrences(of: "{deploymentId}", with: "x")
+                // Every path parameter ({environmentId}, {imageId}, {tokenId}, …) becomes "x".
+                let uri = route.path.replacingOccurrences(of: #"\{[A-Za-z]+\}"#, with: "x", options: .regularExpression)
                 let body = route.method == .post || route.method == .put ? "{}" : nil
                 let anonymous = try await api.send(route.method, uri, json: body)
                 expectError(anonymous, 401, kind: "unauthorized")
