@@ -41,13 +41,7 @@ final class IngestWriter: @unchecked Sendable {
 
     /// Queues a chunk; waits while the window is full.
     func write(_ buffer: any ByteChunk) async throws {
-        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-            condition.lock()
-            if let failure {
-                condition.unlock()
-                continuation.resume(throwing: failure)
-                return
-            }
+        try await unlessFailed { continuation in
             queue.append(buffer)
             queuedBytes += buffer.byteCount
             if queuedBytes > window {
@@ -63,6 +57,19 @@ final class IngestWriter: @unchecked Sendable {
 
     /// Writes what is queued, fsyncs and closes the file.
     func finish() async throws {
+        try await unlessFailed { continuation in
+            finishing = true
+            completion = continuation
+            let schedule = claimSchedule()
+            condition.unlock()
+            if schedule { pool.schedule(self) }
+        }
+    }
+
+    /// Runs `body` with the lock held and the caller's continuation, unless writing failed
+    /// already (then the caller gets the failure). `body` resumes or keeps the continuation and
+    /// unlocks.
+    private func unlessFailed(_ body: (CheckedContinuation<Void, any Error>) -> Void) async throws {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
             condition.lock()
             if let failure {
@@ -70,11 +77,7 @@ final class IngestWriter: @unchecked Sendable {
                 continuation.resume(throwing: failure)
                 return
             }
-            finishing = true
-            completion = continuation
-            let schedule = claimSchedule()
-            condition.unlock()
-            if schedule { pool.schedule(self) }
+            body(continuation)
         }
     }
 

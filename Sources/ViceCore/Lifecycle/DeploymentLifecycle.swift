@@ -13,20 +13,10 @@ package struct DeploymentLifecycle: Sendable, Hashable {
         case deployment, removal
     }
 
-    /// An event the deployment's state does not allow.
-    package struct Refused: Error, Sendable, Hashable, CustomStringConvertible {
-        package var event: String
-        package var status: DeploymentStatus
+    /// An event the status does not allow.
+    package typealias Refused = LifecycleRefusal<DeploymentStatus>
 
-        package init(event: String, status: DeploymentStatus) {
-            self.event = event
-            self.status = status
-        }
-
-        package var description: String { "a deployment that is \(status.rawValue) cannot \(event)" }
-    }
-
-    public private(set) var deployment: Deployment
+    package private(set) var deployment: Deployment
 
     package init(_ deployment: Deployment) {
         self.deployment = deployment

@@ -22,20 +22,10 @@ package struct ImageLifecycle: Sendable, Hashable {
         case persist, unchanged
     }
 
-    /// An event the image's state does not allow.
-    package struct Refused: Error, Sendable, Hashable, CustomStringConvertible {
-        package var event: String
-        package var status: ImageStatus
+    /// An event the status does not allow.
+    package typealias Refused = LifecycleRefusal<ImageStatus>
 
-        package init(event: String, status: ImageStatus) {
-            self.event = event
-            self.status = status
-        }
-
-        package var description: String { "an image that is \(status.rawValue) cannot \(event)" }
-    }
-
-    public private(set) var image: Image
+    package private(set) var image: Image
 
     package init(_ image: Image) {
         self.image = image

@@ -43,7 +43,7 @@ package struct JobLifecycle: Sendable, Hashable {
     }
 
     /// The job as it is to be stored when the decision is a retry.
-    public private(set) var job: Job
+    package private(set) var job: Job
 
     package init(_ job: Job) {
         self.job = job

@@ -2,10 +2,8 @@ import Hummingbird
 import ViceCore
 
 extension ViceAPI {
-    func deployImage(_ request: Request, _ context: ViceRequestContext) async throws -> Response {
-        let input = try await JSONBody.decode(Deployment.self, from: request)
-        let created = try await registry.createDeployment(input, owner: try context.requirePrincipal())
-        return try JSONBody.response(created, status: .created)
+    var deployImage: Handler {
+        decoding(Deployment.self, status: .created) { try await registry.createDeployment($0, owner: $1) }
     }
 
     func findDeployments(_ request: Request, _ context: ViceRequestContext) async throws -> Response {
@@ -13,13 +11,11 @@ extension ViceAPI {
         return try JSONBody.response(page.items, headers: page.headers(for: request))
     }
 
-    func getDeployment(_ request: Request, _ context: ViceRequestContext) async throws -> Response {
-        let id = try Self.pathID("deploymentId", context, kind: "deployment")
-        return try JSONBody.response(try await registry.deployment(id: id, owner: try context.requirePrincipal()))
+    var getDeployment: Handler {
+        identified(by: "deploymentId", kind: "deployment") { try await registry.deployment(id: $0, owner: $1) }
     }
 
-    func deleteDeployment(_ request: Request, _ context: ViceRequestContext) async throws -> Response {
-        let id = try Self.pathID("deploymentId", context, kind: "deployment")
-        return try JSONBody.response(try await registry.deleteDeployment(id: id, owner: try context.requirePrincipal()))
+    var deleteDeployment: Handler {
+        identified(by: "deploymentId", kind: "deployment") { try await registry.deleteDeployment(id: $0, owner: $1) }
     }
 }

@@ -2,10 +2,8 @@ import Hummingbird
 import ViceCore
 
 extension ViceAPI {
-    func createEnvironment(_ request: Request, _ context: ViceRequestContext) async throws -> Response {
-        let input = try await JSONBody.decode(ViceCore.Environment.self, from: request)
-        let created = try await registry.createEnvironment(input, owner: try context.requirePrincipal())
-        return try JSONBody.response(created, status: .created)
+    var createEnvironment: Handler {
+        decoding(ViceCore.Environment.self, status: .created) { try await registry.createEnvironment($0, owner: $1) }
     }
 
     func findEnvironments(_ request: Request, _ context: ViceRequestContext) async throws -> Response {
@@ -15,31 +13,24 @@ extension ViceAPI {
         return try JSONBody.response(try await registry.environments(owner: try context.requirePrincipal(), filter: filter))
     }
 
-    func updateEnvironment(_ request: Request, _ context: ViceRequestContext) async throws -> Response {
-        let input = try await JSONBody.decode(ViceCore.Environment.self, from: request)
-        let updated = try await registry.updateEnvironment(input, owner: try context.requirePrincipal())
-        return try JSONBody.response(updated, status: .created)
+    var updateEnvironment: Handler {
+        decoding(ViceCore.Environment.self, status: .created) { try await registry.updateEnvironment($0, owner: $1) }
     }
 
-    func getEnvironment(_ request: Request, _ context: ViceRequestContext) async throws -> Response {
-        let id = try Self.pathID("environmentId", context, kind: "environment")
-        return try JSONBody.response(try await registry.environment(id: id, owner: try context.requirePrincipal()))
+    var getEnvironment: Handler {
+        identified(by: "environmentId", kind: "environment") { try await registry.environment(id: $0, owner: $1) }
     }
 
-    func deleteEnvironment(_ request: Request, _ context: ViceRequestContext) async throws -> Response {
-        let id = try Self.pathID("environmentId", context, kind: "environment")
-        try await registry.deleteEnvironment(id: id, owner: try context.requirePrincipal())
-        return try JSONBody.response(["message": "environment \(id) deleted"])
+    var deleteEnvironment: Handler {
+        removing(by: "environmentId", kind: "environment") { try await registry.deleteEnvironment(id: $0, owner: $1) }
     }
 
-    func getEnvironmentHealth(_ request: Request, _ context: ViceRequestContext) async throws -> Response {
-        let id = try Self.pathID("environmentId", context, kind: "environment")
-        return try JSONBody.response(try await registry.environmentHealth(id: id, owner: try context.requirePrincipal()))
+    var getEnvironmentHealth: Handler {
+        identified(by: "environmentId", kind: "environment") { try await registry.environmentHealth(id: $0, owner: $1) }
     }
 
-    func findEnvironmentImages(_ request: Request, _ context: ViceRequestContext) async throws -> Response {
-        let id = try Self.pathID("environmentId", context, kind: "environment")
-        return try JSONBody.response(try await registry.environmentImages(id: id, owner: try context.requirePrincipal()))
+    var findEnvironmentImages: Handler {
+        identified(by: "environmentId", kind: "environment") { try await registry.environmentImages(id: $0, owner: $1) }
     }
 
     func findAdapters(_ request: Request, _ context: ViceRequestContext) async throws -> Response {

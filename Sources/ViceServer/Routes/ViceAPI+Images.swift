@@ -2,10 +2,8 @@ import Hummingbird
 import ViceCore
 
 extension ViceAPI {
-    func createImage(_ request: Request, _ context: ViceRequestContext) async throws -> Response {
-        let input = try await JSONBody.decode(Image.self, from: request)
-        let created = try await registry.createImage(input, owner: try context.requirePrincipal())
-        return try JSONBody.response(created, status: .created)
+    var createImage: Handler {
+        decoding(Image.self, status: .created) { try await registry.createImage($0, owner: $1) }
     }
 
     func findImages(_ request: Request, _ context: ViceRequestContext) async throws -> Response {
@@ -20,21 +18,16 @@ extension ViceAPI {
         return try JSONBody.response(page.items, headers: page.headers(for: request))
     }
 
-    func updateImage(_ request: Request, _ context: ViceRequestContext) async throws -> Response {
-        let input = try await JSONBody.decode(Image.self, from: request)
-        let updated = try await registry.updateImage(input, owner: try context.requirePrincipal())
-        return try JSONBody.response(updated, status: .created)
+    var updateImage: Handler {
+        decoding(Image.self, status: .created) { try await registry.updateImage($0, owner: $1) }
     }
 
-    func getImage(_ request: Request, _ context: ViceRequestContext) async throws -> Response {
-        let id = try Self.pathID("imageId", context, kind: "image")
-        return try JSONBody.response(try await registry.image(id: id, owner: try context.requirePrincipal()))
+    var getImage: Handler {
+        identified(by: "imageId", kind: "image") { try await registry.image(id: $0, owner: $1) }
     }
 
-    func deleteImage(_ request: Request, _ context: ViceRequestContext) async throws -> Response {
-        let id = try Self.pathID("imageId", context, kind: "image")
-        try await registry.deleteImage(id: id, owner: try context.requirePrincipal())
-        return try JSONBody.response(["message": "image \(id) deleted"])
+    var deleteImage: Handler {
+        removing(by: "imageId", kind: "image") { try await registry.deleteImage(id: $0, owner: $1) }
     }
 
 }

@@ -35,10 +35,8 @@ extension ViceAPI {
     }
 
     /// `DELETE /v1/user/{userId}`: for admins; refused while the user owns records.
-    func deleteUser(_ request: Request, _ context: ViceRequestContext) async throws -> Response {
-        let id = try Self.pathID("userId", context, kind: "user")
-        try await registry.deleteUser(id: id, by: try context.requirePrincipal())
-        return try JSONBody.response(["message": "user \(id) deleted"])
+    var deleteUser: Handler {
+        removing(by: "userId", kind: "user") { try await registry.deleteUser(id: $0, by: $1) }
     }
 
     func getOpenAPIDocument(_ request: Request, _ context: ViceRequestContext) async throws -> Response {

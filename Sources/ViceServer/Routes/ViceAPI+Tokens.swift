@@ -19,9 +19,7 @@ extension ViceAPI {
     }
 
     /// `DELETE /v1/user/tokens/{tokenId}`: revoked at once.
-    func deleteToken(_ request: Request, _ context: ViceRequestContext) async throws -> Response {
-        let id = try Self.pathID("tokenId", context, kind: "token")
-        try await registry.deleteToken(id: id, of: try context.requirePrincipal())
-        return try JSONBody.response(["message": "token \(id) revoked"])
+    var deleteToken: Handler {
+        removing(by: "tokenId", kind: "token", done: "revoked") { try await registry.deleteToken(id: $0, of: $1) }
     }
 }
