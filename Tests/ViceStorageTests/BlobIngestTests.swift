@@ -5,22 +5,27 @@ import ViceCore
 import ViceStorage
 import ViceTestSupport
 
-/// The one door for bytes: begin → write → seal → commit(expecting:) / cancel, and the leases
-/// that keep a committed blob from a racing delete.
+/// A blob store under test: how to open one, and to open it again on the same data (a restart).
+/// Every `BlobStore` implementation adds itself to `all`, and the whole suite runs against it.
+struct BlobStoreUnderTest: Sendable, CustomStringConvertible {
+    let description: String
+    let open: @Sendable (TemporaryDirectory) throws -> any BlobStore
+
+    static let file = BlobStoreUnderTest(description: "file") { try FileBlobStore(root: $0.url) }
+    static let all = [file]
+}
+
+/// The one door for bytes — begin → write → seal → commit(expecting:) / cancel — and the leases
+/// that keep a committed blob from a racing delete: the shared suite of the `BlobStore` seam.
 @Suite struct BlobIngestTests {
-    let directory: TemporaryDirectory
-    let store: FileBlobStore
-
-    init() throws {
-        directory = try TemporaryDirectory()
-        store = try FileBlobStore(root: directory.url)
-    }
-
     static func digest(_ bytes: [UInt8]) -> String {
         "sha256:" + SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
     }
 
-    @Test func anIngestHashesWhatItIsGivenAndCommitsItUnderItsDigest() async throws {
+    @Test(arguments: BlobStoreUnderTest.all)
+    func anIngestHashesWhatItIsGivenAndCommitsItUnderItsDigest(_ kind: BlobStoreUnderTest) async throws {
+        let directory = try TemporaryDirectory()
+        let store = try kind.open(directory)
         let bytes = InMemoryBytes.make(count: 3 << 20)
         let ingest = try await store.beginIngest()
         for start in stride(from: 0, to: bytes.count, by: 100_000) {
@@ -38,14 +43,20 @@ import ViceTestSupport
         #expect(try await store.pendingIngests().isEmpty)
     }
 
-    @Test func aCommitExpectingOtherBytesKeepsNothing() async throws {
+    @Test(arguments: BlobStoreUnderTest.all)
+    func aCommitExpectingOtherBytesKeepsNothing(_ kind: BlobStoreUnderTest) async throws {
+        let directory = try TemporaryDirectory()
+        let store = try kind.open(directory)
         let ingest = try await store.ingest(ByteStream(bytes: [1, 2, 3]))
         await #expect(throws: ViceError.self) { try await ingest.commit(expecting: Self.digest([3, 2, 1])) }
         #expect(try await !store.contains(Self.digest([1, 2, 3])))
         #expect(try await store.pendingIngests().isEmpty)
     }
 
-    @Test func aCancelledIngestLeavesNothing() async throws {
+    @Test(arguments: BlobStoreUnderTest.all)
+    func aCancelledIngestLeavesNothing(_ kind: BlobStoreUnderTest) async throws {
+        let directory = try TemporaryDirectory()
+        let store = try kind.open(directory)
         let ingest = try await store.beginIngest()
         try await ingest.write([UInt8](repeating: 7, count: 1000))
         #expect(try await store.pendingIngests() == [ingest.id])
@@ -54,11 +65,14 @@ import ViceTestSupport
         await #expect(throws: ViceError.self) { try await ingest.seal() }
     }
 
-    @Test func aSealedIngestIsFoundAgainAfterARestartAndAnUnsealedOneIsNot() async throws {
+    @Test(arguments: BlobStoreUnderTest.all)
+    func aSealedIngestIsFoundAgainAfterARestartAndAnUnsealedOneIsNot(_ kind: BlobStoreUnderTest) async throws {
+        let directory = try TemporaryDirectory()
+        let store = try kind.open(directory)
         let sealed = try await store.ingest(ByteStream(bytes: [4, 5, 6]))
         let open = try await store.beginIngest()
         try await open.write([9])
-        let restarted = try FileBlobStore(root: directory.url)
+        let restarted = try kind.open(directory)
         #expect(try await restarted.sealedIngest(open.id) == nil)
         let found = try #require(try await restarted.sealedIngest(sealed.id))
         let lease = try await found.commit(expecting: Self.digest([4, 5, 6]))
@@ -74,7 +88,10 @@ import ViceTestSupport
         #expect(IngestID(rawValue: "abc-DEF-123") != nil)
     }
 
-    @Test func aLeaseKeepsTheBlobFromADeleteUntilItIsReleased() async throws {
+    @Test(arguments: BlobStoreUnderTest.all)
+    func aLeaseKeepsTheBlobFromADeleteUntilItIsReleased(_ kind: BlobStoreUnderTest) async throws {
+        let directory = try TemporaryDirectory()
+        let store = try kind.open(directory)
         let lease = try await store.ingest(ByteStream(bytes: [1, 1, 1])).commit(expecting: nil)
         #expect(try await !store.delete(lease.blob.digest), "a leased blob is not deleted")
         #expect(try await store.contains(lease.blob.digest))
@@ -83,7 +100,10 @@ import ViceTestSupport
         #expect(try await !store.contains(lease.blob.digest))
     }
 
-    @Test func aCommitOfTheSameBytesWhileADeleteDecidesWinsOverTheDelete() async throws {
+    @Test(arguments: BlobStoreUnderTest.all)
+    func aCommitOfTheSameBytesWhileADeleteDecidesWinsOverTheDelete(_ kind: BlobStoreUnderTest) async throws {
+        let directory = try TemporaryDirectory()
+        let store = try kind.open(directory)
         // The delete reads "nobody holds it"; meanwhile an ingest of the same bytes commits
         // (finding the blob in place) and is about to be recorded. The delete must not go ahead.
         let first = try await store.put(ByteStream(bytes: [2, 2, 2]))
@@ -100,7 +120,10 @@ import ViceTestSupport
         lease.withLock { $0?.release() }
     }
 
-    @Test func retainHoldsABlobThatIsThereAndNothingOtherwise() async throws {
+    @Test(arguments: BlobStoreUnderTest.all)
+    func retainHoldsABlobThatIsThereAndNothingOtherwise(_ kind: BlobStoreUnderTest) async throws {
+        let directory = try TemporaryDirectory()
+        let store = try kind.open(directory)
         let blob = try await store.put(ByteStream(bytes: [3]))
         let held = try #require(try await store.retain(blob.digest))
         #expect(held.blob == blob)
@@ -110,7 +133,10 @@ import ViceTestSupport
         #expect(try await store.retain(blob.digest) == nil)
     }
 
-    @Test func digestsListsWhatTheStoreHolds() async throws {
+    @Test(arguments: BlobStoreUnderTest.all)
+    func digestsListsWhatTheStoreHolds(_ kind: BlobStoreUnderTest) async throws {
+        let directory = try TemporaryDirectory()
+        let store = try kind.open(directory)
         let a = try await store.put(ByteStream(bytes: [1]))
         let b = try await store.put(ByteStream(bytes: [2]))
         #expect(try await Set(store.digests()) == [a.digest, b.digest])
