@@ -10,7 +10,9 @@ import Glibc
 /// instead of taking turns, while the number of writer threads stays fixed however many run.
 /// At most `window` bytes wait in memory; a producer that gets ahead waits (back-pressure).
 /// Written data is pushed towards the disk as it goes (`fdatasync` every `syncEvery` bytes), so the
-/// final `fsync` that makes the bytes durable has little left to do.
+/// final `fsync` that makes the bytes durable has little left to do. Syncs run on a serial queue
+/// of the writer's own, never on the pool's threads: one ingest's slow fsync does not hold up the
+/// writes of every other one.
 final class IngestWriter: @unchecked Sendable {
     private let condition = NSCondition()
     private var queue: [any ByteChunk] = []
@@ -28,6 +30,8 @@ final class IngestWriter: @unchecked Sendable {
     private let window: Int
     private let syncEvery: Int
     private let pool: IngestWriterPool
+    /// This writer's syncs, in order, and then its close: never on the pool's threads.
+    private let syncs = DispatchQueue(label: "vice.ingest-sync")
 
     init(path: String, window: Int = 8 << 20, syncEvery: Int = 64 << 20, pool: IngestWriterPool = .shared) throws {
         descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
@@ -117,16 +121,21 @@ final class IngestWriter: @unchecked Sendable {
             closed = true
             scheduled = false
             condition.unlock()
-            let result: Result<Void, any Error>
-            if aborted {
-                result = .failure(ViceError(.internal, "the ingest was cancelled"))
-            } else if fsync(descriptor) != 0 {
-                result = .failure(ViceError(.internal, "fsync of the staging file failed: \(String(cString: strerror(errno)))"))
-            } else {
-                result = .success(())
+            // The final fsync may take seconds on a busy disk: it runs after the periodic ones,
+            // off the pool's threads, so that other ingests keep being written meanwhile.
+            let descriptor = self.descriptor
+            syncs.async {
+                let result: Result<Void, any Error>
+                if aborted {
+                    result = .failure(ViceError(.internal, "the ingest was cancelled"))
+                } else if fsync(descriptor) != 0 {
+                    result = .failure(ViceError(.internal, "fsync of the staging file failed: \(String(cString: strerror(errno)))"))
+                } else {
+                    result = .success(())
+                }
+                close(descriptor)
+                completion?.resume(with: result)
             }
-            close(descriptor)
-            completion?.resume(with: result)
             return false
         }
         let buffer = queue.removeFirst()
@@ -135,7 +144,8 @@ final class IngestWriter: @unchecked Sendable {
         let error = writeAll(buffer)
         sinceSync += buffer.byteCount
         if error == nil && sinceSync >= syncEvery {
-            fdatasync(descriptor)
+            let descriptor = self.descriptor
+            syncs.async { _ = fdatasync(descriptor) }
             sinceSync = 0
         }
 
@@ -172,7 +182,7 @@ final class IngestWriter: @unchecked Sendable {
 }
 
 /// A fixed set of threads that serve every ingest's `IngestWriter` in turn: blocking writes
-/// and fsyncs happen here, never on Swift's cooperative pool, and a thousand ingests do not make a
+/// happen here (syncs beside them), never on Swift's cooperative pool, and a thousand ingests do not make a
 /// thousand threads.
 final class IngestWriterPool: @unchecked Sendable {
     static let shared = IngestWriterPool(threads: 4)
