@@ -27,9 +27,15 @@ package struct OpenStackAdapter: RuntimeAdapter {
     let glance: Glance
     let logger: Logger
 
-    package init(environment: Environment, context: AdapterContext) throws {
-        settings = try OpenStackSettings(environment, egress: context.egress)
+    /// The settings and the CA bundle's place, without making an HTTP client.
+    package static func checkConfiguration(_ environment: Environment, context: AdapterContext) throws {
+        let settings = try OpenStackSettings(environment, egress: context.egress)
         try context.checkHostFile(settings.connection.caBundlePath, setting: "specifics.caBundle")
+    }
+
+    package init(environment: Environment, context: AdapterContext) throws {
+        try Self.checkConfiguration(environment, context: context)
+        settings = try OpenStackSettings(environment, egress: context.egress)
         let client = HTTPClient()
         glance = Glance(keystone: Keystone(settings: settings, client: client), client: client, logger: context.logger)
         logger = context.logger

@@ -9,18 +9,27 @@ public struct AdapterFactory: Sendable {
     public var kind: String
     /// The current descriptor (it may change when a plugin restarts with other capabilities).
     public var descriptor: @Sendable () -> AdapterDescriptor
+    /// Refuses an environment's settings on their face, without an instance.
+    public var checkConfiguration: @Sendable (Environment, AdapterContext) throws -> Void
+    /// An instance for one environment.
     public var make: @Sendable (Environment, AdapterContext) throws -> any RuntimeAdapter
 
+    /// A factory; without `checkConfiguration`, settings are checked by making an instance.
     public init(kind: String, descriptor: @escaping @Sendable () -> AdapterDescriptor,
+                checkConfiguration: (@Sendable (Environment, AdapterContext) throws -> Void)? = nil,
                 make: @escaping @Sendable (Environment, AdapterContext) throws -> any RuntimeAdapter) {
         self.kind = kind.lowercased()
         self.descriptor = descriptor
+        self.checkConfiguration = checkConfiguration ?? { _ = try make($0, $1) }
         self.make = make
     }
 
-    /// The factory of a compiled-in adapter type.
+    /// The factory of a compiled-in adapter type: its static side (descriptor, configuration
+    /// check) and its initialiser.
     public init(_ type: any RuntimeAdapter.Type) {
-        self.init(kind: type.descriptor.kind, descriptor: { type.descriptor }, make: { try type.init(environment: $0, context: $1) })
+        self.init(kind: type.descriptor.kind, descriptor: { type.descriptor },
+                  checkConfiguration: { try type.checkConfiguration($0, context: $1) },
+                  make: { try type.init(environment: $0, context: $1) })
     }
 }
 
@@ -65,10 +74,21 @@ public final class AdapterCatalog: Sendable {
     /// `egress`. There is no default: whoever makes an adapter decides how far it may reach.
     public func makeAdapter(for environment: Environment, logger: Logger, egress: EgressPolicy,
                             ownerName: String? = nil) throws -> any RuntimeAdapter {
+        try factory(for: environment).make(environment, context(for: environment, logger: logger, egress: egress, ownerName: ownerName))
+    }
+
+    /// Checks `environment`'s settings with its adapter's factory, as an instance made for the
+    /// same owner and egress would; nothing is contacted and no instance is made.
+    public func checkConfiguration(of environment: Environment, logger: Logger, egress: EgressPolicy,
+                                   ownerName: String? = nil) throws {
+        try factory(for: environment).checkConfiguration(
+            environment, context(for: environment, logger: logger, egress: egress, ownerName: ownerName))
+    }
+
+    private func context(for environment: Environment, logger: Logger, egress: EgressPolicy, ownerName: String?) -> AdapterContext {
         var logger = logger
         logger[metadataKey: "environment"] = "\(environment.id ?? "inline")"
-        return try factory(for: environment).make(environment, AdapterContext(
-            logger: logger, temporaryDirectory: temporaryDirectory, egress: egress, ownerName: ownerName))
+        return AdapterContext(logger: logger, temporaryDirectory: temporaryDirectory, egress: egress, ownerName: ownerName)
     }
 
     private func factory(for environment: Environment) throws -> AdapterFactory {

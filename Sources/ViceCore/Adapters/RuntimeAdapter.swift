@@ -6,6 +6,13 @@ public protocol RuntimeAdapter: Sendable {
     /// Kind (`managementlayer.software`), version and capabilities.
     static var descriptor: AdapterDescriptor { get }
 
+    /// Refuses settings that are wrong on their face (a missing location, a file path in a
+    /// user's settings, a URL of another scheme) without contacting anything and without making
+    /// an instance. The registry calls it when an environment is created or changed. The default
+    /// makes an instance and drops it; adapters whose instances hold clients check by themselves.
+    static func checkConfiguration(_ environment: Environment, context: AdapterContext) throws
+
+    /// An instance for one environment (with its decrypted credentials), for one job or request.
     init(environment: Environment, context: AdapterContext) throws
 
     /// Whether the environment can be reached and logged in to.
@@ -18,4 +25,10 @@ public protocol RuntimeAdapter: Sendable {
     func deploy(_ image: ImageDescription, content: ByteStream) async throws -> DeploymentReference
     /// Takes a deployed image out of the environment. Removing what is already gone succeeds.
     func remove(reference: String) async throws
+}
+
+extension RuntimeAdapter {
+    public static func checkConfiguration(_ environment: Environment, context: AdapterContext) throws {
+        _ = try Self(environment: environment, context: context)
+    }
 }

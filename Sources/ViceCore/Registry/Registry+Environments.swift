@@ -130,12 +130,12 @@ extension Registry {
 
     /// Settings an adapter refuses on its face (a missing Docker location, a unix socket for a
     /// user, a file path in a user's settings, a URL of another scheme) are invalid input now,
-    /// not a failed job later. Adapters build without contacting anything, so this is cheap.
+    /// not a failed job later. Factories check without contacting anything, so this is cheap.
     func checkSettings(of environment: Environment, owner: UserRecord) throws {
         guard let kind = environment.adapterKind, catalog.descriptor(forKind: kind) != nil else { return }
         do {
-            _ = try catalog.makeAdapter(for: environment, logger: logger,
-                                        egress: options.environmentPolicy.egress(trusted: owner.isAdmin), ownerName: owner.username)
+            try catalog.checkConfiguration(of: environment, logger: logger,
+                                           egress: options.environmentPolicy.egress(trusted: owner.isAdmin), ownerName: owner.username)
         } catch let error as AdapterError where error.code == .invalidConfiguration {
             throw ViceError.invalidInput(error.message)
         } catch {
