@@ -165,7 +165,7 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        // `swift package new-adapter --name Foo`: scaffolds an adapter target, its test and registration.
+        // `swift package --allow-writing-to-package-directory new-adapter --name Foo`: scaffolds an adapter target, its test and registration.
         .plugin(
             name: "NewAdapter",
             capability: .command(
@@ -188,6 +188,16 @@ let package = Package(
         .testTarget(
             name: "ViceCoreTests",
             dependencies: ["ViceInMemory", "ViceCore", "ViceStorage", "ViceSQLite", "ViceAdapterTesting", "ViceConversion", "ViceTestSupport", .product(name: "Crypto", package: "swift-crypto"), .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ViceConversionTests",
+            dependencies: ["ViceConversion", "ViceCore", "ViceTestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ViceInMemoryTests",
+            dependencies: ["ViceInMemory", "ViceCore", "ViceAdapterTesting", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
         .testTarget(

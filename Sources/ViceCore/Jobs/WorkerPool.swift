@@ -196,5 +196,6 @@ package final class WorkerPool: Sendable {
 /// A job ran longer than its queue's time limit: it was stopped and fails (no retry).
 package struct JobTimeLimitExceeded: Error, Sendable, CustomStringConvertible {
     package var limit: Duration
+    package init(limit: Duration) { self.limit = limit }
     package var description: String { "the job ran longer than its limit of \(limit.components.seconds) s and was stopped" }
 }

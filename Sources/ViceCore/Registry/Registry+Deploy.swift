@@ -121,21 +121,25 @@ extension Registry {
         guard let source = plan.source, let format = plan.format else {
             throw ViceError(.internal, "active image \(imageID) lacks a content type")
         }
-        let started = try await store.write { tx -> Deployment? in
-            guard let current = try tx.deployment(id: job.subjectID) else { return nil }
-            var lifecycle = DeploymentLifecycle(current)
-            do { try lifecycle.beginDeploy() } catch { return nil }  // a removal was asked for meanwhile
-            try tx.updateDeployment(lifecycle.deployment)
-            return lifecycle.deployment
-        }
-        guard let started else { return try await dropJob(job) }
-        // The image's bytes are held while they are read (adapters may open the file more than
-        // once); deleting the image meanwhile frees them only afterwards.
+        // The image's bytes are held from before the deployment shows `deploying` until they are
+        // read (adapters may open the file more than once): deleting the image meanwhile frees
+        // them only afterwards.
         guard let held = try await blobs.retain(checksum) else {
             throw ViceError.invalidInput("the bytes of image \(imageID) are gone from the store")
         }
         let reference: DeploymentReference
         do {
+            let started = try await store.write { tx -> Deployment? in
+                guard let current = try tx.deployment(id: job.subjectID) else { return nil }
+                var lifecycle = DeploymentLifecycle(current)
+                do { try lifecycle.beginDeploy() } catch { return nil }  // a removal was asked for meanwhile
+                try tx.updateDeployment(lifecycle.deployment)
+                return lifecycle.deployment
+            }
+            guard let started else {
+                try? await release(held)
+                return try await dropJob(job)
+            }
             reference = try await deploy(image, checksum: checksum, size: size, plan: plan, source: source, format: format,
                                          deployment: started, to: adapter)
         } catch {
