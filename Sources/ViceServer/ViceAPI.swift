@@ -25,7 +25,7 @@ package struct ViceAPI: Sendable {
     }
 
     /// A router with every route of `APIRoute.all` and the middleware chain: CORS, request log,
-    /// JSON errors, Basic auth.
+    /// JSON errors, 405 for methods a path does not have, authentication, audit.
     package func makeRouter() -> Router<ViceRequestContext> {
         let router = Router(context: ViceRequestContext.self)
         // Cross-origin requests only from the origins the configuration lists (none by default).
@@ -34,15 +34,28 @@ package struct ViceAPI: Sendable {
         }
         router.add(middleware: RequestLogMiddleware())
         router.add(middleware: ErrorMiddleware())
+        router.add(middleware: MethodCheck())
         router.add(middleware: BasicAuthMiddleware(registry: registry))
         router.add(middleware: AuditMiddleware(registry: registry))
         for route in APIRoute.all {
-            router.on(RouterPath(route.routerPath), method: route.method, use: route.handler(self))
+            let handler = route.handler(self)
+            router.on(RouterPath(route.routerPath), method: route.method, use: handler)
+            if route.method == .get {
+                router.on(RouterPath(route.routerPath), method: .head, use: Self.head(of: handler))
+            }
         }
         return router
     }
 
     typealias Handler = @Sendable (Request, ViceRequestContext) async throws -> Response
+
+    /// HEAD for a GET route: the same status and headers (`Content-Length`, `ETag`, …), no body.
+    static func head(of get: @escaping Handler) -> Handler {
+        { request, context in
+            let response = try await get(request, context)
+            return Response(status: response.status, headers: response.headers, body: ResponseBody())
+        }
+    }
 
     /// A path parameter, checked to look like an id (anything else cannot exist: 404).
     static func pathID(_ name: String, _ context: ViceRequestContext, kind: String) throws -> String {

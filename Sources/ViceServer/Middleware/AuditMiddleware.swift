@@ -22,16 +22,12 @@ struct AuditMiddleware: RouterMiddleware {
             entry.outcome = response.status.code < 400 ? "ok" : response.status.code < 500 ? "refused" : "failed"
             await registry.recordAudit(entry)
             return response
-        } catch let error as ViceError {
-            let status = ErrorMiddleware.status(for: error.code)
-            entry.status = Int(status.code)
-            entry.outcome = status.code < 500 ? "refused" : "failed"
-            entry.detail = error.message
-            await registry.recordAudit(entry)
-            throw error
         } catch {
-            entry.status = 500
-            entry.outcome = "failed"
+            // The status the caller gets, and for refusals why (a server fault keeps its words to the log).
+            let answer = ErrorMiddleware.answer(for: error, requestID: context.id)
+            entry.status = Int(answer.status.code)
+            entry.outcome = answer.status.code < 500 ? "refused" : "failed"
+            if answer.status.code < 500 { entry.detail = answer.message }
             await registry.recordAudit(entry)
             throw error
         }

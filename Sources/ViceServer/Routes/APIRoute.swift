@@ -66,11 +66,16 @@ package struct APIRoute: Sendable {
         }.joined(separator: "/")
     }
 
-    /// The route a request is for, if any.
+    /// The route a request is for, if any; HEAD is the GET route's.
     static func match(method: HTTPRequest.Method, path: String) -> APIRoute? {
+        let method = method == .head ? .get : method
+        return routes(forPath: path).first { $0.method == method }
+    }
+
+    /// Every route whose path template `path` fits, whatever its method.
+    static func routes(forPath path: String) -> [APIRoute] {
         let segments = path.split(separator: "/", omittingEmptySubsequences: false)
-        return all.first { route in
-            guard route.method == method else { return false }
+        return all.filter { route in
             let template = route.path.split(separator: "/", omittingEmptySubsequences: false)
             guard template.count == segments.count else { return false }
             return zip(template, segments).allSatisfy { pattern, segment in

@@ -1,0 +1,45 @@
+import HTTPTypes
+import Hummingbird
+
+/// A known path asked with a method it does not have: 405 with `Allow` (RFC 9110 §15.5.6), before
+/// anything looks at credentials — the methods of a path are public in the OpenAPI document.
+/// `OPTIONS` answers 204 with `Allow`. `HEAD` goes on to the router wherever `GET` is served.
+struct MethodCheck: RouterMiddleware {
+    typealias Context = ViceRequestContext
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let routes = APIRoute.routes(forPath: request.uri.path)
+        let methods = routes.map(\.method)
+        guard !routes.isEmpty, !methods.contains(request.method),
+              !(request.method == .head && methods.contains(.get)) else {
+            return try await next(request, context)
+        }
+        let allow = Self.allowHeader(methods)
+        if request.method == .options {
+            return Response(status: .noContent, headers: [.allow: allow])
+        }
+        throw MethodNotAllowed(method: request.method, path: routes[0].path, allow: allow)
+    }
+
+    /// The methods in the order of the API table, HEAD after GET, OPTIONS last.
+    static func allowHeader(_ methods: [HTTPRequest.Method]) -> String {
+        var names: [String] = []
+        for method in methods where !names.contains(method.rawValue) {
+            names.append(method.rawValue)
+            if method == .get { names.append("HEAD") }
+        }
+        return (names + ["OPTIONS"]).joined(separator: ", ")
+    }
+}
+
+/// The answer for a method a path does not have.
+struct MethodNotAllowed: RendersAPIError {
+    var method: HTTPRequest.Method
+    var path: String
+    var allow: String
+
+    var answer: ErrorAnswer {
+        ErrorAnswer(status: .methodNotAllowed, kind: "methodNotAllowed",
+                    message: "\(path) does not take \(method.rawValue); it takes \(allow)", headers: [.allow: allow])
+    }
+}
