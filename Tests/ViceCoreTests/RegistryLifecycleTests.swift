@@ -203,7 +203,7 @@ import ViceSQLite
         #expect(try await !fixture.blobs.contains(digest))
     }
 
-    @Test func reimportingQueuesOneJobAndKeepsTheImageUsable() async throws {
+    @Test func reimportingQueuesOneJobAndKeepsTheImageUsableAndEditsMoveNoBytes() async throws {
         let fixture = try RegistryFixture()
         let alice = try await fixture.user("alice")
         let environment = try await fixture.memoryEnvironment(owner: alice, cloud: "again-\(UUID())")
@@ -212,10 +212,20 @@ import ViceSQLite
             Image(originEnvironment: Environment(id: environment.id), environmentReference: "sample-raw"), owner: alice)
         _ = try await fixture.waitForImage(image.id!, owner: alice, status: .active)
         await fixture.stopWorkers()
-        _ = try await fixture.registry.updateImage(Image(id: image.id, title: "renamed"), owner: alice)
-        let again = try await fixture.registry.updateImage(Image(id: image.id), owner: alice)
+        // Renaming moves no bytes; sending back what GET answered neither.
+        let renamed = try await fixture.registry.updateImage(Image(id: image.id, title: "renamed"), owner: alice)
+        _ = try await fixture.registry.updateImage(renamed, owner: alice)
+        #expect(try await fixture.store.read { try $0.jobs(subjectID: image.id!) }.isEmpty)
+        // A new reference is a new import.
+        let moved = try await fixture.registry.updateImage(Image(id: image.id, environmentReference: "sample-qcow2"), owner: alice)
+        #expect(moved.statusMessage == "re-import queued")
+        #expect(try await fixture.store.read { try $0.jobs(subjectID: image.id!) }.count == 1)
+        // Asked for twice more, the import is still queued once.
+        _ = try await fixture.registry.requestImport(id: image.id!, owner: alice)
+        let again = try await fixture.registry.requestImport(id: image.id!, owner: alice)
         #expect(again.title == "renamed")
         #expect(again.status == .active)
+        #expect(again.statusMessage == "re-import queued")
         #expect(try await fixture.store.read { try $0.jobs(subjectID: image.id!) }.count == 1)
     }
 }

@@ -73,12 +73,13 @@ package struct ImageLifecycle: Sendable, Hashable {
 
     /// New bytes are in the store. Returns the digest the image held before, which the caller
     /// frees when no other image holds it.
-    package mutating func commit(_ blob: BlobRef, contenttype: ContentType?, title: String? = nil,
+    /// `imported` says where they came from: the origin environment (true), or an upload.
+    package mutating func commit(_ blob: BlobRef, imported: Bool, contenttype: ContentType?, title: String? = nil,
                                 specifics: JSONValue? = nil, at now: Date = Date()) -> String? {
         let previous = image.checksum
         image.status = .active
         image.statusMessage = nil
-        image.imported = true
+        image.imported = imported
         image.size = blob.size
         image.checksum = blob.digest
         image.contenttype = contenttype ?? image.contenttype

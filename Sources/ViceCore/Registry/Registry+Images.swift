@@ -35,16 +35,22 @@ extension Registry {
         return try render(stored)
     }
 
-    /// `PUT /images`: fields present in the body replace the stored ones. An image with an origin
-    /// is imported again (once: a queued import is not doubled).
+    /// `PUT /images`: fields present in the body replace the stored ones. The image is imported
+    /// again only when its origin or its reference changes (once: a queued import is not
+    /// doubled) — a body that is what `GET` answered, edited, moves no bytes. `POST
+    /// /v1/image/{id}/import` asks for an import explicitly.
     package func updateImage(_ input: Image, owner: UserRecord) async throws -> Image {
         let id = try Validate.id(input.id, field: "id")
         try Validate.title(input.title)
         try Self.validate(members: input.members)
-        let origin = try await resolveOrigin(input.originEnvironment, owner: owner)
-        let sealedOrigin = try origin.map { try sealForImage($0) }
         let current = try await store.read { try $0.image(id: id) }
         guard let current, owner.mayManage(current.userid) else { throw ViceError.notFound("image \(id) not found") }
+        // The origin as GET showed it is no change: it is neither resolved nor sealed again.
+        let givenOrigin = try isSameOrigin(input.originEnvironment, as: current) ? nil : input.originEnvironment
+        let origin = try await resolveOrigin(givenOrigin, owner: owner)
+        let sealedOrigin = try origin.map { try sealForImage($0) }
+        let newReference = input.environmentReference?.trimmingCharacters(in: .whitespaces).nilIfEmpty
+        let referenceChanged = newReference != nil && newReference != current.image.environmentReference
         let effectiveOrigin: Environment?
         // The job checks again whether the owner may still use the origin; an origin that is gone
         // does not stop edits to the record.
@@ -73,13 +79,41 @@ extension Registry {
                 stored.originEnvironmentID = origin.id
                 stored.sealedOrigin = sealedOrigin
             }
-            let reimport = stored.sealedOrigin != nil || stored.originEnvironmentID != nil
+            let hasOrigin = stored.sealedOrigin != nil || stored.originEnvironmentID != nil
+            let reimport = hasOrigin && (origin != nil || referenceChanged)
             if reimport { stored = try self.queueImport(of: stored, in: tx) }
             stored.image.updatedAt = Date()
             try tx.updateImage(stored)
             return (stored, reimport)
         }
         if reimport { notify(.import) }
+        return try render(stored)
+    }
+
+    /// Whether `given` names the origin `stored` has: the same environment id, or, for an inline
+    /// origin, exactly what `GET` shows of it (credentials redacted).
+    func isSameOrigin(_ given: Environment?, as stored: StoredImage) throws -> Bool {
+        guard let given else { return false }
+        if let id = given.id?.trimmingCharacters(in: .whitespaces).nilIfEmpty { return id == stored.originEnvironmentID }
+        guard stored.originEnvironmentID == nil, stored.sealedOrigin != nil else { return false }
+        return try render(stored).originEnvironment == given
+    }
+
+    /// `POST /v1/image/{id}/import`: imports the image again from its origin (once: a queued
+    /// import is not doubled); 405 for an image without one.
+    package func requestImport(id: String, owner: UserRecord) async throws -> Image {
+        let stored = try await store.write { tx -> StoredImage in
+            guard let stored = try tx.image(id: id), owner.mayManage(stored.userid) else {
+                throw ViceError.notFound("image \(id) not found")
+            }
+            guard stored.sealedOrigin != nil || stored.originEnvironmentID != nil else {
+                throw ViceError.invalidInput("image \(id) has no origin environment to import from; upload its bytes instead")
+            }
+            let queued = try self.queueImport(of: stored, in: tx)
+            try tx.updateImage(queued)
+            return queued
+        }
+        notify(.import)
         return try render(stored)
     }
 

@@ -128,11 +128,13 @@ extension Registry {
         }
     }
 
-    /// Records committed bytes on an image (active, size, checksum) and ends the job, in one
+    /// Records committed bytes on an image (active, size, checksum, and `imported` when they came
+    /// from the origin) and ends the job, in one
     /// transaction, then lets go of the lease; frees the bytes the image held before, or the new
     /// ones when the image was deleted meanwhile, if no other image holds them.
     func record(_ lease: BlobLease, on imageID: String, finishing job: Job, contenttype: ContentType?,
                 title: String? = nil, specifics: JSONValue? = nil) async throws {
+        let imported = job.kind == .importImage
         let blob = lease.blob
         let outcome: (previous: String?, exists: Bool)
         do {
@@ -140,7 +142,7 @@ extension Registry {
                 try tx.deleteJob(id: job.id)
                 guard let current = try tx.image(id: imageID) else { return (nil, false) }
                 var lifecycle = ImageLifecycle(current.image)
-                let previous = lifecycle.commit(blob, contenttype: contenttype, title: title, specifics: specifics)
+                let previous = lifecycle.commit(blob, imported: imported, contenttype: contenttype, title: title, specifics: specifics)
                 try tx.updateImage(current.with(lifecycle))
                 return (previous, true)
             }

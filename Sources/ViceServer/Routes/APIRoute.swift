@@ -39,6 +39,7 @@ package struct APIRoute: Sendable {
         APIRoute(.delete, "/v1/image/{imageId}", "deleteImage") { $0.deleteImage },
         APIRoute(.post, "/v1/image/{imageId}/file", "uploadImage") { $0.uploadImage },
         APIRoute(.get, "/v1/image/{imageId}/file", "downloadImage") { $0.downloadImage },
+        APIRoute(.post, "/v1/image/{imageId}/import", "importImage") { $0.importImage },
         APIRoute(.post, "/v1/deploy", "deployImage") { $0.deployImage },
         APIRoute(.get, "/v1/deployments", "findDeployments") { $0.findDeployments },
         APIRoute(.get, "/v1/deployment/{deploymentId}", "getDeployment") { $0.getDeployment },

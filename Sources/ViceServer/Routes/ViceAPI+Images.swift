@@ -26,6 +26,10 @@ extension ViceAPI {
         identified(by: "imageId", kind: "image") { try await registry.image(id: $0, owner: $1) }
     }
 
+    var importImage: Handler {
+        identified(by: "imageId", kind: "image") { try await registry.requestImport(id: $0, owner: $1) }
+    }
+
     var deleteImage: Handler {
         removing(by: "imageId", kind: "image") { try await registry.deleteImage(id: $0, owner: $1) }
     }

@@ -65,7 +65,7 @@ import ViceCore
     @Test(arguments: ImageStatus.allCases)
     func aCommitMakesTheImageActiveWithTheBlobAndAnswersThePreviousDigest(_ status: ImageStatus) {
         var lifecycle = ImageLifecycle(Self.image(status, withBytes: status == .active))
-        let previous = lifecycle.commit(Self.blob, contenttype: .diskQcow2, title: "from origin", specifics: .object([:]), at: Self.now)
+        let previous = lifecycle.commit(Self.blob, imported: true, contenttype: .diskQcow2, title: "from origin", specifics: .object([:]), at: Self.now)
         #expect(previous == (status == .active ? Self.older : nil))
         let image = lifecycle.image
         #expect(image.status == .active && image.statusMessage == nil && image.imported == true)
@@ -78,7 +78,8 @@ import ViceCore
         var image = Self.image(.importing)
         image.title = "mine"
         var lifecycle = ImageLifecycle(image)
-        _ = lifecycle.commit(Self.blob, contenttype: nil, title: "theirs")
+        _ = lifecycle.commit(Self.blob, imported: false, contenttype: nil, title: "theirs")
+        #expect(lifecycle.image.imported == false, "uploaded bytes are not imported")
         #expect(lifecycle.image.title == "mine")
         #expect(lifecycle.image.contenttype == .diskRaw)
     }
