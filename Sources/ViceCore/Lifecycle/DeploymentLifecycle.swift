@@ -41,13 +41,19 @@ package struct DeploymentLifecycle: Sendable, Hashable {
 
     /// The image is in the environment under `reference`. The reference is recorded even when a
     /// removal was asked for meanwhile — the removal needs it — and the deployment stays removing.
-    package mutating func deployed(reference: String, at now: Date = Date()) {
+    /// When another attempt of the same job recorded a reference first (a worker whose lease ran
+    /// out while it still worked), that one stays and this one is returned: the caller removes
+    /// it from the environment, so nothing is left there that no record names.
+    @discardableResult
+    package mutating func deployed(reference: String, at now: Date = Date()) -> String? {
+        if let recorded = deployment.environmentReference, recorded != reference { return reference }
         deployment.environmentReference = reference
         if status != .removing {
             deployment.status = .deployed
             deployment.statusMessage = nil
         }
         deployment.updatedAt = now
+        return nil
     }
 
     /// The caller deleted the deployment: it is removing until the removal job is done.

@@ -147,13 +147,17 @@ extension Registry {
             throw error
         }
         try? await release(held)
-        try await store.write { tx in
-            if let current = try tx.deployment(id: job.subjectID) {
-                var lifecycle = DeploymentLifecycle(current)
-                lifecycle.deployed(reference: reference.reference)
-                try tx.updateDeployment(lifecycle.deployment)
-            }
+        let surplus = try await store.write { tx -> String? in
             try tx.deleteJob(id: job.id)
+            guard let current = try tx.deployment(id: job.subjectID) else { return nil }
+            var lifecycle = DeploymentLifecycle(current)
+            let surplus = lifecycle.deployed(reference: reference.reference)
+            try tx.updateDeployment(lifecycle.deployment)
+            return surplus
+        }
+        if let surplus {
+            logger.warning("deployment \(job.subjectID) was deployed twice; removing the second copy \(surplus)")
+            try? await adapter.remove(reference: surplus)
         }
     }
 

@@ -47,6 +47,15 @@ import ViceCore
         #expect(lifecycle.deployment.environmentReference == "ref-2", "the removal needs it")
     }
 
+    @Test func aSecondAttemptsReferenceIsSurplusAndTheFirstStays() {
+        var lifecycle = DeploymentLifecycle(Self.deployment(.deploying))
+        #expect(lifecycle.deployed(reference: "first") == nil)
+        #expect(lifecycle.deployed(reference: "first") == nil, "the same answer again is no surplus")
+        #expect(lifecycle.deployed(reference: "second") == "second")
+        #expect(lifecycle.deployment.environmentReference == "first")
+        #expect(lifecycle.deployment.status == .deployed)
+    }
+
     @Test(arguments: DeploymentStatus.allCases)
     func aRemovalCanBeAskedForInAnyStatus(_ status: DeploymentStatus) {
         var lifecycle = DeploymentLifecycle(Self.deployment(status))
