@@ -4,6 +4,8 @@ package import ViceCore
 /// The per-request context: Hummingbird's core storage plus the authenticated user.
 package struct ViceRequestContext: RequestContext {
     package var coreContext: CoreRequestContextStorage
+    /// The operation the request is for, found once by `MethodCheck` (nil for unknown paths).
+    package var route: APIRoute?
     /// Set by `BasicAuthMiddleware` once the caller's credentials check out.
     package var principal: UserRecord?
     /// How far the caller's credentials reach: a token's scope, or what a password grants.

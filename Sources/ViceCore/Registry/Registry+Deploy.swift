@@ -109,8 +109,8 @@ extension Registry {
             }
         }
         try waitForBytes(of: image.image, since: deployment.createdAt)
-        guard let checksum = image.image.checksum, let size = image.image.size, image.image.contenttype != nil else {
-            throw ViceError(.internal, "active image \(imageID) lacks size, checksum or content type")
+        guard let checksum = image.image.checksum, let size = image.image.size else {
+            throw ViceError(.internal, "active image \(imageID) lacks size or checksum")
         }
         let environmentID = deployment.environmentId ?? ""
         guard let target = try await environmentForJob(id: environmentID, ownerID: deployment.userid ?? "") else {

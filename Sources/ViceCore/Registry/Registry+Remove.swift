@@ -81,9 +81,11 @@ extension Registry {
     // MARK: blobs
 
     /// Frees a blob when no image holds it; an ingest committing the same bytes meanwhile keeps it.
-    func releaseBlobIfUnused(_ checksum: String) async throws {
+    /// Returns whether the blob went.
+    @discardableResult
+    func releaseBlobIfUnused(_ checksum: String) async throws -> Bool {
         let store = self.store
-        try await blobs.delete(checksum) {
+        return try await blobs.delete(checksum) {
             try await store.read { try $0.imageCount(checksum: checksum) } == 0
         }
     }
@@ -92,14 +94,10 @@ extension Registry {
     /// cut off by a crash between committing and recording). Returns how many went.
     @discardableResult
     package func removeUnreferencedBlobs() async throws -> Int {
-        let jobs = try await store.read { try $0.jobs(kind: .storeImage) }
-        // A store job whose parameters cannot be read awaits nothing (it fails when it runs).
-        let awaited = Set(jobs.compactMap { try? $0.parameters(StoreParameters.self).blob.digest })
+        let awaited = Set(try await queuedUploads().map(\.blob.digest))
         var removed = 0
         for digest in try await blobs.digests() where !awaited.contains(digest) {
-            if try await blobs.delete(digest, ifUnused: { [store] in try await store.read { try $0.imageCount(checksum: digest) } == 0 }) {
-                removed += 1
-            }
+            if try await releaseBlobIfUnused(digest) { removed += 1 }
         }
         return removed
     }

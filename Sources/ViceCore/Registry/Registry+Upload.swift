@@ -89,15 +89,20 @@ extension Registry {
     /// At start-up: cancels ingests that no store job refers to (uploads cut off by a crash).
     @discardableResult
     package func removeOrphanedIngests() async throws -> Int {
-        let jobs = try await store.read { try $0.jobs(kind: .storeImage) }
-        // A store job whose parameters cannot be read refers to nothing (it fails when it runs).
-        let referenced = Set(jobs.compactMap { try? $0.parameters(StoreParameters.self).ingest })
+        let referenced = Set(try await queuedUploads().map(\.ingest))
         var removed = 0
         for id in try await blobs.pendingIngests() where !referenced.contains(id) {
             await blobs.discardIngest(id)
             removed += 1
         }
         return removed
+    }
+
+    /// What the queued store jobs are to commit. A job whose parameters cannot be read refers
+    /// to nothing (it fails when it runs).
+    func queuedUploads() async throws -> [StoreParameters] {
+        let jobs = try await store.read { try $0.jobs(kind: .storeImage) }
+        return jobs.compactMap { try? $0.parameters(StoreParameters.self) }
     }
 
     // MARK: the store job

@@ -10,7 +10,7 @@ struct AuditMiddleware: RouterMiddleware {
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         guard ![.get, .head, .options].contains(request.method),
-              let route = APIRoute.match(method: request.method, path: request.uri.path) else {
+              let route = context.route else {
             return try await next(request, context)
         }
         let subject = Self.pathParameter(route: route, path: request.uri.path)
@@ -36,8 +36,8 @@ struct AuditMiddleware: RouterMiddleware {
     /// The `{…}` segment of the path, read from the request's path (middleware runs before the
     /// router fills `parameters`).
     static func pathParameter(route: APIRoute, path: String) -> String? {
-        let template = route.path.split(separator: "/"), segments = path.split(separator: "/")
-        guard template.count == segments.count else { return nil }
-        return zip(template, segments).first { $0.0.hasPrefix("{") }.map { String($0.1) }
+        let segments = path.split(separator: "/", omittingEmptySubsequences: false)
+        guard route.segments.count == segments.count else { return nil }
+        return zip(route.segments, segments).first { $0.0.hasPrefix("{") }.map { String($0.1) }
     }
 }

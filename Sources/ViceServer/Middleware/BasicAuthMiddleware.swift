@@ -13,7 +13,7 @@ struct BasicAuthMiddleware: RouterMiddleware {
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var context = context
-        let route = APIRoute.match(method: request.method, path: request.uri.path)
+        let route = context.route
         if let header = request.headers[.authorization] {
             let principal: Principal
             var viaToken = true

@@ -27,7 +27,7 @@ struct ErrorMiddleware: RouterMiddleware {
             return try await next(request, context)
         } catch {
             var answer = Self.answer(for: error, requestID: context.id)
-            if answer.status == .notFound && error is HTTPError && (error as? HTTPError)?.body == nil {
+            if let http = error as? HTTPError, http.status == .notFound, http.body == nil {
                 answer.message = "no such route: \(request.method) \(request.uri.path)"
             }
             if answer.isServerFault {

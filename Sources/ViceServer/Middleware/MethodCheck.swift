@@ -4,16 +4,19 @@ import Hummingbird
 /// A known path asked with a method it does not have: 405 with `Allow` (RFC 9110 §15.5.6), before
 /// anything looks at credentials — the methods of a path are public in the OpenAPI document.
 /// `OPTIONS` answers 204 with `Allow`. `HEAD` goes on to the router wherever `GET` is served.
+/// The route found is kept in the context for the middleware after (authentication, audit).
 struct MethodCheck: RouterMiddleware {
     typealias Context = ViceRequestContext
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let routes = APIRoute.routes(forPath: request.uri.path)
-        let methods = routes.map(\.method)
-        guard !routes.isEmpty, !methods.contains(request.method),
-              !(request.method == .head && methods.contains(.get)) else {
+        if let route = APIRoute.route(for: request.method, among: routes) {
+            var context = context
+            context.route = route
             return try await next(request, context)
         }
+        guard !routes.isEmpty else { return try await next(request, context) }
+        let methods = routes.map(\.method)
         let allow = Self.allowHeader(methods)
         if request.method == .options {
             return Response(status: .noContent, headers: [.allow: allow])

@@ -15,11 +15,14 @@ package struct APIRoute: Sendable {
     package let scope: TokenScope
     /// What answers it, given the API.
     let handler: @Sendable (ViceAPI) -> ViceAPI.Handler
+    /// `path` cut at its slashes once, for matching requests.
+    let segments: [Substring]
 
     init(_ method: HTTPRequest.Method, _ path: String, _ operationId: String, isPublic: Bool = false, scope: TokenScope? = nil,
          _ handler: @escaping @Sendable (ViceAPI) -> ViceAPI.Handler) {
         self.method = method
         self.path = path
+        self.segments = path.split(separator: "/", omittingEmptySubsequences: false)
         self.operationId = operationId
         self.handler = handler
         self.isPublic = isPublic
@@ -62,24 +65,23 @@ package struct APIRoute: Sendable {
 
     /// The path in Hummingbird's form: `/v1/image/:imageId`.
     var routerPath: String {
-        path.split(separator: "/", omittingEmptySubsequences: false).map { segment in
+        segments.map { segment in
             segment.hasPrefix("{") && segment.hasSuffix("}") ? ":" + segment.dropFirst().dropLast() : segment
         }.joined(separator: "/")
     }
 
-    /// The route a request is for, if any; HEAD is the GET route's.
-    static func match(method: HTTPRequest.Method, path: String) -> APIRoute? {
+    /// Among `routes` (of one path), the one for `method`; HEAD is the GET route's.
+    static func route(for method: HTTPRequest.Method, among routes: [APIRoute]) -> APIRoute? {
         let method = method == .head ? .get : method
-        return routes(forPath: path).first { $0.method == method }
+        return routes.first { $0.method == method }
     }
 
     /// Every route whose path template `path` fits, whatever its method.
     static func routes(forPath path: String) -> [APIRoute] {
         let segments = path.split(separator: "/", omittingEmptySubsequences: false)
         return all.filter { route in
-            let template = route.path.split(separator: "/", omittingEmptySubsequences: false)
-            guard template.count == segments.count else { return false }
-            return zip(template, segments).allSatisfy { pattern, segment in
+            guard route.segments.count == segments.count else { return false }
+            return zip(route.segments, segments).allSatisfy { pattern, segment in
                 pattern.hasPrefix("{") ? !segment.isEmpty : pattern == segment
             }
         }
