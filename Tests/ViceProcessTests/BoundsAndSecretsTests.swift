@@ -35,7 +35,7 @@ import ViceTestSupport
     @Test func aClientThatSendsHalfARequestIsDisconnected() async throws {
         let directory = try TemporaryDirectory()
         try ServerProcess.writeConfiguration(in: directory.url, server: "  idleTimeoutSeconds: 2")
-        let server = try ServerProcess(directory: directory.url)
+        let server = try await ServerProcess(directory: directory.url)
         defer { server.signal(SIGKILL) }
         // Half a header block, then nothing.
         #expect(try await Self.sendAndAwaitClose(port: server.port, "GET /v1/user HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: "))
@@ -50,7 +50,7 @@ import ViceTestSupport
         let directory = try TemporaryDirectory()
         try ServerProcess.writeConfiguration(in: directory.url)
         let password = "admin-password-\(UUID())"
-        let server = try ServerProcess(directory: directory.url, environment: ["VICE_ADMIN_PASSWORD": password])
+        let server = try await ServerProcess(directory: directory.url, environment: ["VICE_ADMIN_PASSWORD": password])
         #expect(try await server.request("GET", "/v1/user", password: password).status == 200)
         let environ = try Data(contentsOf: URL(fileURLWithPath: "/proc/\(server.process.processIdentifier)/environ"))
         #expect(environ.range(of: Data(password.utf8)) == nil, "the admin password is still in /proc/<pid>/environ")
@@ -61,7 +61,7 @@ import ViceTestSupport
             #expect(Int(info.st_mode & 0o777) == mode, "\(path): \(String(info.st_mode & 0o777, radix: 8))")
         }
         server.signal(SIGTERM)
-        _ = try server.waitForExit()
+        _ = try await server.waitForExit()
 
         // A key that others may read stops the next start, saying what to do.
         chmod(directory.file("data/credential.key"), 0o644)
@@ -105,7 +105,7 @@ import ViceTestSupport
                 certificate: \(certificates)/server.pem
                 key: \(certificates)/server-key.pem
             """)
-        let server = try ServerProcess(directory: directory.url)
+        let server = try await ServerProcess(directory: directory.url)
         defer { server.signal(SIGKILL) }
         #expect(server.scheme == "https")
         server.caBundle = certificates + "/ca.pem"
@@ -124,7 +124,7 @@ import ViceTestSupport
         try ServerProcess.writeConfiguration(in: directory.url)
         let yaml = try String(contentsOfFile: directory.file("vice.yaml"), encoding: .utf8).replacingOccurrences(of: "host: 127.0.0.1", with: "host: 0.0.0.0")
         try yaml.write(toFile: directory.file("vice.yaml"), atomically: true, encoding: .utf8)
-        let server = try ServerProcess(directory: directory.url)
+        let server = try await ServerProcess(directory: directory.url)
         defer { server.signal(SIGKILL) }
         #expect(server.log.contains("without TLS"), "\(server.log)")
     }
@@ -135,7 +135,7 @@ import ViceTestSupport
     @Test func aTokenFromTheCommandLineWorksAgainstTheServer() async throws {
         let directory = try TemporaryDirectory()
         try ServerProcess.writeConfiguration(in: directory.url)
-        let server = try ServerProcess(directory: directory.url)
+        let server = try await ServerProcess(directory: directory.url)
         defer { server.signal(SIGKILL) }
         let made = try runVice(["user", "token", "--config", "vice.yaml", "admin", "--name", "pipeline", "--scope", "deploy"],
                                directory: directory.url)

@@ -85,7 +85,7 @@ final class ServerProcess: @unchecked Sendable {
     }
 
     /// Starts the server and waits until it listens.
-    init(directory: URL, environment: [String: String] = ["VICE_ADMIN_PASSWORD": "admin-password"]) throws {
+    init(directory: URL, environment: [String: String] = ["VICE_ADMIN_PASSWORD": "admin-password"]) async throws {
         self.directory = directory
         process.executableURL = try viceExecutable()
         process.arguments = ["serve", "--config", "vice.yaml"]
@@ -112,7 +112,7 @@ final class ServerProcess: @unchecked Sendable {
                 return
             }
             if !process.isRunning { break }
-            Thread.sleep(forTimeInterval: 0.05)
+            try await Task.sleep(for: .milliseconds(50))
         }
         process.terminate()
         throw ProcessTestError(description: "vice serve did not start; output: \(outputLines.text)")
@@ -126,9 +126,9 @@ final class ServerProcess: @unchecked Sendable {
     }
 
     /// Waits for the process to exit and returns its status.
-    func waitForExit(timeout: TimeInterval = 60) throws -> Int32 {
+    func waitForExit(timeout: TimeInterval = 60) async throws -> Int32 {
         let deadline = Date().addingTimeInterval(timeout)
-        while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
+        while process.isRunning && Date() < deadline { try await Task.sleep(for: .milliseconds(20)) }
         guard !process.isRunning else {
             process.terminate()
             throw ProcessTestError(description: "vice did not exit within \(timeout) s")

@@ -19,7 +19,7 @@ extension ProcessTests {
     @Test func killingTheServerWhileJobsRunLosesNoJobAndNoRecord() async throws {
         let directory = try TemporaryDirectory()
         try ServerProcess.writeConfiguration(in: directory.url)
-        var server = try ServerProcess(directory: directory.url)
+        var server = try await ServerProcess(directory: directory.url)
 
         // Slow imports (about 1.6 s each, two at a time) so that the kill lands in the middle of them.
         let environmentID = try await server.slowEnvironment(cloud: "kill-test", chunkDelayMs: 100)
@@ -42,11 +42,11 @@ extension ProcessTests {
         }
         #expect(running)
         server.signal(SIGKILL)
-        #expect(try server.waitForExit() != 0)
+        #expect(try await server.waitForExit() != 0)
         #expect(try await ServerProcessTests.imageCountAfterKill(directory) == 6)
 
         // Start again: every job is still there and runs to the end.
-        server = try ServerProcess(directory: directory.url)
+        server = try await ServerProcess(directory: directory.url)
         let expected = sha256(InMemoryCloud.named("reference", owner: "").image("sample-raw")!.bytes)
         for id in imageIDs {
             var image: [String: Any] = [:]
@@ -70,24 +70,26 @@ extension ProcessTests {
         let leftovers = try FileManager.default.contentsOfDirectory(atPath: directory.url.appendingPathComponent("data/store/tmp").path)
         #expect(leftovers.isEmpty, "no partial files remain: \(leftovers)")
         server.signal(SIGTERM)
-        #expect(try server.waitForExit() == 0)
+        #expect(try await server.waitForExit() == 0)
     }
 
     /// The records a killed server left behind, read by a fresh process.
     static func imageCountAfterKill(_ directory: TemporaryDirectory) async throws -> Int {
-        let server = try ServerProcess(directory: directory.url)
-        defer {
+        let server = try await ServerProcess(directory: directory.url)
+        let images: Any?
+        do { images = try await server.request("GET", "/v1/images").body } catch {
             server.signal(SIGKILL)
-            _ = try? server.waitForExit()
+            throw error
         }
-        let images = try await server.request("GET", "/v1/images")
-        return (images.body as? [Any])?.count ?? -1
+        server.signal(SIGKILL)
+        _ = try? await server.waitForExit()
+        return (images as? [Any])?.count ?? -1
     }
 
     @Test func sigtermLetsRunningJobsFinishAndStopsCleanly() async throws {
         let directory = try TemporaryDirectory()
         try ServerProcess.writeConfiguration(in: directory.url)
-        let server = try ServerProcess(directory: directory.url)
+        let server = try await ServerProcess(directory: directory.url)
         let environmentID = try await server.slowEnvironment(cloud: "term-test", chunkDelayMs: 500)
         let image = try await server.object("POST", "/v1/images", json: """
             {"originEnvironment": "\(environmentID)", "environmentReference": "sample-raw"}
@@ -99,15 +101,15 @@ extension ProcessTests {
             return seen["status"] as? String == "importing"
         }, "\(seen)")
         server.signal(SIGTERM)
-        #expect(try server.waitForExit() == 0)
+        #expect(try await server.waitForExit() == 0)
         #expect(server.output.contains("vice listening"))
 
         // The job finished during the grace period: after a restart the image is there, active.
-        let again = try ServerProcess(directory: directory.url)
+        let again = try await ServerProcess(directory: directory.url)
         let stored = try await again.object("GET", "/v1/image/\(id)")
         #expect(stored["status"] as? String == "active")
         again.signal(SIGINT)
-        #expect(try again.waitForExit() == 0)
+        #expect(try await again.waitForExit() == 0)
     }
 
     @Test func noSecretReachesTheLogEvenAtTraceLevel() async throws {
@@ -116,7 +118,7 @@ extension ProcessTests {
         var yaml = try String(contentsOf: directory.url.appendingPathComponent("vice.yaml"), encoding: .utf8)
         yaml = yaml.replacingOccurrences(of: "level: notice", with: "level: trace")
         try yaml.write(to: directory.url.appendingPathComponent("vice.yaml"), atomically: true, encoding: .utf8)
-        let server = try ServerProcess(directory: directory.url)
+        let server = try await ServerProcess(directory: directory.url)
         let secret = "cloud-secret-\(UUID().uuidString)"
         let environment = try await server.object("POST", "/v1/environments", json: """
             {"title": "locked", "managementlayer": {"software": "memory"},
@@ -134,7 +136,7 @@ extension ProcessTests {
             try await server.request("GET", "/v1/images").body.map { "\($0)" }?.contains("failed") == true
         })
         server.signal(SIGTERM)
-        _ = try server.waitForExit()
+        _ = try await server.waitForExit()
         let log = server.log
         #expect(log.contains("request"), "the log has request lines")
         #expect(log.contains("job failed"), "the log has job lines")
@@ -146,7 +148,7 @@ extension ProcessTests {
     @Test func aFirstStartWithoutAPasswordGeneratesOneAndKeepsItPrivate() async throws {
         let directory = try TemporaryDirectory()
         try ServerProcess.writeConfiguration(in: directory.url)
-        let server = try ServerProcess(directory: directory.url, environment: ["VICE_ADMIN_PASSWORD": ""])
+        let server = try await ServerProcess(directory: directory.url, environment: ["VICE_ADMIN_PASSWORD": ""])
         let file = directory.url.appendingPathComponent("data/admin-password")
         let password = try String(contentsOf: file, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
         #expect(password.count >= 20)
@@ -156,13 +158,13 @@ extension ProcessTests {
         #expect(try await server.request("GET", "/v1/user", password: password).status == 200)
         #expect(try await server.request("GET", "/v1/user", password: "admin").status == 401)
         server.signal(SIGTERM)
-        _ = try server.waitForExit()
+        _ = try await server.waitForExit()
 
         // A second start creates nothing and prints no password.
-        let second = try ServerProcess(directory: directory.url, environment: ["VICE_ADMIN_PASSWORD": ""])
+        let second = try await ServerProcess(directory: directory.url, environment: ["VICE_ADMIN_PASSWORD": ""])
         #expect(!second.output.contains("generated password"))
         second.signal(SIGTERM)
-        _ = try second.waitForExit()
+        _ = try await second.waitForExit()
     }
 
     @Test func operatorsManageUsersFromTheCommandLine() async throws {
@@ -184,7 +186,7 @@ extension ProcessTests {
         #expect(list.output.contains("olivia\tadmin\to@example.org"))
         #expect(!list.output.contains("$2"))
 
-        let server = try ServerProcess(directory: directory.url)
+        let server = try await ServerProcess(directory: directory.url)
         #expect(try await server.request("GET", "/v1/user", user: "olivia", password: "olivias-password").status == 200)
         // A password changed by another process stops working at once, cached or not.
         let passwd = try runVice(["user", "passwd", "--config", "vice.yaml", "olivia"], directory: directory.url,
@@ -193,7 +195,7 @@ extension ProcessTests {
         #expect(try await server.request("GET", "/v1/user", user: "olivia", password: "olivias-password").status == 401)
         #expect(try await server.request("GET", "/v1/user", user: "olivia", password: "olivias-new-password").status == 200)
         server.signal(SIGTERM)
-        _ = try server.waitForExit()
+        _ = try await server.waitForExit()
     }
 
     @Test func configuredEnvironmentsAreReloadedOnRequestAndABadFileKeepsWhatWasFine() async throws {
@@ -212,7 +214,7 @@ extension ProcessTests {
                 """.write(to: folder.appendingPathComponent(file), atomically: true, encoding: .utf8)
         }
         try declare("one.yaml", "one")
-        let server = try ServerProcess(directory: directory.url, environment: [
+        let server = try await ServerProcess(directory: directory.url, environment: [
             "VICE_ADMIN_PASSWORD": "admin-password", "SECRET_OF_ONE": "one-secret", "SECRET_OF_TWO": "two-secret"])
         func ids() async throws -> [String] {
             let (status, body) = try await server.request("GET", "/v1/environments")
@@ -240,7 +242,7 @@ extension ProcessTests {
         #expect(!log.contains("one-secret") && !log.contains("two-secret"))
 
         server.signal(SIGTERM)
-        _ = try server.waitForExit()
+        _ = try await server.waitForExit()
         #expect(!FileManager.default.fileExists(atPath: directory.file("run/vice.pid")))
         let stopped = try runVice(["env", "reload", "--config", "vice.yaml"], directory: directory.url)
         #expect(stopped.status == 1 && stopped.output.contains("no running server"))
@@ -252,7 +254,7 @@ extension ProcessTests {
         let folder = directory.file("images")
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         try ServerProcess.writeConfiguration(in: directory.url, adapters: "  external:\n    - {kind: directory, socket: \(socket)}")
-        let server = try ServerProcess(directory: directory.url)
+        let server = try await ServerProcess(directory: directory.url)
         let adapters = try await server.request("GET", "/v1/adapters")
         let entry = ((adapters.body as? [[String: Any]]) ?? []).first { $0["kind"] as? String == "directory" }
         #expect((entry?["summary"] as? String)?.contains("not reachable") == true, "\(String(describing: adapters.body))")
@@ -266,7 +268,7 @@ extension ProcessTests {
         defer { plugin.stop() }
         #expect(await eventually { (try? await server.object("GET", "/v1/environment/\(id)/health"))?["status"] as? String == "healthy" })
         server.signal(SIGTERM)
-        _ = try server.waitForExit()
+        _ = try await server.waitForExit()
     }
 
     @Test func configCheckValidatesWithoutStartingAndPointsAtTheProblem() throws {

@@ -24,7 +24,7 @@ extension ProcessTests {
     @Test func killingTheServerMidUploadLeavesNothingHalfWritten() async throws {
         let directory = try TemporaryDirectory()
         try ServerProcess.writeConfiguration(in: directory.url)
-        var server = try ServerProcess(directory: directory.url)
+        var server = try await ServerProcess(directory: directory.url)
         let image = try await server.object("POST", "/v1/images", json: #"{"title": "interrupted", "contenttype": "disk-raw"}"#)
         let id = try #require(image["id"] as? String)
         let file = directory.url.appendingPathComponent("upload.bin")
@@ -45,11 +45,11 @@ extension ProcessTests {
         }
         #expect(started, "the upload was under way")
         server.signal(SIGKILL)
-        _ = try server.waitForExit()
-        slow.waitUntilExit()
+        _ = try await server.waitForExit()
+        await slow.finished()
         #expect(slow.terminationStatus != 0)
 
-        server = try ServerProcess(directory: directory.url)
+        server = try await ServerProcess(directory: directory.url)
         let leftovers = (try? FileManager.default.contentsOfDirectory(atPath: staging.path)) ?? []
         #expect(leftovers.isEmpty, "staged bytes of the cut-off upload are gone: \(leftovers)")
         let after = try await server.object("GET", "/v1/image/\(id)")
@@ -60,7 +60,7 @@ extension ProcessTests {
         let upload = curl(server, ["-X", "POST", "-H", "Content-Type: application/octet-stream", "--data-binary", "@\(file.path)",
                                    "-o", "/dev/null", "-w", "%{http_code}", "http://127.0.0.1:\(server.port)/v1/image/\(id)/file"])
         try upload.run()
-        upload.waitUntilExit()
+        await upload.finished()
         #expect(upload.terminationStatus == 0)
         let expected = "sha256:" + SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
         var stored: [String: Any] = [:]
@@ -70,13 +70,13 @@ extension ProcessTests {
         })
         #expect(stored["checksum"] as? String == expected)
         server.signal(SIGTERM)
-        _ = try server.waitForExit()
+        _ = try await server.waitForExit()
     }
 
     @Test func aFourGiBImageStreamsBothWaysWithBoundedMemory() async throws {
         let directory = try TemporaryDirectory()
         try ServerProcess.writeConfiguration(in: directory.url)
-        let server = try ServerProcess(directory: directory.url)
+        let server = try await ServerProcess(directory: directory.url)
         let image = try await server.object("POST", "/v1/images", json: #"{"title": "big", "contenttype": "disk-raw"}"#)
         let id = try #require(image["id"] as? String)
         let size: Int64 = 4 << 30
@@ -89,7 +89,7 @@ extension ProcessTests {
         let upload = curl(server, ["-X", "POST", "-T", file.path, "-H", "Content-Type: application/octet-stream",
                                    "-o", "/dev/null", "-w", "%{http_code}", "http://127.0.0.1:\(server.port)/v1/image/\(id)/file"])
         try upload.run()
-        upload.waitUntilExit()
+        await upload.finished()
         #expect(upload.terminationStatus == 0)
         var stored: [String: Any] = [:]
         #expect(try await eventually(timeout: .seconds(120)) {
@@ -106,7 +106,7 @@ extension ProcessTests {
                                      "http://127.0.0.1:\(server.port)/v1/image/\(id)/file"])
         download.standardOutput = output
         try download.run()
-        download.waitUntilExit()
+        await download.finished()
         let result = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         #expect(result == "200 \(size)")
 
@@ -116,7 +116,7 @@ extension ProcessTests {
         #expect(peak < 256 * 1024, "peak RSS of the server was \(peak) KiB")
         _ = try await server.request("DELETE", "/v1/image/\(id)")
         server.signal(SIGTERM)
-        _ = try server.waitForExit()
+        _ = try await server.waitForExit()
     }
 }
 }

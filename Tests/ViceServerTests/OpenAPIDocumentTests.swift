@@ -42,7 +42,7 @@ import HTTPTypes
             process.standardOutput = output
             process.standardError = output
             try process.run()
-            process.waitUntilExit()
+            await process.finished()
             let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
             #expect(process.terminationStatus == 0, "openapi-spec-validator: \(text)")
             #expect(text.contains("valid"))
