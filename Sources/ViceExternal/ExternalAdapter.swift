@@ -13,8 +13,11 @@ struct ExternalAdapter: RuntimeAdapter {
     let plugin: ExternalPlugin
     let environment: Environment
     let logger: Logger
+    /// Where the plugin's progress lines go.
+    let progress: ProgressReporter
 
-    init(plugin: ExternalPlugin, environment: Environment, logger: Logger) {
+    init(plugin: ExternalPlugin, environment: Environment, logger: Logger, progress: ProgressReporter = .ignored) {
+        self.progress = progress
         self.plugin = plugin
         self.environment = environment
         self.logger = logger
@@ -61,12 +64,58 @@ struct ExternalAdapter: RuntimeAdapter {
         let header = try JSONEncoder().encode(request).base64EncodedString()
         let response = try await send("deploy", body: HTTPRequestBody(content, length: image.size),
                                       headers: [("Vice-Request", header), ("Content-Type", "application/octet-stream")])
-        return DeploymentReference(reference: try await decode(ExternalProtocol.DeployAnswer.self, response, what: "deploy").reference)
+        return DeploymentReference(reference: try await answer(ExternalProtocol.DeployAnswer.self, response, what: "deploy").reference)
     }
 
     func remove(reference: String) async throws {
         let response = try await call("remove", ExternalProtocol.Call(environment: environment, reference: reference))
-        _ = try? await response.collect(upTo: 1 << 20)
+        if Self.isProgressStream(response) {
+            _ = try await answer(ExternalProtocol.Empty.self, response, what: "remove")
+        } else {
+            _ = try? await response.collect(upTo: 1 << 20)
+        }
+    }
+
+    /// The plugin's answer to a verb: one JSON document, or — when it answers
+    /// `application/x-ndjson` — progress lines (`{"progress": {...}}`) reported as they come,
+    /// then the answer (or `{"error": {...}}`) as the last line.
+    private func answer<T: Decodable>(_ type: T.Type, _ response: HTTPClientResponse, what: String) async throws -> T {
+        guard Self.isProgressStream(response) else { return try await decode(type, response, what: what) }
+        var pending: [UInt8] = []
+        var last: [UInt8]?
+        func take(_ line: ArraySlice<UInt8>) throws {
+            guard !line.allSatisfy({ $0 == 0x20 || $0 == 0x0D }) else { return }
+            if let report = try? JSONDecoder().decode(ExternalProtocol.ProgressLine.self, from: Data(line)), let progress = report.progress {
+                if let phase = progress.phase { self.progress.phase(JobPhase(phase)) }
+                if let done = progress.bytesDone { self.progress.bytes(done: done, total: progress.bytesTotal) }
+            } else {
+                last = Array(line)
+            }
+        }
+        for try await chunk in response.body {
+            pending += chunk
+            guard pending.count <= 1 << 20 else {
+                throw AdapterError(.remoteError, "the \(plugin.kind) plugin sent a line of more than 1 MiB answering \(what)")
+            }
+            while let newline = pending.firstIndex(of: 0x0A) {
+                try take(pending[..<newline])
+                pending.removeSubrange(...newline)
+            }
+        }
+        try take(pending[...])
+        guard let last else { throw AdapterError(.remoteError, "the \(plugin.kind) plugin's answer to \(what) ended without a result line") }
+        if let failure = try? JSONDecoder().decode(ExternalProtocol.ErrorAnswer.self, from: Data(last)) {
+            throw AdapterError(AdapterError.Code(failure.error.code), failure.error.message, transient: failure.error.transient)
+        }
+        do {
+            return try JSONDecoder().decode(T.self, from: Data(last))
+        } catch {
+            throw AdapterError(.remoteError, "the \(plugin.kind) plugin's answer to \(what) cannot be read: \(error)")
+        }
+    }
+
+    private static func isProgressStream(_ response: HTTPClientResponse) -> Bool {
+        response.header("Content-Type")?.lowercased().hasPrefix("application/x-ndjson") == true
     }
 
     // MARK: transport
@@ -84,7 +133,7 @@ struct ExternalAdapter: RuntimeAdapter {
         let response: HTTPClientResponse
         do {
             response = try await plugin.client.execute(HTTPClientRequest(
-                method: "POST", url: "http://plugin/v1/\(verb)", headers: headers + [("Accept", "application/json")],
+                method: "POST", url: "http://plugin/v1/\(verb)", headers: headers + [("Accept", "application/json, application/x-ndjson")],
                 body: body, options: plugin.options))
         } catch let error as HTTPClientError {
             await plugin.handshake()

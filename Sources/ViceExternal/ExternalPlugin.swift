@@ -29,7 +29,7 @@ package final class ExternalPlugin: Sendable {
     /// The factory to register in the catalog.
     package var factory: AdapterFactory {
         AdapterFactory(kind: kind, descriptor: { [self] in descriptor }) { [self] environment, context in
-            ExternalAdapter(plugin: self, environment: environment, logger: context.logger)
+            ExternalAdapter(plugin: self, environment: environment, logger: context.logger, progress: context.progress)
         }
     }
 

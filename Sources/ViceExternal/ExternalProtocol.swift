@@ -41,6 +41,17 @@ enum ExternalProtocol {
     }
 
     struct ListAnswer: Decodable { var images: [RemoteImage] }
+    struct Empty: Decodable {}
+
+    /// A line of an `application/x-ndjson` answer that reports progress.
+    struct ProgressLine: Decodable {
+        struct Progress: Decodable {
+            var phase: String?
+            var bytesDone: Int64?
+            var bytesTotal: Int64?
+        }
+        var progress: Progress?
+    }
     struct DeployAnswer: Decodable { var reference: String }
 
     /// Any failed call: `{"error": {"code": "notFound", "message": "…", "transient": false}}`.

@@ -50,24 +50,31 @@ package final class SQLiteStore: MetadataStore, JobQueue {
     package func claim(queue: JobQueueName, owner: String, lease: TimeInterval, now: Date) async throws -> Job? {
         try await pool.write { db in
             let row = try Row.fetchOne(db, sql: """
-                UPDATE jobs SET state = 'running', attempts = attempts + 1, lease_owner = ?, lease_expires = ?
+                UPDATE jobs SET state = 'running', attempts = attempts + 1, lease_owner = ?, lease_expires = ?,
+                    started_at = ?, updated_at = ?
                 WHERE seq = (
                     SELECT seq FROM jobs
                     WHERE queue = ? AND ((state = 'pending' AND run_at <= ?) OR (state = 'running' AND lease_expires < ?))
                     ORDER BY run_at, seq LIMIT 1)
                 RETURNING *
-                """, arguments: [owner, now.addingTimeInterval(lease).timeIntervalSince1970, queue.rawValue,
+                """, arguments: [owner, now.addingTimeInterval(lease).timeIntervalSince1970, now.timeIntervalSince1970,
+                                 now.timeIntervalSince1970, queue.rawValue,
                                  now.timeIntervalSince1970, now.timeIntervalSince1970])
             return try row.map(SQLiteTransaction.job(from:))
         }
     }
 
-    package func renewLease(jobID: String, owner: String, until: Date) async throws -> Bool {
+    package func renewLease(jobID: String, owner: String, until: Date) async throws -> LeaseRenewal {
         try await pool.write { db in
-            try db.execute(
-                sql: "UPDATE jobs SET lease_expires = ? WHERE id = ? AND lease_owner = ? AND state = 'running'",
-                arguments: [until.timeIntervalSince1970, jobID, owner])
-            return db.changesCount > 0
+            let cancel = try Bool.fetchOne(db, sql: """
+                UPDATE jobs SET lease_expires = ? WHERE id = ? AND lease_owner = ? AND state = 'running'
+                RETURNING cancel_requested
+                """, arguments: [until.timeIntervalSince1970, jobID, owner])
+            switch cancel {
+            case nil: return .lost
+            case false?: return .kept
+            case true?: return .cancelRequested
+            }
         }
     }
 
@@ -191,6 +198,40 @@ package final class SQLiteStore: MetadataStore, JobQueue {
         }
         migrator.registerMigration("v8: disabled users") { db in
             try db.execute(sql: "ALTER TABLE users ADD COLUMN is_disabled INTEGER NOT NULL DEFAULT 0")
+        }
+        migrator.registerMigration("v9: jobs kept, progress, events, webhooks") { db in
+            try db.execute(sql: """
+                ALTER TABLE jobs ADD COLUMN owner_id TEXT;
+                ALTER TABLE jobs ADD COLUMN error_kind TEXT;
+                ALTER TABLE jobs ADD COLUMN phase TEXT;
+                ALTER TABLE jobs ADD COLUMN bytes_done INTEGER;
+                ALTER TABLE jobs ADD COLUMN bytes_total INTEGER;
+                ALTER TABLE jobs ADD COLUMN started_at REAL;
+                ALTER TABLE jobs ADD COLUMN finished_at REAL;
+                ALTER TABLE jobs ADD COLUMN updated_at REAL;
+                ALTER TABLE jobs ADD COLUMN cancel_requested INTEGER NOT NULL DEFAULT 0;
+                UPDATE jobs SET updated_at = created_at, owner_id = COALESCE(
+                    (SELECT userid FROM images WHERE images.id = jobs.subject_id),
+                    (SELECT userid FROM deployments WHERE deployments.id = jobs.subject_id));
+                CREATE INDEX jobs_by_owner ON jobs(owner_id, seq);
+                CREATE INDEX jobs_finished ON jobs(finished_at);
+                CREATE TABLE events (
+                    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                    time REAL NOT NULL,
+                    kind TEXT NOT NULL,
+                    owner_id TEXT,
+                    subject_id TEXT NOT NULL,
+                    data BLOB NOT NULL);
+                CREATE INDEX events_by_owner ON events(owner_id, seq);
+                CREATE INDEX events_by_time ON events(time);
+                CREATE TABLE webhooks (
+                    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                    id TEXT NOT NULL UNIQUE,
+                    userid TEXT NOT NULL,
+                    doc BLOB NOT NULL,
+                    sealed_secret BLOB NOT NULL);
+                CREATE INDEX webhooks_by_user ON webhooks(userid, seq);
+                """)
         }
         return migrator
     }

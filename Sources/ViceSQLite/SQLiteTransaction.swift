@@ -324,21 +324,33 @@ struct SQLiteTransaction: MetadataWriter {
         guard let kind = JobKind(rawValue: row["kind"]), let state = JobState(rawValue: row["state"]) else {
             throw ViceError(.internal, "job \(row["id"] as String? ?? "?") has an unknown kind or state")
         }
-        let leaseExpires: Double? = row["lease_expires"]
-        return Job(id: row["id"], kind: kind, subjectID: row["subject_id"], state: state, attempts: row["attempts"],
-                   maxAttempts: row["max_attempts"], runAt: Date(timeIntervalSince1970: row["run_at"]),
-                   leaseOwner: row["lease_owner"], leaseExpires: leaseExpires.map(Date.init(timeIntervalSince1970:)),
-                   lastError: row["last_error"], createdAt: Date(timeIntervalSince1970: row["created_at"]),
-                   payload: row["payload"])
+        func date(_ column: String) -> Date? { (row[column] as Double?).map(Date.init(timeIntervalSince1970:)) }
+        var job = Job(id: row["id"], kind: kind, subjectID: row["subject_id"], state: state, attempts: row["attempts"],
+                      maxAttempts: row["max_attempts"], runAt: Date(timeIntervalSince1970: row["run_at"]),
+                      leaseOwner: row["lease_owner"], leaseExpires: date("lease_expires"),
+                      lastError: row["last_error"], createdAt: Date(timeIntervalSince1970: row["created_at"]),
+                      payload: row["payload"], ownerID: row["owner_id"])
+        job.errorKind = (row["error_kind"] as String?).flatMap(JobErrorKind.init(rawValue:))
+        job.phase = row["phase"]
+        job.bytesDone = row["bytes_done"]
+        job.bytesTotal = row["bytes_total"]
+        job.startedAt = date("started_at")
+        job.finishedAt = date("finished_at")
+        job.updatedAt = date("updated_at") ?? job.createdAt
+        job.cancelRequested = row["cancel_requested"] ?? false
+        return job
     }
 
+    private static let unfinished = "state IN ('pending', 'running')"
+
     func jobs(subjectID: String) throws -> [Job] {
-        try Row.fetchAll(db, sql: "SELECT * FROM jobs WHERE subject_id = ? ORDER BY seq", arguments: [subjectID])
+        try Row.fetchAll(db, sql: "SELECT * FROM jobs WHERE subject_id = ? AND \(Self.unfinished) ORDER BY seq", arguments: [subjectID])
             .map(Self.job(from:))
     }
 
     func jobs(kind: JobKind) throws -> [Job] {
-        try Row.fetchAll(db, sql: "SELECT * FROM jobs WHERE kind = ? ORDER BY seq", arguments: [kind.rawValue]).map(Self.job(from:))
+        try Row.fetchAll(db, sql: "SELECT * FROM jobs WHERE kind = ? AND \(Self.unfinished) ORDER BY seq", arguments: [kind.rawValue])
+            .map(Self.job(from:))
     }
 
     func pendingJobCount(queue: JobQueueName) throws -> Int {
@@ -346,26 +358,124 @@ struct SQLiteTransaction: MetadataWriter {
                          arguments: [queue.rawValue]) ?? 0
     }
 
+    func job(id: String) throws -> Job? {
+        try Row.fetchOne(db, sql: "SELECT * FROM jobs WHERE id = ?", arguments: [id]).map(Self.job(from:))
+    }
+
+    func jobs(_ query: JobQuery) throws -> [Job] {
+        var conditions: [String] = []
+        var arguments: [any DatabaseValueConvertible] = []
+        if let owner = query.ownerID { conditions.append("owner_id = ?"); arguments.append(owner) }
+        if !query.states.isEmpty {
+            conditions.append("state IN (\(query.states.map { _ in "?" }.joined(separator: ", ")))")
+            arguments += query.states.map(\.rawValue).sorted()
+        }
+        if let kind = query.kind { conditions.append("kind = ?"); arguments.append(kind.rawValue) }
+        if let subject = query.subjectID { conditions.append("subject_id = ?"); arguments.append(subject) }
+        if let marker = query.page.marker {
+            guard let seq = try Int64.fetchOne(db, sql: "SELECT seq FROM jobs WHERE id = ? AND (? IS NULL OR owner_id = ?)",
+                                               arguments: [marker, query.ownerID, query.ownerID]) else {
+                throw ViceError.invalidInput("marker '\(marker)' is not an item of this list")
+            }
+            conditions.append("seq < ?")
+            arguments.append(seq)
+        }
+        var sql = "SELECT * FROM jobs"
+        if !conditions.isEmpty { sql += " WHERE " + conditions.joined(separator: " AND ") }
+        sql += " ORDER BY seq DESC"
+        if let limit = query.page.limit { sql += " LIMIT \(limit + 1)" }
+        return try Row.fetchAll(db, sql: sql, arguments: StatementArguments(arguments)).map(Self.job(from:))
+    }
+
     func insertJob(_ job: Job) throws {
         try db.execute(sql: """
             INSERT INTO jobs (id, kind, queue, subject_id, state, attempts, max_attempts, run_at, lease_owner, lease_expires,
-                last_error, created_at, payload)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                last_error, created_at, payload, owner_id, error_kind, started_at, finished_at, updated_at, cancel_requested)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """, arguments: [job.id, job.kind.rawValue, job.queue.rawValue, job.subjectID, job.state.rawValue, job.attempts,
                              job.maxAttempts, job.runAt.timeIntervalSince1970, job.leaseOwner,
-                             job.leaseExpires?.timeIntervalSince1970, job.lastError, job.createdAt.timeIntervalSince1970, job.payload])
+                             job.leaseExpires?.timeIntervalSince1970, job.lastError, job.createdAt.timeIntervalSince1970, job.payload,
+                             job.ownerID, job.errorKind?.rawValue, job.startedAt?.timeIntervalSince1970,
+                             job.finishedAt?.timeIntervalSince1970, (job.updatedAt ?? job.createdAt).timeIntervalSince1970,
+                             job.cancelRequested])
     }
 
     func updateJob(_ job: Job) throws {
         try db.execute(sql: """
             UPDATE jobs SET state = ?, attempts = ?, max_attempts = ?, run_at = ?, lease_owner = ?, lease_expires = ?, last_error = ?,
-                payload = ?
+                payload = ?, error_kind = ?, started_at = ?, finished_at = ?, updated_at = ?, cancel_requested = ?
             WHERE id = ?
             """, arguments: [job.state.rawValue, job.attempts, job.maxAttempts, job.runAt.timeIntervalSince1970,
-                             job.leaseOwner, job.leaseExpires?.timeIntervalSince1970, job.lastError, job.payload, job.id])
+                             job.leaseOwner, job.leaseExpires?.timeIntervalSince1970, job.lastError, job.payload,
+                             job.errorKind?.rawValue, job.startedAt?.timeIntervalSince1970, job.finishedAt?.timeIntervalSince1970,
+                             (job.updatedAt ?? Date()).timeIntervalSince1970, job.cancelRequested, job.id])
+    }
+
+    func updateJobProgress(id: String, phase: String?, bytesDone: Int64?, bytesTotal: Int64?, at: Date) throws {
+        try db.execute(sql: "UPDATE jobs SET phase = ?, bytes_done = ?, bytes_total = ?, updated_at = ? WHERE id = ?",
+                       arguments: [phase, bytesDone, bytesTotal, at.timeIntervalSince1970, id])
     }
 
     func deleteJob(id: String) throws {
         try db.execute(sql: "DELETE FROM jobs WHERE id = ?", arguments: [id])
+    }
+
+    func pruneJobs(finishedBefore date: Date) throws -> Int {
+        try db.execute(sql: "DELETE FROM jobs WHERE finished_at IS NOT NULL AND finished_at < ?", arguments: [date.timeIntervalSince1970])
+        return db.changesCount
+    }
+
+    // MARK: events
+
+    func events(after seq: Int64, ownerID: String?, limit: Int) throws -> [RegistryEvent] {
+        try Row.fetchAll(db, sql: """
+            SELECT * FROM events WHERE seq > ? AND (? IS NULL OR owner_id = ?) ORDER BY seq LIMIT ?
+            """, arguments: [seq, ownerID, ownerID, limit]).map { row in
+            RegistryEvent(seq: row["seq"], time: Date(timeIntervalSince1970: row["time"]), kind: EventKind(rawValue: row["kind"]),
+                          ownerID: row["owner_id"], subjectID: row["subject_id"],
+                          data: try decode(JSONValue.self, row["data"]))
+        }
+    }
+
+    func lastEventSeq() throws -> Int64 {
+        try Int64.fetchOne(db, sql: "SELECT MAX(seq) FROM events") ?? 0
+    }
+
+    func appendEvent(_ event: RegistryEvent) throws -> Int64 {
+        try db.execute(sql: "INSERT INTO events (time, kind, owner_id, subject_id, data) VALUES (?, ?, ?, ?, ?)",
+                       arguments: [event.time.timeIntervalSince1970, event.kind.rawValue, event.ownerID, event.subjectID,
+                                   try encode(event.data)])
+        return db.lastInsertedRowID
+    }
+
+    func pruneEvents(before date: Date) throws -> Int {
+        try db.execute(sql: "DELETE FROM events WHERE time < ?", arguments: [date.timeIntervalSince1970])
+        return db.changesCount
+    }
+
+    // MARK: webhooks
+
+    private func webhook(from row: Row) throws -> StoredWebhook {
+        StoredWebhook(webhook: try decode(Webhook.self, row["doc"]), sealedSecret: row["sealed_secret"])
+    }
+
+    func webhook(id: String) throws -> StoredWebhook? {
+        try Row.fetchOne(db, sql: "SELECT * FROM webhooks WHERE id = ?", arguments: [id]).map(webhook(from:))
+    }
+
+    func webhooks(owner: String?) throws -> [StoredWebhook] {
+        try Row.fetchAll(db, sql: "SELECT * FROM webhooks WHERE (? IS NULL OR userid = ?) ORDER BY seq", arguments: [owner, owner])
+            .map(webhook(from:))
+    }
+
+    func insertWebhook(_ webhook: StoredWebhook) throws {
+        var doc = webhook.webhook
+        doc.secret = nil
+        try db.execute(sql: "INSERT INTO webhooks (id, userid, doc, sealed_secret) VALUES (?, ?, ?, ?)",
+                       arguments: [webhook.id, webhook.userid, try encode(doc), webhook.sealedSecret])
+    }
+
+    func deleteWebhook(id: String) throws {
+        try db.execute(sql: "DELETE FROM webhooks WHERE id = ?", arguments: [id])
     }
 }

@@ -57,7 +57,7 @@ struct RegistryAssembly {
                                      deployWaitLimit: TimeInterval(configuration.workers.deployWaitSeconds),
                                      maxImageBytes: configuration.storage.maxUploadBytes,
                                      loginLimits: configuration.security.loginLimits),
-            converter: QemuImgConverter(), logger: logger)
+            converter: QemuImgConverter(), webhookTransport: CurlWebhookTransport(), logger: logger)
     }
 
     static func loadConfiguration(_ path: String) throws -> ViceConfiguration {

@@ -41,6 +41,7 @@ struct ServeCommand: AsyncParsableCommand {
         let unreferenced = try await registry.removeUnreferencedBlobs()
         if unreferenced > 0 { logger.notice("freed \(unreferenced) blobs no image holds (left by an interrupted import or conversion)") }
         try await bootstrapAdmin(registry, configuration: configuration, logger: logger)
+        try await registry.pruneHistory()
         let pidFile = PidFile(path: configuration.pidFile)
         pidFile.write(logger: logger)
         defer { pidFile.remove() }
@@ -55,6 +56,9 @@ struct ServeCommand: AsyncParsableCommand {
             registry.makeWorkerPool(queue: .import, concurrency: configuration.workers.import, jobs: assembly.store, grace: grace, timeLimit: limit),
             registry.makeWorkerPool(queue: .export, concurrency: configuration.workers.export, jobs: assembly.store, grace: grace, timeLimit: limit),
             registry.makeWorkerPool(queue: .store, concurrency: configuration.workers.store, jobs: assembly.store, grace: grace, timeLimit: limit),
+            // Deliveries are short; a slow receiver ties up one of them for at most its timeouts.
+            registry.makeWorkerPool(queue: .webhook, concurrency: 2, jobs: assembly.store, retry: RetryPolicy(base: 2, cap: 300),
+                                    grace: .seconds(5), timeLimit: .seconds(60)),
         ]
         let host = configuration.server.host
         let http1 = HTTPServerBuilder.http1(configuration: .init(idleTimeout: .seconds(Int64(configuration.server.idleTimeoutSeconds))))
@@ -92,6 +96,15 @@ struct ServeCommand: AsyncParsableCommand {
             services: services.map { .init(service: $0) },
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger))
+        // Jobs that ended and events past their retention go once an hour.
+        let pruning = Task {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .seconds(3600))
+                if Task.isCancelled { break }
+                do { try await registry.pruneHistory() } catch { logger.warning("pruning old jobs and events failed: \(error)") }
+            }
+        }
+        defer { pruning.cancel() }
         try await group.run()
         logger.info("stopped")
     }

@@ -119,8 +119,83 @@ import ViceTestSupport
         // A's process dies: after its lease runs out, another worker takes the job again.
         let reclaimed = try await store.claim(queue: .import, owner: "C", lease: 10, now: now.addingTimeInterval(11))
         #expect(reclaimed?.id == "first" && reclaimed?.attempts == 2 && reclaimed?.leaseOwner == "C")
-        #expect(try await store.renewLease(jobID: "first", owner: "A", until: now.addingTimeInterval(30)) == false)
-        #expect(try await store.renewLease(jobID: "first", owner: "C", until: now.addingTimeInterval(30)) == true)
+        #expect(try await store.renewLease(jobID: "first", owner: "A", until: now.addingTimeInterval(30)) == .lost)
+        #expect(try await store.renewLease(jobID: "first", owner: "C", until: now.addingTimeInterval(30)) == .kept)
+        // A caller's cancel reaches the worker at its next renewal.
+        try await store.write { tx in
+            var job = try #require(try tx.job(id: "first"))
+            job.cancelRequested = true
+            try tx.updateJob(job)
+        }
+        #expect(try await store.renewLease(jobID: "first", owner: "C", until: now.addingTimeInterval(40)) == .cancelRequested)
+    }
+
+    @Test func jobsThatEndedAreKeptListedAndPrunedButNeverClaimed() async throws {
+        let now = Date()
+        try await store.write { tx in
+            try tx.insertJob(Job(id: "done", kind: .importImage, subjectID: "img", runAt: now.addingTimeInterval(-5), ownerID: "alice"))
+            try tx.insertJob(Job(id: "waiting", kind: .deploy, subjectID: "dep", runAt: now.addingTimeInterval(-4), ownerID: "bob"))
+        }
+        let claimed = try #require(try await store.claim(queue: .import, owner: "A", lease: 10, now: now))
+        #expect(claimed.startedAt != nil)
+        var lifecycle = JobLifecycle(claimed)
+        lifecycle.succeed(now: now)
+        let succeeded = lifecycle.job
+        try await store.write { tx in
+            try tx.updateJob(succeeded)
+            try tx.updateJobProgress(id: "done", phase: "storing", bytesDone: 10, bytesTotal: 10, at: now)
+        }
+        #expect(try await store.claim(queue: .import, owner: "A", lease: 10, now: now.addingTimeInterval(60)) == nil)
+        #expect(try await store.read { try $0.jobs(subjectID: "img") }.isEmpty, "only unfinished jobs are a subject's jobs")
+        let kept = try #require(try await store.read { try $0.job(id: "done") })
+        #expect(kept.state == .succeeded && kept.finishedAt != nil && kept.ownerID == "alice")
+        #expect(kept.phase == "storing" && kept.bytesDone == 10 && kept.bytesTotal == 10)
+
+        let alices = try await store.read { try $0.jobs(JobQuery(ownerID: "alice")) }
+        #expect(alices.map(\.id) == ["done"])
+        let all = try await store.read { try $0.jobs(JobQuery()) }
+        #expect(all.map(\.id) == ["waiting", "done"], "newest first")
+        #expect(try await store.read { try $0.jobs(JobQuery(states: [.pending])) }.map(\.id) == ["waiting"])
+        #expect(try await store.read { try $0.jobs(JobQuery(kind: .deploy)) }.map(\.id) == ["waiting"])
+        #expect(try await store.read { try $0.jobs(JobQuery(subjectID: "img")) }.map(\.id) == ["done"])
+        let paged = try await store.read { try $0.jobs(JobQuery(page: PageRequest(limit: 1, marker: "waiting"))) }
+        #expect(paged.map(\.id) == ["done"])
+        await #expect(throws: ViceError.self) {
+            try await store.read { try $0.jobs(JobQuery(ownerID: "bob", page: PageRequest(marker: "done"))) }
+        }
+
+        #expect(try await store.write { try $0.pruneJobs(finishedBefore: now.addingTimeInterval(-1)) } == 0)
+        #expect(try await store.write { try $0.pruneJobs(finishedBefore: now.addingTimeInterval(1)) } == 1)
+        #expect(try await store.read { try $0.job(id: "done") } == nil)
+        #expect(try await store.read { try $0.job(id: "waiting") } != nil, "unfinished jobs are never pruned")
+    }
+
+    @Test func eventsAreNumberedReadByOwnerAndPruned() async throws {
+        let old = Date().addingTimeInterval(-3600)
+        let first = try await store.write { tx in
+            try tx.appendEvent(RegistryEvent(time: old, kind: .imageStatus, ownerID: "alice", subjectID: "i1", data: .object(["status": .string("queued")])))
+        }
+        let second = try await store.write { tx in
+            try tx.appendEvent(RegistryEvent(kind: .jobState, ownerID: "bob", subjectID: "j1", data: .object(["state": .string("running")])))
+        }
+        #expect(second > first)
+        #expect(try await store.read { try $0.lastEventSeq() } == second)
+        let alices = try await store.read { try $0.events(after: 0, ownerID: "alice", limit: 10) }
+        #expect(alices.count == 1 && alices[0].kind == .imageStatus && alices[0].data == .object(["status": .string("queued")]))
+        #expect(try await store.read { try $0.events(after: first, ownerID: nil, limit: 10) }.map(\.seq) == [second])
+        #expect(try await store.write { try $0.pruneEvents(before: Date().addingTimeInterval(-60)) } == 1)
+        #expect(try await store.read { try $0.events(after: 0, ownerID: nil, limit: 10) }.map(\.seq) == [second])
+    }
+
+    @Test func webhooksKeepTheirSecretSealedAndOutOfTheRecord() async throws {
+        let hook = Webhook(id: "w1", userid: "alice", url: "https://hooks.example/x", events: ["image.status"], secret: "never stored plain")
+        try await store.write { try $0.insertWebhook(StoredWebhook(webhook: hook, sealedSecret: Data([1, 2, 3]))) }
+        let stored = try #require(try await store.read { try $0.webhook(id: "w1") })
+        #expect(stored.webhook.secret == nil && stored.sealedSecret == Data([1, 2, 3]) && stored.webhook.url == hook.url)
+        #expect(try await store.read { try $0.webhooks(owner: "alice") }.count == 1)
+        #expect(try await store.read { try $0.webhooks(owner: "bob") }.isEmpty)
+        try await store.write { try $0.deleteWebhook(id: "w1") }
+        #expect(try await store.read { try $0.webhook(id: "w1") } == nil)
     }
 
     @Test func releaseAndRequeueMakeJobsPendingAgain() async throws {

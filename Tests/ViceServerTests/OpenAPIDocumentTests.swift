@@ -19,7 +19,8 @@ import HTTPTypes
             let paths = try #require(document["paths"] as? [String: [String: Any]])
             var documented: Set<String> = []
             for (path, operations) in paths {
-                for (method, operation) in operations {
+                // Besides operations, a path item may hold parameters shared by them.
+                for (method, operation) in operations where !["parameters", "summary", "description"].contains(method) {
                     let id = (operation as? [String: Any])?["operationId"] as? String ?? "?"
                     documented.insert("\(method.uppercased()) \(path) \(id)")
                 }

@@ -73,8 +73,10 @@ public final class AdapterCatalog: Sendable {
     /// An adapter instance for `environment` (which carries its decrypted credentials), bound to
     /// `egress`. There is no default: whoever makes an adapter decides how far it may reach.
     public func makeAdapter(for environment: Environment, logger: Logger, egress: EgressPolicy,
-                            ownerName: String? = nil) throws -> any RuntimeAdapter {
-        try factory(for: environment).make(environment, context(for: environment, logger: logger, egress: egress, ownerName: ownerName))
+                            ownerName: String? = nil, progress: ProgressReporter = .ignored) throws -> any RuntimeAdapter {
+        var context = context(for: environment, logger: logger, egress: egress, ownerName: ownerName)
+        context.progress = progress
+        return try factory(for: environment).make(environment, context)
     }
 
     /// Checks `environment`'s settings with its adapter's factory, as an instance made for the

@@ -151,6 +151,10 @@ public struct AdapterContext: Sendable {
     public var egress: EgressPolicy
     /// The owner's user name, for names the adapter gives what it creates (Docker tags).
     public var ownerName: String?
+    /// Where the job the adapter works for reports its phase and bytes (`.ignored` outside a
+    /// job). The registry counts the bytes of the streams it hands over; adapters report phases
+    /// only they see (waiting for the target) and bytes of transfers they make on their own.
+    public var progress: ProgressReporter
 
     /// Whether the environment is trusted (an admin created it, or the configuration declares it):
     /// only then may its settings name files on the registry's host (CA bundles, client keys) or
@@ -168,7 +172,8 @@ public struct AdapterContext: Sendable {
     }
 
     public init(logger: Logger, temporaryDirectory: URL = FileManager.default.temporaryDirectory,
-                egress: EgressPolicy = .trusted, ownerName: String? = nil) {
+                egress: EgressPolicy = .trusted, ownerName: String? = nil, progress: ProgressReporter = .ignored) {
+        self.progress = progress
         self.logger = logger
         self.temporaryDirectory = temporaryDirectory
         self.egress = egress

@@ -25,9 +25,15 @@ public protocol RuntimeAdapter: Sendable {
     func deploy(_ image: ImageDescription, content: ByteStream) async throws -> DeploymentReference
     /// Takes a deployed image out of the environment. Removing what is already gone succeeds.
     func remove(reference: String) async throws
+    /// After a deploy of `deploymentID` was cancelled mid-way: removes whatever it had begun
+    /// to make in the environment (a half-uploaded image, an unfinished transfer). The default
+    /// does nothing, for adapters whose deploys leave nothing behind when cut off.
+    func discardUnfinishedDeploy(deploymentID: String) async throws
 }
 
 extension RuntimeAdapter {
+    public func discardUnfinishedDeploy(deploymentID: String) async throws {}
+
     public static func checkConfiguration(_ environment: Environment, context: AdapterContext) throws {
         _ = try Self(environment: environment, context: context)
     }

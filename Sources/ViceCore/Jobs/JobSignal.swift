@@ -1,7 +1,8 @@
 import Foundation
 
 /// Wakes idle workers when a job is enqueued, so that a new job starts at once instead of at the
-/// next poll. Workers still poll (retries come due by time, other processes may enqueue).
+/// next poll, and event streams when events were recorded. Waiters still poll (retries come due
+/// by time, other processes may write).
 package final class JobSignal: Sendable {
     private struct State {
         var waiters: [UUID: CheckedContinuation<Void, Never>] = [:]

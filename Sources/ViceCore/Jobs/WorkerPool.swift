@@ -23,11 +23,13 @@ package final class WorkerPool: Sendable {
     private let logger: Logger
     private let stopRequested = OneShotEvent()
     private let running = LockedBox(0)
+    private let cancellations: JobCancellations
 
     package init(queue: JobQueueName, concurrency: Int, jobs: any JobQueue, handler: any JobHandler,
                 signal: JobSignal, retry: RetryPolicy = RetryPolicy(), lease: TimeInterval = 30,
                 pollInterval: Duration = .seconds(1), grace: Duration = .seconds(30), timeLimit: Duration? = nil,
-                deferralLimit: TimeInterval = 24 * 3600, logger: Logger) {
+                deferralLimit: TimeInterval = 24 * 3600, cancellations: JobCancellations = JobCancellations(), logger: Logger) {
+        self.cancellations = cancellations
         self.timeLimit = timeLimit
         self.deferralLimit = deferralLimit
         self.queue = queue
@@ -122,14 +124,35 @@ package final class WorkerPool: Sendable {
         logger[metadataKey: "subject"] = "\(job.subjectID)"
         logger.info("job started", metadata: ["attempt": "\(job.attempts)"])
         let started = ContinuousClock.now
-        do {
-            try await withLeaseHeartbeat(job) { [timeLimit] in
+        // A caller's cancel stops the work (the adapter call is cancelled with it); a shutdown
+        // cancels this task instead, and the job waits for the next start.
+        let cancelledByCaller = LockedBox(job.cancelRequested)
+        let work = Task { [timeLimit] in
+            guard !cancelledByCaller.withLock({ $0 }) else { throw CancellationError() }
+            try await self.withLeaseHeartbeat(job, onCancelRequest: { self.cancellations.cancel(jobID: job.id) }) {
                 try await Self.withTimeLimit(timeLimit) { try await self.handler.perform(job) }
             }
+        }
+        cancellations.register(job.id) {
+            cancelledByCaller.withLock { $0 = true }
+            work.cancel()
+        }
+        defer { cancellations.unregister(job.id) }
+        do {
+            try await withTaskCancellationHandler { try await work.value } onCancel: { work.cancel() }
             let elapsed = (ContinuousClock.now - started).components
             let seconds = Double(elapsed.seconds) + Double(elapsed.attoseconds) / 1e18
             logger.info("job finished", metadata: ["seconds": "\((seconds * 1000).rounded() / 1000)"])
         } catch {
+            if cancelledByCaller.withLock({ $0 }) && !Task.isCancelled {
+                logger.notice("job cancelled by a caller")
+                do {
+                    try await handler.recordCancellation(of: job)
+                } catch {
+                    logger.error("recording the cancel failed; the lease will expire and the job run again: \(error)")
+                }
+                return
+            }
             if Task.isCancelled || error is CancellationError {
                 // Shutdown: nothing failed, the job waits for the next start. The release runs in a
                 // task of its own because this one is cancelled (and the store honours that).
@@ -160,7 +183,8 @@ package final class WorkerPool: Sendable {
     }
 
     /// Runs `body` while renewing the job's lease every third of its length.
-    private func withLeaseHeartbeat(_ job: Job, _ body: @escaping @Sendable () async throws -> Void) async throws {
+    private func withLeaseHeartbeat(_ job: Job, onCancelRequest: @escaping @Sendable () -> Void,
+                                    _ body: @escaping @Sendable () async throws -> Void) async throws {
         let lease = self.lease
         try await withThrowingTaskGroup(of: Bool.self) { group in
             group.addTask {
@@ -172,9 +196,11 @@ package final class WorkerPool: Sendable {
                     try? await Task.sleep(for: .seconds(lease / 3))
                     if Task.isCancelled { break }
                     do {
-                        let kept = try await self.jobs.renewLease(
-                            jobID: job.id, owner: self.owner, until: Date().addingTimeInterval(lease))
-                        if !kept { break }
+                        switch try await self.jobs.renewLease(jobID: job.id, owner: self.owner, until: Date().addingTimeInterval(lease)) {
+                        case .kept: continue
+                        case .lost: return false
+                        case .cancelRequested: onCancelRequest()
+                        }
                     } catch {
                         self.logger.warning("renewing the lease of job \(job.id) failed: \(error)")
                     }

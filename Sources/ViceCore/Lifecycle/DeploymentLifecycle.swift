@@ -6,7 +6,8 @@ package import Foundation
 /// ```
 ///   (new) ──▶ queued ── beginDeploy ──▶ deploying ── deployed ──▶ deployed
 ///   any ── requestRemoval ──▶ removing ── (removal job) ──▶ record deleted
-///   fail: failed (a later removal still takes out whatever was put there)
+///   fail: failed (a later removal still takes out whatever was put there); cancel: cancelled
+///   failed, cancelled ── requeue ──▶ queued (a deploy) or removing (a removal)
 /// ```
 package struct DeploymentLifecycle: Sendable, Hashable {
     package enum Operation: String, Sendable, Hashable {
@@ -34,7 +35,7 @@ package struct DeploymentLifecycle: Sendable, Hashable {
         case .queued, .deploying:
             deployment.status = .deploying
             deployment.updatedAt = now
-        case .removing, .deployed, .failed:
+        case .removing, .deployed, .failed, .cancelled:
             throw Refused(event: "begin deploying", status: status)
         }
     }
@@ -66,6 +67,29 @@ package struct DeploymentLifecycle: Sendable, Hashable {
     /// An attempt failed and runs again later; the status stays, the reason is shown.
     package mutating func retry(reason: String, at now: Date = Date()) {
         deployment.statusMessage = reason
+        deployment.updatedAt = now
+    }
+
+    /// A caller cancelled the deploy.
+    package mutating func cancel(at now: Date = Date()) {
+        deployment.status = .cancelled
+        deployment.statusMessage = "deployment cancelled"
+        deployment.updatedAt = now
+    }
+
+    /// A caller retries the failed or cancelled `operation`: a deploy queues again, a removal is
+    /// removing again. Refused for a deploy once the deployment has a reference or is removing.
+    package mutating func requeue(_ operation: Operation, at now: Date = Date()) throws(Refused) {
+        switch (operation, status) {
+        case (.deployment, .failed), (.deployment, .cancelled):
+            guard deployment.environmentReference == nil else { throw Refused(event: "deploy again", status: status) }
+            deployment.status = .queued
+        case (.removal, .failed), (.removal, .removing):
+            deployment.status = .removing
+        default:
+            throw Refused(event: operation == .deployment ? "deploy again" : "remove again", status: status)
+        }
+        deployment.statusMessage = nil
         deployment.updatedAt = now
     }
 

@@ -10,6 +10,7 @@ package import Foundation
 ///               ▲  └── beginStore ──▶ storing ── commit ─────────▶ ▲
 ///               └──── retry (import) ◀─┘                            │
 ///   fail: active when older bytes remain (the image keeps serving them), failed otherwise
+///   cancel: the same, cancelled instead of failed
 /// ```
 package struct ImageLifecycle: Sendable, Hashable {
     /// What brought (or failed to bring) the bytes.
@@ -57,7 +58,7 @@ package struct ImageLifecycle: Sendable, Hashable {
         switch status {
         case .storing: throw Refused(event: "begin an import", status: status)
         case .active: return .unchanged  // keeps serving the bytes it has until the new ones are in
-        case .queued, .importing, .failed:
+        case .queued, .importing, .failed, .cancelled:
             image.status = .importing
             return touched(now)
         }
@@ -108,6 +109,20 @@ package struct ImageLifecycle: Sendable, Hashable {
         } else {
             image.status = .failed
             image.statusMessage = "\(operation.rawValue) failed: \(reason)"
+        }
+        return touched(now)
+    }
+
+    /// A caller cancelled the operation. An image with older bytes keeps them and stays active;
+    /// one without is cancelled.
+    @discardableResult
+    package mutating func cancel(_ operation: Operation, at now: Date = Date()) -> Change {
+        if hasBytes {
+            image.status = .active
+            image.statusMessage = "the last \(operation.rawValue) was cancelled"
+        } else {
+            image.status = .cancelled
+            image.statusMessage = "\(operation.rawValue) cancelled"
         }
         return touched(now)
     }

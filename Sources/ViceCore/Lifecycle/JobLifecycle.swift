@@ -1,7 +1,16 @@
 package import Foundation
 
-/// The life of a job after an attempt failed: whether it runs again, when, and with what note —
-/// decided in one place, without I/O. `WorkerPool` asks, the `JobHandler` persists the answer.
+/// The life of a job — the one place where its state changes, without I/O:
+///
+/// ```
+///   (new) ──▶ pending ── claim ──▶ running ── succeed ──▶ succeeded
+///               ▲  │                 │  └──── fail ─────▶ failed (or pending again: a retry)
+///               │  └── cancel ───────┴──────── cancel ───▶ cancelled
+///               └──────────── requeue (a caller retries) ◀── failed, cancelled
+/// ```
+///
+/// After a failed attempt it decides whether the job runs again, when, and with what note:
+/// `WorkerPool` asks, the `JobHandler` persists the answer.
 ///
 /// A transient failure is retried with backoff until the job's attempts are used up; a deferral
 /// (the job cannot proceed yet) waits without using an attempt, but only until `deferralLimit`
@@ -15,6 +24,12 @@ package struct JobLifecycle: Sendable, Hashable {
         case transient(String)
         /// Trying again cannot help.
         case permanent(String)
+
+        /// How the error is shown on the job.
+        package var kind: JobErrorKind {
+            if case .permanent = self { return .permanent }
+            return .transient
+        }
 
         /// Sorts an error the way `RetryPolicy.isTransient` and `JobDeferred` say.
         package init(_ error: any Error) {
@@ -42,8 +57,11 @@ package struct JobLifecycle: Sendable, Hashable {
         }
     }
 
-    /// The job as it is to be stored when the decision is a retry.
+    /// The job as it is to be stored.
     package private(set) var job: Job
+
+    /// An event the job's state does not allow.
+    package typealias Refused = LifecycleRefusal<JobState>
 
     package init(_ job: Job) {
         self.job = job
@@ -68,14 +86,83 @@ package struct JobLifecycle: Sendable, Hashable {
         case .transient(let message), .permanent(let message):
             decision = .giveUp(reason: message)
         }
+        job.lastError = Self.lastError(of: failure)
+        job.errorKind = failure.kind
+        job.leaseOwner = nil
+        job.leaseExpires = nil
+        job.updatedAt = now
         if let at = decision.retryAt {
             job.state = .pending
             job.runAt = at
-            job.leaseOwner = nil
-            job.leaseExpires = nil
-            job.lastError = Self.lastError(of: failure)
+        } else {
+            job.state = .failed
+            job.finishedAt = now
         }
         return decision
+    }
+
+    /// The handler did the job.
+    package mutating func succeed(now: Date = Date()) {
+        job.state = .succeeded
+        job.lastError = nil
+        job.errorKind = nil
+        end(now)
+    }
+
+    /// What a caller's cancel does to the job now.
+    package enum CancelOutcome: Sendable, Hashable {
+        /// It was waiting: it is cancelled, and its subject with it.
+        case cancelled
+        /// It is running: its worker is asked to stop it (and then calls `cancel`).
+        case requested
+    }
+
+    /// A caller asks to cancel the job; refused once it ended.
+    package mutating func requestCancel(now: Date = Date()) throws(Refused) -> CancelOutcome {
+        switch job.state {
+        case .pending:
+            cancel(reason: "cancelled before it ran", now: now)
+            return .cancelled
+        case .running:
+            job.cancelRequested = true
+            job.updatedAt = now
+            return .requested
+        case .succeeded, .failed, .cancelled:
+            throw Refused(event: "be cancelled", status: job.state)
+        }
+    }
+
+    /// The job stopped because a caller cancelled it (or its subject went away).
+    package mutating func cancel(reason: String, now: Date = Date()) {
+        job.state = .cancelled
+        job.lastError = reason
+        job.errorKind = nil
+        end(now)
+    }
+
+    /// A caller runs a failed or cancelled job again: from the start, with all its attempts.
+    package mutating func requeue(now: Date = Date()) throws(Refused) {
+        guard job.state == .failed || job.state == .cancelled else { throw Refused(event: "be retried", status: job.state) }
+        job.state = .pending
+        job.attempts = 0
+        job.runAt = now
+        job.lastError = nil
+        job.errorKind = nil
+        job.finishedAt = nil
+        job.startedAt = nil
+        job.cancelRequested = false
+        job.phase = nil
+        job.bytesDone = nil
+        job.bytesTotal = nil
+        job.updatedAt = now
+    }
+
+    private mutating func end(_ now: Date) {
+        job.leaseOwner = nil
+        job.leaseExpires = nil
+        job.cancelRequested = false
+        job.finishedAt = now
+        job.updatedAt = now
     }
 
     static func lastError(of failure: Failure) -> String {

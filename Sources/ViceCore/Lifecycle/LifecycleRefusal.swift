@@ -12,6 +12,10 @@ extension DeploymentStatus: LifecycleStatus {
     package static var recordName: String { "a deployment" }
 }
 
+extension JobState: LifecycleStatus {
+    package static var recordName: String { "a job" }
+}
+
 /// An event a record's status does not allow. Nothing changed.
 package struct LifecycleRefusal<Status: LifecycleStatus>: Error, Sendable, Hashable, CustomStringConvertible {
     package var event: String

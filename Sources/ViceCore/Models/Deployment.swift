@@ -3,6 +3,8 @@ public import Foundation
 /// Added to the seed: where a deployment is in its life.
 public enum DeploymentStatus: String, Sendable, Hashable, Codable, CaseIterable {
     case queued, deploying, deployed, removing, failed
+    /// The deploy was cancelled; nothing it began is left in the environment.
+    case cancelled
 }
 
 /// An image placed into an execution environment.
@@ -18,6 +20,9 @@ public struct Deployment: Sendable, Hashable, Codable {
     public var statusMessage: String?
     public var createdAt: Date?
     public var updatedAt: Date?
+    /// Added to the seed: the job that last worked, or works, on the deployment. Set by the
+    /// registry; ignored on input.
+    public var jobId: String?
 
     public init(
         id: String? = nil, title: String? = nil, userid: String? = nil, imageid: String? = nil,
@@ -48,5 +53,6 @@ public struct Deployment: Sendable, Hashable, Codable {
         statusMessage = try c.decodeIfPresent(String.self, forKey: .statusMessage)
         createdAt = try c.decodeIfPresent(Date.self, forKey: .createdAt)
         updatedAt = try c.decodeIfPresent(Date.self, forKey: .updatedAt)
+        jobId = try? c.decodeIfPresent(String.self, forKey: .jobId)
     }
 }

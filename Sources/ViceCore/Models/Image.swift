@@ -27,6 +27,9 @@ public enum ImageStatus: String, Sendable, Hashable, Codable, CaseIterable {
     case active
     /// The last import or store failed; `statusMessage` says why.
     case failed
+    /// The import was cancelled before the image had bytes (`POST /v1/jobs/{id}/retry` or
+    /// `POST /v1/image/{id}/import` starts it again).
+    case cancelled
 }
 
 /// A virtual environment held by the registry.
@@ -56,6 +59,9 @@ public struct Image: Sendable, Hashable, Codable {
     public var visibility: ImageVisibility?
     /// User names a `shared` image is shared with.
     public var members: [String]?
+    /// Added to the seed: the job that last worked, or works, on the image (`GET /v1/jobs/{id}`).
+    /// Set by the registry; ignored on input.
+    public var jobId: String?
 
     public init(
         id: String? = nil, title: String? = nil, userid: String? = nil, imagetype: ImageType? = nil,
@@ -107,6 +113,7 @@ public struct Image: Sendable, Hashable, Codable {
         updatedAt = try c.decodeIfPresent(Date.self, forKey: .updatedAt)
         visibility = try c.decodeLenientEnum(ImageVisibility.self, forKey: .visibility)
         members = try c.decodeIfPresent([String].self, forKey: .members)
+        jobId = try? c.decodeIfPresent(String.self, forKey: .jobId)
     }
 }
 

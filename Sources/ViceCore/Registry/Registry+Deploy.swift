@@ -44,11 +44,13 @@ extension Registry {
                     throw ViceError.invalidInput("image \(imageID) failed and has no content to deploy: \(image.image.statusMessage ?? "")")
                 }
                 _ = try self.deployPlan(for: image.image, into: target)
-                let deployment = Deployment(
+                var deployment = Deployment(
                     id: id, title: input.title ?? image.image.title, userid: owner.id, imageid: imageID,
                     environmentId: environmentID, status: DeploymentLifecycle.initialStatus, createdAt: now, updatedAt: now)
+                let job = Job(kind: .deploy, subjectID: id, maxAttempts: maxAttempts)
+                deployment.jobId = job.id
                 try tx.insertDeployment(deployment)
-                try tx.insertJob(Job(kind: .deploy, subjectID: id, maxAttempts: maxAttempts))
+                _ = try self.enqueue(job, ownerID: owner.id, in: tx)
                 return deployment
             }
         }
@@ -95,7 +97,7 @@ extension Registry {
 
     // MARK: the deploy job
 
-    func performDeploy(_ job: Job) async throws {
+    func performDeploy(_ job: Job, progress: ProgressReporter) async throws {
         guard let deployment = try await store.read({ try $0.deployment(id: job.subjectID) }),
               deployment.status != .removing else { return try await dropJob(job) }
         let imageID = deployment.imageid ?? ""
@@ -108,6 +110,7 @@ extension Registry {
                 throw ViceError.invalidInput("image \(imageID) is no longer shared with the owner of this deployment")
             }
         }
+        progress.phase(.waitingForImage)
         try waitForBytes(of: image.image, since: deployment.createdAt)
         guard let checksum = image.image.checksum, let size = image.image.size else {
             throw ViceError(.internal, "active image \(imageID) lacks size or checksum")
@@ -116,7 +119,7 @@ extension Registry {
         guard let target = try await environmentForJob(id: environmentID, ownerID: deployment.userid ?? "") else {
             throw ViceError.invalidInput("environment \(environmentID) was deleted")
         }
-        let adapter = try await adapter(for: target, ownerID: deployment.userid)
+        let adapter = try await adapter(for: target, ownerID: deployment.userid, progress: progress)
         let plan = try deployPlan(for: image.image, into: target)
         guard let source = plan.source, let format = plan.format else {
             throw ViceError(.internal, "active image \(imageID) lacks a content type")
@@ -141,14 +144,14 @@ extension Registry {
                 return try await dropJob(job)
             }
             reference = try await deploy(image, checksum: checksum, size: size, plan: plan, source: source, format: format,
-                                         deployment: started, to: adapter)
+                                         deployment: started, to: adapter, progress: progress)
         } catch {
             try? await release(held)
             throw error
         }
         try? await release(held)
         let surplus = try await store.write { tx -> String? in
-            try tx.deleteJob(id: job.id)
+            try self.succeed(job, in: tx)
             guard let current = try tx.deployment(id: job.subjectID) else { return nil }
             var lifecycle = DeploymentLifecycle(current)
             let surplus = lifecycle.deployed(reference: reference.reference)
@@ -163,8 +166,10 @@ extension Registry {
 
     /// Sends the image (or a converted copy) to the adapter; answers where it went.
     private func deploy(_ image: StoredImage, checksum: String, size: Int64, plan: DeployPlan, source: ContentType,
-                        format: ContentType, deployment: Deployment, to adapter: any RuntimeAdapter) async throws -> DeploymentReference {
+                        format: ContentType, deployment: Deployment, to adapter: any RuntimeAdapter,
+                        progress: ProgressReporter) async throws -> DeploymentReference {
         // Checked again before anything leaves: the rules may be stricter than when it came in.
+        progress.phase(.verifying)
         try await inspectStored(checksum, as: source)
         var description = ImageDescription(
             imageID: image.id, title: image.image.title ?? image.id, contenttype: source, imagetype: image.image.imagetype,
@@ -172,16 +177,18 @@ extension Registry {
             deploymentTitle: deployment.title)
         guard plan.needsConversion else {
             description.localFile = try? blobs.localFile(of: checksum)
-            return try await adapter.deploy(description, content: try await blobs.get(checksum))
+            return try await adapter.deploy(description, content: progress.counting(try await blobs.get(checksum), phase: .uploading, total: size))
         }
         // The target wants another format: a converted copy is deployed, then freed.
+        progress.phase(.converting)
         let converted = try await convert(checksum, from: source, to: format)
         do {
             description.contenttype = format
             description.size = converted.blob.size
             description.checksum = converted.blob.digest
             description.localFile = try? blobs.localFile(of: converted.blob.digest)
-            let reference = try await adapter.deploy(description, content: try await blobs.get(converted.blob.digest))
+            let content = progress.counting(try await blobs.get(converted.blob.digest), phase: .uploading, total: converted.blob.size)
+            let reference = try await adapter.deploy(description, content: content)
             try? await release(converted)
             return reference
         } catch {

@@ -82,24 +82,26 @@ extension Registry {
         guard stored.image.environmentReference != nil else {
             throw ViceError.invalidInput("environmentReference (the image's id in the origin environment) is required to import")
         }
-        let pending = try tx.jobs(subjectID: stored.id).contains { $0.kind == .importImage && $0.state == .pending }
-        if !pending {
-            try tx.insertJob(Job(kind: .importImage, subjectID: stored.id, maxAttempts: options.maxJobAttempts))
-        }
+        let pending = try tx.jobs(subjectID: stored.id).first { $0.kind == .importImage && $0.state == .pending }
+        let jobID = try pending?.id
+            ?? enqueue(Job(kind: .importImage, subjectID: stored.id, maxAttempts: options.maxJobAttempts), ownerID: stored.userid, in: tx)
         var lifecycle = ImageLifecycle(stored.image)
         lifecycle.queueImport()
-        return stored.with(lifecycle)
+        var queued = stored.with(lifecycle)
+        queued.image.jobId = jobID
+        return queued
     }
 
     // MARK: the import job
 
-    func performImport(_ job: Job) async throws {
+    func performImport(_ job: Job, progress: ProgressReporter) async throws {
         guard let stored = try await store.read({ try $0.image(id: job.subjectID) }) else { return try await dropJob(job) }
         guard let origin = try await originEnvironment(of: stored), let reference = stored.image.environmentReference else {
             throw ViceError.invalidInput("the image has no origin environment and reference to import from")
         }
         try await beginImport(stored.id)
-        let adapter = try await adapter(for: origin, ownerID: stored.userid)
+        progress.phase(.downloading)
+        let adapter = try await adapter(for: origin, ownerID: stored.userid, progress: progress)
         let source = try await adapter.importImage(reference: reference)
         if let declared = stored.image.contenttype, declared != source.contenttype {
             throw ViceError.invalidInput(
@@ -108,14 +110,17 @@ extension Registry {
         if let expected = source.expectedSize, expected > options.maxImageBytes {
             throw ViceError(.payloadTooLarge, "the origin's image has \(expected) bytes; this registry takes images up to \(options.maxImageBytes) bytes")
         }
-        let ingest = try await blobs.ingest(source.content.limited(to: options.maxImageBytes))
+        let content = progress.counting(source.content, phase: .downloading, total: source.expectedSize)
+        let ingest = try await blobs.ingest(content.limited(to: options.maxImageBytes))
         let lease: BlobLease
         do {
             let blob = try await ingest.seal()
+            progress.phase(.verifying)
             try await inspect(ingest, as: source.contenttype)
             if let expected = source.expectedSize, expected != blob.size {
                 throw AdapterError(.integrity, "the origin announced \(expected) bytes but sent \(blob.size)", transient: true)
             }
+            progress.phase(.storing)
             lease = try await ingest.commit(expecting: nil)
         } catch {
             await ingest.cancel()

@@ -1,29 +1,49 @@
-import Foundation
+package import Foundation
+import Logging
 
 /// The registry performs the jobs its operations queue; each operation's file has its job
-/// (`Registry+Import`, `Registry+Upload`, `Registry+Deploy`, `Registry+Remove`). This file only
-/// dispatches, and records failures through the subjects' lifecycles.
+/// (`Registry+Import`, `Registry+Upload`, `Registry+Deploy`, `Registry+Remove`,
+/// `Registry+Webhooks`). This file dispatches, tracks progress, and records failures and
+/// cancels through the subjects' lifecycles.
 extension Registry: JobHandler {
     package func perform(_ job: Job) async throws {
-        switch job.kind {
-        case .importImage: try await performImport(job)
-        case .storeImage: try await performStore(job)
-        case .deploy: try await performDeploy(job)
-        case .removeDeployment: try await performRemoval(job)
+        try await store.write { tx in
+            var running = job
+            running.state = .running
+            _ = try tx.appendEvent(RegistryEvent(kind: .jobState, ownerID: job.ownerID, subjectID: job.id, data: JobInfo(running).eventData))
+        }
+        let tracker = JobProgressTracker { [store] snapshot, final in
+            try? await store.write { tx in
+                try tx.updateJobProgress(id: job.id, phase: snapshot.phase?.rawValue, bytesDone: snapshot.done,
+                                         bytesTotal: snapshot.total, at: Date())
+                guard !final, let current = try tx.job(id: job.id), current.state == .running else { return }
+                _ = try tx.appendEvent(RegistryEvent(kind: .jobProgress, ownerID: job.ownerID, subjectID: job.id,
+                                                     data: JobInfo(current).eventData))
+            }
+        }
+        let progress = tracker.reporter
+        try await tracker.run {
+            switch job.kind {
+            case .importImage: try await self.performImport(job, progress: progress)
+            case .storeImage: try await self.performStore(job, progress: progress)
+            case .deploy: try await self.performDeploy(job, progress: progress)
+            case .removeDeployment: try await self.performRemoval(job, progress: progress)
+            case .deliverWebhook: try await self.performDelivery(job)
+            }
         }
     }
 
-    /// Persists what `JobLifecycle` decided: the rescheduled job or its end, and the note or the
-    /// failure on its subject — in one transaction.
+    /// Persists what `JobLifecycle` decided: the rescheduled or failed job, and the note or the
+    /// failure on its subject — in one transaction. A cancel asked for meanwhile wins over a retry.
     package func recordFailure(of job: Job, decision: JobLifecycle.Decision) async throws {
-        try await store.write { tx in
-            switch decision {
-            case .retry: try tx.updateJob(job)
-            case .giveUp: try tx.deleteJob(id: job.id)
+        let cancelled = try await store.write { tx -> Bool in
+            if case .retry = decision, try tx.job(id: job.id)?.cancelRequested == true {
+                return true
             }
+            try tx.updateJob(job)
             switch job.kind {
             case .importImage, .storeImage:
-                guard let stored = try tx.image(id: job.subjectID) else { return }
+                guard let stored = try tx.image(id: job.subjectID) else { return false }
                 var lifecycle = ImageLifecycle(stored.image)
                 let operation: ImageLifecycle.Operation = job.kind == .importImage ? .import : .upload
                 switch decision {
@@ -32,20 +52,103 @@ extension Registry: JobHandler {
                 }
                 try tx.updateImage(stored.with(lifecycle))
             case .deploy, .removeDeployment:
-                guard let deployment = try tx.deployment(id: job.subjectID) else { return }
+                guard let deployment = try tx.deployment(id: job.subjectID) else { return false }
                 var lifecycle = DeploymentLifecycle(deployment)
                 switch decision {
                 case .retry(_, let note): lifecycle.retry(reason: note)
                 case .giveUp(let reason): lifecycle.fail(job.kind == .deploy ? .deployment : .removal, reason: reason)
                 }
                 try tx.updateDeployment(lifecycle.deployment)
+            case .deliverWebhook:
+                break
             }
+            return false
         }
+        if cancelled { try await recordCancellation(of: job) }
+    }
+
+    package func recordCancellation(of job: Job) async throws {
+        let cleanup = try await store.write { tx -> Bool in
+            guard var current = try tx.job(id: job.id), !current.state.isFinished else { return false }
+            current.leaseOwner = nil
+            var lifecycle = JobLifecycle(current)
+            lifecycle.cancel(reason: "cancelled by a caller")
+            try tx.updateJob(lifecycle.job)
+            try self.cancelSubject(of: job, in: tx)
+            return job.kind == .deploy
+        }
+        if cleanup { await discardUnfinishedDeploy(job) }
+        if job.kind == .storeImage, let parameters = try? job.parameters(StoreParameters.self) {
+            await blobs.discardIngest(parameters.ingest)
+        }
+    }
+
+    /// Marks a cancelled job's subject: the image or the deployment is cancelled.
+    func cancelSubject(of job: Job, in tx: any MetadataWriter) throws {
+        switch job.kind {
+        case .importImage, .storeImage:
+            guard let stored = try tx.image(id: job.subjectID) else { return }
+            var lifecycle = ImageLifecycle(stored.image)
+            lifecycle.cancel(job.kind == .importImage ? .import : .upload)
+            try tx.updateImage(stored.with(lifecycle))
+        case .deploy:
+            guard let deployment = try tx.deployment(id: job.subjectID), deployment.status != .removing else { return }
+            var lifecycle = DeploymentLifecycle(deployment)
+            lifecycle.cancel()
+            try tx.updateDeployment(lifecycle.deployment)
+        case .removeDeployment, .deliverWebhook:
+            break
+        }
+    }
+
+    /// After a cancelled deploy: the target's adapter removes whatever the stopped attempt made
+    /// (a half-created Glance image, an unfinished satellite upload), outside the cancelled task.
+    private func discardUnfinishedDeploy(_ job: Job) async {
+        let registry = self
+        await Task.detached {
+            do {
+                guard let deployment = try await registry.store.read({ try $0.deployment(id: job.subjectID) }),
+                      let target = try await registry.environmentWithCredentials(id: deployment.environmentId ?? "") else { return }
+                let adapter = try await registry.adapter(for: target, ownerID: deployment.userid)
+                try await adapter.discardUnfinishedDeploy(deploymentID: job.subjectID)
+            } catch {
+                registry.logger.warning("cleaning up after the cancelled deploy \(job.subjectID) failed: \(error)")
+            }
+        }.value
     }
 
     /// Ends a job whose subject is gone: nothing to do.
     func dropJob(_ job: Job) async throws {
-        try await store.write { try $0.deleteJob(id: job.id) }
+        try await store.write { tx in
+            guard let current = try tx.job(id: job.id) else { return }
+            var lifecycle = JobLifecycle(current)
+            lifecycle.cancel(reason: "its \(job.deploymentID != nil ? "deployment" : job.webhookID != nil ? "webhook" : "image") is gone")
+            try tx.updateJob(lifecycle.job)
+        }
+    }
+
+    /// Ends `job` as done in `tx` (the transaction that records what it did).
+    func succeed(_ job: Job, in tx: any MetadataWriter) throws {
+        guard let current = try tx.job(id: job.id) else { return }
+        var lifecycle = JobLifecycle(current)
+        lifecycle.succeed()
+        try tx.updateJob(lifecycle.job)
+    }
+
+    /// Queues `job` in `tx` for its subject's owner; answers its id, which the subject shows as `jobId`.
+    func enqueue(_ job: Job, ownerID: String?, in tx: any MetadataWriter) throws -> String {
+        var job = job
+        job.ownerID = ownerID
+        try tx.insertJob(job)
+        return job.id
+    }
+
+    /// At start-up and now and then: forgets jobs that ended and events older than their retention.
+    package func pruneHistory(now: Date = Date()) async throws {
+        let (jobs, events) = (options.jobRetention, options.eventRetention)
+        _ = try await store.write { tx in
+            (try tx.pruneJobs(finishedBefore: now.addingTimeInterval(-jobs)), try tx.pruneEvents(before: now.addingTimeInterval(-events)))
+        }
     }
 }
 

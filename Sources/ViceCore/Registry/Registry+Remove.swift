@@ -20,7 +20,9 @@ extension Registry {
                         self.logger.warning("a store job of image \(id) has unreadable parameters: \(error)")
                     }
                 }
-                try tx.deleteJob(id: job.id)
+                var lifecycle = JobLifecycle(job)
+                lifecycle.cancel(reason: "its image was deleted")
+                try tx.updateJob(lifecycle.job)
             }
             try tx.deleteImage(id: id)
             return (stored.image.checksum, uploads)
@@ -40,15 +42,18 @@ extension Registry {
             }
             let jobs = try tx.jobs(subjectID: id)
             for job in jobs where job.kind == .deploy && job.state == .pending {
-                try tx.deleteJob(id: job.id)
+                var lifecycle = JobLifecycle(job)
+                lifecycle.cancel(reason: "its deployment was deleted before it ran")
+                try tx.updateJob(lifecycle.job)
             }
-            if !jobs.contains(where: { $0.kind == .removeDeployment }) {
-                try tx.insertJob(Job(kind: .removeDeployment, subjectID: id, maxAttempts: maxAttempts))
-            }
+            let removal = try jobs.first(where: { $0.kind == .removeDeployment })?.id
+                ?? self.enqueue(Job(kind: .removeDeployment, subjectID: id, maxAttempts: maxAttempts), ownerID: deployment.userid, in: tx)
             var lifecycle = DeploymentLifecycle(deployment)
             lifecycle.requestRemoval()
-            try tx.updateDeployment(lifecycle.deployment)
-            return lifecycle.deployment
+            var removing = lifecycle.deployment
+            removing.jobId = removal
+            try tx.updateDeployment(removing)
+            return removing
         }
         notify(.export)
         return deployment
@@ -56,7 +61,7 @@ extension Registry {
 
     // MARK: the removal job
 
-    func performRemoval(_ job: Job) async throws {
+    func performRemoval(_ job: Job, progress: ProgressReporter) async throws {
         guard let deployment = try await store.read({ try $0.deployment(id: job.subjectID) }) else { return try await dropJob(job) }
         let jobs = try await store.read { try $0.jobs(subjectID: job.subjectID) }
         if jobs.contains(where: { $0.kind == .deploy && $0.state == .running }) {
@@ -66,15 +71,18 @@ extension Registry {
            let target = try await environmentWithCredentials(id: deployment.environmentId ?? "") {
             // Removal only deletes what this registry put there, so it runs even for an owner who
             // lost access to the environment since; the egress policy still applies.
-            let adapter = try await adapter(for: target, ownerID: deployment.userid)
+            progress.phase(.removing)
+            let adapter = try await adapter(for: target, ownerID: deployment.userid, progress: progress)
             try await adapter.remove(reference: reference)
         }
         try await store.write { tx in
             for other in try tx.jobs(subjectID: job.subjectID) where other.kind == .deploy {
-                try tx.deleteJob(id: other.id)
+                var lifecycle = JobLifecycle(other)
+                lifecycle.cancel(reason: "its deployment was removed")
+                try tx.updateJob(lifecycle.job)
             }
             try tx.deleteDeployment(id: job.subjectID)
-            try tx.deleteJob(id: job.id)
+            try self.succeed(job, in: tx)
         }
     }
 

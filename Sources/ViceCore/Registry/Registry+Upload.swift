@@ -59,9 +59,10 @@ extension Registry {
                 }
                 var lifecycle = ImageLifecycle(stored.image)
                 lifecycle.beginStore()
-                try tx.updateImage(stored.with(lifecycle))
-                try tx.insertJob(job)
-                return stored.with(lifecycle)
+                var storing = stored.with(lifecycle)
+                storing.image.jobId = try self.enqueue(job, ownerID: stored.userid, in: tx)
+                try tx.updateImage(storing)
+                return storing
             }
         } catch {
             await upload.ingest.cancel()
@@ -107,7 +108,7 @@ extension Registry {
 
     // MARK: the store job
 
-    func performStore(_ job: Job) async throws {
+    func performStore(_ job: Job, progress: ProgressReporter) async throws {
         let parameters = try job.parameters(StoreParameters.self)
         guard let stored = try await store.read({ try $0.image(id: job.subjectID) }) else {
             await blobs.discardIngest(parameters.ingest)
@@ -117,9 +118,13 @@ extension Registry {
             let contenttype: ContentType
             let lease: BlobLease
             do {
+                progress.phase(.verifying)
+                progress.bytes(done: 0, total: parameters.blob.size)
                 contenttype = try await Self.checkedType(of: try await ingest.reader(), declared: stored.image.contenttype,
                                                          suffix: "; the upload was discarded")
+                progress.phase(.storing)
                 lease = try await ingest.commit(expecting: parameters.blob.digest)
+                progress.bytes(done: parameters.blob.size, total: parameters.blob.size)
             } catch let error as ViceError where error.code == .invalidInput {
                 await ingest.cancel()
                 throw error
@@ -144,7 +149,7 @@ extension Registry {
         let outcome: (previous: String?, exists: Bool)
         do {
             outcome = try await store.write { tx -> (String?, Bool) in
-                try tx.deleteJob(id: job.id)
+                try self.succeed(job, in: tx)
                 guard let current = try tx.image(id: imageID) else { return (nil, false) }
                 var lifecycle = ImageLifecycle(current.image)
                 let previous = lifecycle.commit(blob, imported: imported, contenttype: contenttype, title: title, specifics: specifics)

@@ -13,6 +13,9 @@ package struct RegistryOptions: Sendable {
     package var deployWaitLimit: TimeInterval
     /// The largest image an import may bring (uploads have the server's own limit).
     package var maxImageBytes: Int64
+    /// How long jobs that ended and events are kept.
+    package var jobRetention: TimeInterval = 30 * 24 * 3600
+    package var eventRetention: TimeInterval = 7 * 24 * 3600
     /// Failed-login limits and the bound on queued password checks.
     package var loginLimits: LoginLimits
 
@@ -49,13 +52,22 @@ package final class Registry: Sendable {
     package let options: RegistryOptions
     /// Converts disks for targets that cannot take an image's format; nil = no conversion.
     let converter: (any DiskConverter)?
+    /// Wakes event streams when events were recorded.
+    package let events = JobSignal()
+    /// The jobs running in this process, for callers' cancels.
+    package let cancellations = JobCancellations()
+    /// How webhook deliveries leave; nil = they fail (no HTTP client was given).
+    let webhookTransport: (any WebhookTransport)?
 
     package init(store: any MetadataStore, blobs: any BlobStore, catalog: AdapterCatalog, hasher: any PasswordHasher,
                 cipher: CredentialCipher, options: RegistryOptions = RegistryOptions(),
                 credentialCache: CredentialCache = CredentialCache(), converter: (any DiskConverter)? = nil,
-                logger: Logger = Logger(label: "vice.registry")) {
+                webhookTransport: (any WebhookTransport)? = nil, logger: Logger = Logger(label: "vice.registry")) {
         self.converter = converter
-        self.store = store
+        self.webhookTransport = webhookTransport
+        let signals = Dictionary(uniqueKeysWithValues: JobQueueName.allCases.map { ($0, JobSignal()) })
+        let webhookSignal = signals[.webhook]!
+        self.store = EventedStore(store, signal: events, deliveriesQueued: { webhookSignal.notify() })
         self.blobs = blobs
         self.catalog = catalog
         self.hasher = hasher
@@ -64,7 +76,7 @@ package final class Registry: Sendable {
         self.credentialCache = credentialCache
         self.loginGuard = LoginGuard(limits: options.loginLimits)
         self.logger = logger
-        self.signals = Dictionary(uniqueKeysWithValues: JobQueueName.allCases.map { ($0, JobSignal()) })
+        self.signals = signals
     }
 
     /// The signal that wakes the workers of `queue`.
@@ -82,7 +94,7 @@ package final class Registry: Sendable {
                           retry: retry, lease: lease, pollInterval: pollInterval, grace: grace, timeLimit: timeLimit,
                           // Deferring jobs wait for images (up to the deploy wait) or running deploys.
                           deferralLimit: deferralLimit ?? max(24 * 3600, 2 * options.deployWaitLimit),
-                          logger: logger)
+                          cancellations: cancellations, logger: logger)
     }
 
     /// Inserts with a fresh id, retrying on the (astronomically unlikely) collision rather than

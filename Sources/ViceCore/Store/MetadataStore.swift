@@ -1,4 +1,4 @@
-import Foundation
+package import Foundation
 
 /// Where the registry keeps its records and jobs. Every use case runs its reads and writes in one
 /// `read` or `write` transaction, so that a record and the job that works on it appear together
@@ -34,9 +34,24 @@ package protocol MetadataReader {
     func token(id: String) throws -> StoredToken?
     func tokens(userID: String) throws -> [StoredToken]
 
+    /// The unfinished (pending or running) jobs of a subject, oldest first.
     func jobs(subjectID: String) throws -> [Job]
+    /// The unfinished jobs of a kind, oldest first.
     func jobs(kind: JobKind) throws -> [Job]
     func pendingJobCount(queue: JobQueueName) throws -> Int
+    /// Any job, finished or not.
+    func job(id: String) throws -> Job?
+    /// Newest first; `query.page.marker` is the id of the last job of the previous page.
+    func jobs(_ query: JobQuery) throws -> [Job]
+
+    /// Events after `seq` (oldest first), of `ownerID` (nil: everyone's), at most `limit`.
+    func events(after seq: Int64, ownerID: String?, limit: Int) throws -> [RegistryEvent]
+    /// The newest event's `seq` (0 when there is none).
+    func lastEventSeq() throws -> Int64
+
+    func webhook(id: String) throws -> StoredWebhook?
+    /// `owner` nil: every user's.
+    func webhooks(owner: String?) throws -> [StoredWebhook]
 }
 
 /// Changes inside a transaction. Inserting an id or username that exists throws `conflict`.
@@ -63,6 +78,20 @@ package protocol MetadataWriter: MetadataReader {
     func deleteToken(id: String) throws
 
     func insertJob(_ job: Job) throws
+    /// Writes the job's state, attempts, schedule, lease, error and end (not its progress).
     func updateJob(_ job: Job) throws
+    /// Writes what a running job reports: its phase and bytes.
+    func updateJobProgress(id: String, phase: String?, bytesDone: Int64?, bytesTotal: Int64?, at: Date) throws
     func deleteJob(id: String) throws
+    /// Deletes jobs that ended before `date`; returns how many.
+    func pruneJobs(finishedBefore date: Date) throws -> Int
+
+    /// Records an event; returns its `seq`.
+    @discardableResult
+    func appendEvent(_ event: RegistryEvent) throws -> Int64
+    /// Deletes events older than `date`; returns how many.
+    func pruneEvents(before date: Date) throws -> Int
+
+    func insertWebhook(_ webhook: StoredWebhook) throws
+    func deleteWebhook(id: String) throws
 }

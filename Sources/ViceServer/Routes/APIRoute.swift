@@ -60,6 +60,16 @@ package struct APIRoute: Sendable {
         APIRoute(.get, "/v1/users", "findUsers", scope: .admin) { $0.findUsers },
         APIRoute(.put, "/v1/user/{userId}", "updateUser", scope: .admin) { $0.updateUser },
         APIRoute(.delete, "/v1/user/{userId}", "deleteUser", scope: .admin) { $0.deleteUser },
+        APIRoute(.get, "/v1/jobs", "findJobs") { $0.findJobs },
+        APIRoute(.get, "/v1/jobs/{jobId}", "getJob") { $0.getJob },
+        APIRoute(.delete, "/v1/jobs/{jobId}", "cancelJob") { $0.cancelJob },
+        APIRoute(.post, "/v1/jobs/{jobId}/retry", "retryJob") { $0.retryJob },
+        APIRoute(.get, "/v1/events", "streamEvents") { $0.streamEvents },
+        APIRoute(.post, "/v1/webhooks", "createWebhook") { $0.createWebhook },
+        APIRoute(.get, "/v1/webhooks", "findWebhooks") { $0.findWebhooks },
+        APIRoute(.get, "/v1/webhooks/{webhookId}", "getWebhook") { $0.getWebhook },
+        APIRoute(.delete, "/v1/webhooks/{webhookId}", "deleteWebhook") { $0.deleteWebhook },
+        APIRoute(.get, "/v1/webhooks/{webhookId}/deliveries", "findWebhookDeliveries") { $0.findWebhookDeliveries },
         APIRoute(.get, "/v1/openapi.json", "getOpenAPIDocument", isPublic: true) { $0.getOpenAPIDocument },
     ]
 

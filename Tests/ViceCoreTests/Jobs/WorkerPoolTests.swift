@@ -32,30 +32,42 @@ import ViceTestSupport
             }
             switch step {
             case .succeed:
-                try await store.write { try $0.deleteJob(id: job.id) }
-                finished.continuation.yield()
+                try await succeed(job)
             case .fail(let error):
                 throw error
             case .sleep(let duration):
                 try await Task.sleep(for: duration)
-                try await store.write { try $0.deleteJob(id: job.id) }
-                finished.continuation.yield()
+                try await succeed(job)
             }
         }
 
+        private func succeed(_ job: Job) async throws {
+            var lifecycle = JobLifecycle(job)
+            lifecycle.succeed()
+            let done = lifecycle.job
+            try await store.write { try $0.updateJob(done) }
+            finished.continuation.yield()
+        }
+
         func recordFailure(of job: Job, decision: JobLifecycle.Decision) async throws {
-            try await store.write { tx in
-                switch decision {
-                case .retry: try tx.updateJob(job)
-                case .giveUp: try tx.deleteJob(id: job.id)
-                }
-            }
+            try await store.write { try $0.updateJob(job) }
             lock.withLock { decisions.append(decision) }
             if case .giveUp = decision { finished.continuation.yield() }
         }
 
+        func recordCancellation(of job: Job) async throws {
+            var lifecycle = JobLifecycle(job)
+            lifecycle.cancel(reason: "cancelled by a caller")
+            let cancelled = lifecycle.job
+            try await store.write { try $0.updateJob(cancelled) }
+            lock.withLock { cancels += 1 }
+            finished.continuation.yield()
+        }
+
+        private(set) var cancels = 0
         var seenAttempts: [Int] { lock.withLock { attempts } }
         var seenDecisions: [JobLifecycle.Decision] { lock.withLock { decisions } }
+        var seenCancels: Int { lock.withLock { cancels } }
     }
 
     struct Unclassified: Error, Sendable {}
@@ -90,6 +102,37 @@ import ViceTestSupport
         #expect(handler.seenDecisions.count == 3)
         #expect(handler.seenDecisions.last == .giveUp(reason: "down"))
         #expect(try await store.read { try $0.jobs(subjectID: "subject") }.isEmpty)
+        let failed = try #require(try await store.read { try $0.jobs(JobQuery(subjectID: "subject")) }.first)
+        #expect(failed.state == .failed && failed.errorKind == .transient && failed.lastError == "down" && failed.finishedAt != nil)
+    }
+
+    @Test(arguments: [false, true])
+    func aCallersCancelStopsTheRunningJob(acrossNodes: Bool) async throws {
+        let job = Job(kind: .importImage, subjectID: "long", maxAttempts: 3)
+        try await store.write { try $0.insertJob(job) }
+        let handler = ScriptedHandler(store: store, script: [.sleep(.seconds(60))])
+        let cancellations = JobCancellations()
+        let pool = WorkerPool(queue: .import, concurrency: 1, jobs: store, handler: handler, signal: JobSignal(),
+                              lease: 0.3, pollInterval: .milliseconds(20), grace: .seconds(5), cancellations: cancellations,
+                              logger: Logger(label: "test"))
+        let running = Task { await pool.run() }
+        #expect(await eventually { handler.seenAttempts.count == 1 })
+        if acrossNodes {
+            // Another node's API asked: the flag reaches this worker when it renews the lease.
+            try await store.write { tx in
+                var current = try #require(try tx.job(id: job.id))
+                current.cancelRequested = true
+                try tx.updateJob(current)
+            }
+        } else {
+            #expect(cancellations.cancel(jobID: job.id))
+        }
+        #expect(await eventually(timeout: .seconds(10)) { handler.seenCancels == 1 })
+        pool.shutdown()
+        await running.value
+        #expect(handler.seenDecisions.isEmpty, "a cancel is no failure")
+        #expect(try await store.read { try $0.job(id: job.id) }?.state == .cancelled)
+        #expect(cancellations.cancel(jobID: job.id) == false, "an ended job is no longer registered")
     }
 
     @Test func aTransientFailureThenSuccessFinishesTheJob() async throws {

@@ -8,8 +8,8 @@ import ViceCore
     static let created = Date(timeIntervalSince1970: 1_800_000_000)
     static let policy = RetryPolicy(base: 10, cap: 100)
 
-    static func job(attempts: Int, maxAttempts: Int = 3) -> Job {
-        Job(kind: .importImage, subjectID: "i", state: .running, attempts: attempts, maxAttempts: maxAttempts,
+    static func job(attempts: Int, maxAttempts: Int = 3, state: JobState = .running) -> Job {
+        Job(kind: .importImage, subjectID: "i", state: state, attempts: attempts, maxAttempts: maxAttempts,
             leaseOwner: "worker", leaseExpires: created.addingTimeInterval(30), createdAt: created)
     }
 
@@ -31,7 +31,34 @@ import ViceCore
         var lifecycle = JobLifecycle(Self.job(attempts: 3))
         #expect(lifecycle.fail(.transient("reset"), now: Self.created, retry: Self.policy, deferralLimit: 3600)
             == .giveUp(reason: "reset"))
-        #expect(lifecycle.job.state == .running, "a job given up is not rescheduled")
+        #expect(lifecycle.job.state == .failed, "a job given up is not rescheduled")
+        #expect(lifecycle.job.finishedAt == Self.created && lifecycle.job.errorKind == .transient && lifecycle.job.lastError == "reset")
+    }
+
+    @Test func aQueuedJobIsCancelledAtOnceARunningOneIsAskedToStop() throws {
+        var queued = JobLifecycle(Self.job(attempts: 0, state: .pending))
+        #expect(try queued.requestCancel(now: Self.created) == .cancelled)
+        #expect(queued.job.state == .cancelled && queued.job.finishedAt == Self.created)
+        #expect(throws: JobLifecycle.Refused.self) { try queued.requestCancel() }
+
+        var running = JobLifecycle(Self.job(attempts: 1))
+        #expect(try running.requestCancel(now: Self.created) == .requested)
+        #expect(running.job.state == .running && running.job.cancelRequested)
+        running.cancel(reason: "cancelled by a caller", now: Self.created)
+        #expect(running.job.state == .cancelled && !running.job.cancelRequested && running.job.leaseOwner == nil)
+    }
+
+    @Test func onlyAFailedOrCancelledJobIsQueuedAgainWithAllItsAttempts() throws {
+        var running = JobLifecycle(Self.job(attempts: 2))
+        #expect(throws: JobLifecycle.Refused.self) { try running.requeue() }
+        _ = running.fail(.permanent("bad disk"), now: Self.created, retry: Self.policy, deferralLimit: 3600)
+        try running.requeue(now: Self.created)
+        #expect(running.job.state == .pending && running.job.attempts == 0 && running.job.runAt == Self.created)
+        #expect(running.job.lastError == nil && running.job.errorKind == nil && running.job.finishedAt == nil)
+        var done = JobLifecycle(Self.job(attempts: 1))
+        done.succeed(now: Self.created)
+        #expect(done.job.state == .succeeded)
+        #expect(throws: JobLifecycle.Refused.self) { try done.requeue() }
     }
 
     @Test func aPermanentFailureGivesUpAtOnce() {

@@ -1,0 +1,66 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+import ViceCore
+
+extension ViceAPI {
+    /// `GET /v1/events?kinds=…`: the caller's events as Server-Sent Events (`id:` is the event's
+    /// sequence number, `event:` its kind, `data:` its JSON). A client that reconnects with
+    /// `Last-Event-ID` (or `?lastEventId=`) gets every retained event after that one first;
+    /// without, the stream starts with what happens next. A comment line every 15 s keeps
+    /// proxies from closing an idle stream.
+    func streamEvents(_ request: Request, _ context: ViceRequestContext) async throws -> Response {
+        let caller = try context.requirePrincipal()
+        let query = Query(request: request)
+        var kinds: Set<EventKind> = []
+        for name in (query.string("kinds") ?? "").split(separator: ",") {
+            let kind = EventKind(rawValue: String(name))
+            guard EventKind.allCases.contains(kind) else {
+                throw ViceError.invalidInput("kinds must name: \(EventKind.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            kinds.insert(kind)
+        }
+        let resumeFrom = request.headers[HTTPField.Name("Last-Event-ID")!] ?? query.string("lastEventId")
+        let start: Int64
+        if let resumeFrom {
+            guard let seq = Int64(resumeFrom.trimmingCharacters(in: .whitespaces)), seq >= 0 else {
+                throw ViceError.invalidInput("Last-Event-ID must be the id of an event (a whole number)")
+            }
+            start = seq
+        } else {
+            start = try await registry.lastEventSeq()
+        }
+        let wanted = kinds
+        let registry = self.registry
+        var headers: HTTPFields = [:]
+        headers[.contentType] = "text/event-stream; charset=utf-8"
+        headers[.cacheControl] = "no-store"
+        headers[HTTPField.Name("X-Accel-Buffering")!] = "no"
+        return Response(status: .ok, headers: headers, body: ResponseBody { writer in
+            try await writer.write(ByteBuffer(string: "retry: 2000\n\n"))
+            var cursor = start
+            var idle = ContinuousClock.now
+            while !Task.isCancelled {
+                let (events, through) = try await registry.events(after: cursor, kinds: wanted, owner: caller)
+                for event in events {
+                    try await writer.write(ByteBuffer(string: Self.serverSentEvent(event)))
+                }
+                cursor = through
+                if !events.isEmpty { idle = .now }
+                if ContinuousClock.now - idle > .seconds(15) {
+                    try await writer.write(ByteBuffer(string: ": keep-alive\n\n"))
+                    idle = .now
+                }
+                if events.isEmpty { await registry.waitForEvents(timeout: .seconds(1)) }
+            }
+            try await writer.finish(nil)
+        })
+    }
+
+    static func serverSentEvent(_ event: RegistryEvent) -> String {
+        let data = (try? JSONBody.encoder.encode(event.data)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+        // JSON without pretty printing has no line breaks, so one data line carries it.
+        return "id: \(event.seq)\nevent: \(event.kind.rawValue)\ndata: \(data)\n\n"
+    }
+}
