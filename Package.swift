@@ -134,6 +134,7 @@ let package = Package(
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             resources: [.embedInCode("OpenAPI/openapi.json")],
             swiftSettings: swiftSettings
@@ -261,6 +262,7 @@ let package = Package(
         .testTarget(
             name: "ViceProcessTests",
             dependencies: ["ViceInMemory", "ViceCore", "ViceTestSupport", "ViceAdapterTesting", .product(name: "Crypto", package: "swift-crypto")],
+            exclude: ["Peers"],
             swiftSettings: swiftSettings
         ),
     ]

@@ -41,6 +41,8 @@ package enum APIJSON {
     package static var encoder: JSONEncoder {
         let encoder = JSONEncoder()
         encoder.dateEncodingStrategy = .iso8601
+        // Sorted: the same event is the same bytes at every delivery (and signature).
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         return encoder
     }
 }

@@ -24,11 +24,10 @@ extension Registry {
                 createdAt: now, updatedAt: now, visibility: input.visibility ?? .private, members: input.members ?? [])
             let created = StoredImage(image: image, originEnvironmentID: origin?.id, sealedOrigin: sealedOrigin)
             return try await self.store.write { tx in
-                try tx.insertImage(created)
-                guard origin != nil else { return created }
-                let queued = try self.queueImport(of: created, in: tx)
-                try tx.updateImage(queued)
-                return queued
+                // Queued before it is written, so the image appears once, already naming its job.
+                let image = origin != nil ? try self.queueImport(of: created, in: tx) : created
+                try tx.insertImage(image)
+                return image
             }
         }
         if origin != nil { notify(.import) }

@@ -2,14 +2,16 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import NIOCore
+import ServiceLifecycle
 import ViceCore
 
 extension ViceAPI {
     /// `GET /v1/events?kinds=…`: the caller's events as Server-Sent Events (`id:` is the event's
     /// sequence number, `event:` its kind, `data:` its JSON). A client that reconnects with
     /// `Last-Event-ID` (or `?lastEventId=`) gets every retained event after that one first;
-    /// without, the stream starts with what happens next. A comment line every 15 s keeps
-    /// proxies from closing an idle stream.
+    /// without, the stream starts with what happens next. A comment line every 10 s keeps
+    /// proxies from closing an idle stream (and finds clients that left); a stream ends after an
+    /// hour, and at once when the server shuts down — clients reconnect with `Last-Event-ID`.
     func streamEvents(_ request: Request, _ context: ViceRequestContext) async throws -> Response {
         let caller = try context.requirePrincipal()
         let query = Query(request: request)
@@ -40,19 +42,26 @@ extension ViceAPI {
         return Response(status: .ok, headers: headers, body: ResponseBody { writer in
             try await writer.write(ByteBuffer(string: "retry: 2000\n\n"))
             var cursor = start
-            var idle = ContinuousClock.now
-            while !Task.isCancelled {
-                let (events, through) = try await registry.events(after: cursor, kinds: wanted, owner: caller)
-                for event in events {
-                    try await writer.write(ByteBuffer(string: Self.serverSentEvent(event)))
+            let opened = ContinuousClock.now
+            var idle = opened
+            // Ended by a graceful shutdown, so streams do not hold the server up.
+            let stopping = LockedBox(false)
+            try await withGracefulShutdownHandler {
+                while !Task.isCancelled, !stopping.withLock({ $0 }), ContinuousClock.now - opened < .seconds(3600) {
+                    let (events, through) = try await registry.events(after: cursor, kinds: wanted, owner: caller)
+                    for event in events {
+                        try await writer.write(ByteBuffer(string: Self.serverSentEvent(event)))
+                    }
+                    cursor = through
+                    if !events.isEmpty { idle = .now }
+                    if ContinuousClock.now - idle > .seconds(10) {
+                        try await writer.write(ByteBuffer(string: ": keep-alive\n\n"))
+                        idle = .now
+                    }
+                    if events.isEmpty { await registry.waitForEvents(timeout: .seconds(1)) }
                 }
-                cursor = through
-                if !events.isEmpty { idle = .now }
-                if ContinuousClock.now - idle > .seconds(15) {
-                    try await writer.write(ByteBuffer(string: ": keep-alive\n\n"))
-                    idle = .now
-                }
-                if events.isEmpty { await registry.waitForEvents(timeout: .seconds(1)) }
+            } onGracefulShutdown: {
+                stopping.withLock { $0 = true }
             }
             try await writer.finish(nil)
         })
