@@ -25,12 +25,14 @@ package struct BwLehrpoolAdapter: RuntimeAdapter {
     let temporaryDirectory: URL
     /// Every connection (master, satellite, transfers) is checked against it after resolution.
     let egress: EgressPolicy
+    let progress: ProgressReporter
 
     package init(environment: Environment, context: AdapterContext) throws {
         settings = try BwLehrpoolSettings(environment)
         logger = context.logger
         temporaryDirectory = context.temporaryDirectory
         egress = context.egress
+        progress = context.progress
         do {
             try egress.check(host: settings.satelliteHost, what: "the satellite \(settings.satelliteHost)")
             try egress.check(host: settings.masterHost, what: "the master \(settings.masterHost)")
@@ -207,18 +209,24 @@ package struct BwLehrpoolAdapter: RuntimeAdapter {
             uploadToken = transfer.token
             let port = settings.plain ? transfer.plainPort : transfer.sslPort
             guard port > 0 else { throw AdapterError(.remoteError, "the satellite offers no transfer port") }
+            progress.phase(.uploading)
             do {
                 try await BlockUpload.run(host: settings.satelliteHost, port: port, security: session.security,
                                           token: transfer.token, file: spool.file, size: spool.size, egress: egress)
             } catch {
                 throw Self.adapterError(error, doing: "uploading")
             }
+            progress.phase(.waitingForTarget)
             try await waitUntilFinished(transfer.token, size: spool.size, session: session)
             return DeploymentReference(reference: "\(baseID)/\(transfer.token)")
         } catch {
             logger.warning("deploy to bwLehrpool failed after creating image \(baseID); cancelling and deleting it: \(error)")
-            if let uploadToken { try? await session.satellite.cancelUpload(uploadToken) }
-            try? await session.satellite.deleteImageBase(baseID)
+            // In a task of its own: the cleanup must run also when the job is being cancelled.
+            let (satellite, token) = (session.satellite, uploadToken)
+            await Task.detached {
+                if let token { try? await satellite.cancelUpload(token) }
+                try? await satellite.deleteImageBase(baseID)
+            }.value
             throw error
         }
     }

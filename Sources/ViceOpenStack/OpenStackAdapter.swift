@@ -26,6 +26,7 @@ package struct OpenStackAdapter: RuntimeAdapter {
     let settings: OpenStackSettings
     let glance: Glance
     let logger: Logger
+    let progress: ProgressReporter
 
     /// The settings and the CA bundle's place, without making an HTTP client.
     package static func checkConfiguration(_ environment: Environment, context: AdapterContext) throws {
@@ -39,6 +40,7 @@ package struct OpenStackAdapter: RuntimeAdapter {
         let client = HTTPClient()
         glance = Glance(keystone: Keystone(settings: settings, client: client), client: client, logger: context.logger)
         logger = context.logger
+        progress = context.progress
     }
 
     package func health() async -> AdapterHealth {
@@ -201,6 +203,7 @@ package struct OpenStackAdapter: RuntimeAdapter {
 
     /// Polls the image until it is `active`: 1 s, growing to 10 s between polls.
     private func waitUntilActive(_ id: String, size: Int64) async throws -> GlanceImage {
+        progress.phase(.waitingForTarget)
         let clock = ContinuousClock()
         let deadline = clock.now + Self.activeTimeout(size)
         var interval = Duration.seconds(1)
@@ -235,6 +238,11 @@ package struct OpenStackAdapter: RuntimeAdapter {
             logger.error("could not delete the half Glance image \(id); the next attempt of the deployment will")
         }
         await cleanup.value
+    }
+
+    /// A cancelled deploy: the Glance image it created (found by its deployment property) goes.
+    package func discardUnfinishedDeploy(deploymentID: String) async throws {
+        try await removeLeftovers(of: deploymentID)
     }
 
     private func removeLeftovers(of deploymentID: String) async throws {

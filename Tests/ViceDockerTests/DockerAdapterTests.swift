@@ -67,6 +67,44 @@ import ViceSQLite
         await fixture.stopWorkers()
     }
 
+    @Test func aLargeImportShowsItsBytesRisingWhileItRuns() async throws {
+        let socket = try DockerTestEngine.socket()
+        // One layer of 256 MiB that does not compress.
+        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+        var blob = [UInt8](repeating: 0, count: 256 << 20)
+        blob.withUnsafeMutableBytes { raw in
+            let words = raw.bindMemory(to: UInt64.self)
+            for index in words.indices {
+                state ^= state << 13; state ^= state >> 7; state ^= state << 17
+                words[index] = state
+            }
+        }
+        let context = tarArchive([("Dockerfile", Array("FROM scratch\nCOPY blob /blob\n".utf8)), ("blob", blob)])
+        blob = []
+        let (status, answer) = try await DockerTestEngine.request("POST", "/build?t=vice-test/large:1&rm=1", body: context,
+                                                                  contentType: "application/x-tar")
+        #expect(status == 200 && !String(decoding: answer, as: UTF8.self).contains("\"error\""))
+        let fixture = try fixture()
+        let alice = try await fixture.user("alice", admin: true)
+        let engine = try await fixture.registry.createEnvironment(DockerTestEngine.environment(socket: socket), owner: alice)
+        fixture.startWorkers()
+        let image = try await fixture.registry.createImage(
+            Image(title: "large", originEnvironment: Environment(id: engine.id), environmentReference: "vice-test/large:1"), owner: alice)
+        let job = try #require(image.jobId)
+        let stored = try await fixture.waitForImage(image.id!, owner: alice, status: .active)
+        #expect(stored.status == .active, "\(stored.statusMessage ?? "")")
+
+        // What callers saw while it ran: bytesDone rising, saved again and again on the way.
+        let reported = try await fixture.progressReported(jobID: job)
+        #expect(reported.count >= 2, "progress saved while the import ran: \(reported)")
+        #expect(reported == reported.sorted() && Set(reported).count == reported.count, "rising: \(reported)")
+        let finished = try await fixture.registry.job(id: job, owner: alice)
+        #expect(finished.state == "succeeded" && finished.phase == "storing")
+        #expect((finished.bytesDone ?? 0) >= 256 << 20 && (reported.last ?? 0) <= finished.bytesDone ?? 0)
+        _ = try await DockerTestEngine.request("DELETE", "/images/vice-test/large:1?force=1")
+        await fixture.stopWorkers()
+    }
+
     @Test func aDockerfileIsBuiltByTheEngineOnDeploy() async throws {
         let socket = try DockerTestEngine.socket()
         try await DockerTestEngine.buildHello("vice-test/base:1")

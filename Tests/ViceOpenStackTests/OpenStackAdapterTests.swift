@@ -207,6 +207,39 @@ import ViceStorage
         await fixture.stopWorkers()
     }
 
+    @Test func cancellingARunningDeployLeavesNoImageInGlance() async throws {
+        let proxy = try await FaultProxy(mode: "slow-upload", after: 1 << 20)
+        defer { proxy.stop() }
+        let file = try OpenStackTestbed.diskImage(format: "raw", megabytes: 32, in: directory)
+        let fixture = try fixture()
+        // The test engines listen on loopback: only an admin's environments may reach them.
+        let alice = try await fixture.user("alice", admin: true)
+        fixture.startWorkers()
+        let image = try await fixture.uploadImage(file: file, title: "cancelled", contenttype: .diskRaw, owner: alice)
+        let demo = try await fixture.registry.createEnvironment(
+            try OpenStackTestbed.environment(user: "demo", specifics: ["imageEndpoint": .string(proxy.url)]), owner: alice)
+        let deployment = try await fixture.registry.createDeployment(Deployment(imageid: image.id, environmentId: demo.id), owner: alice)
+        let job = try #require(deployment.jobId)
+
+        // Under way: bytes are going to Glance, which already has the image record.
+        #expect(try await eventually(timeout: .seconds(60)) {
+            (try await fixture.registry.job(id: job, owner: alice).bytesDone ?? 0) > 2 << 20
+        })
+        let uploading = try await fixture.registry.job(id: job, owner: alice)
+        #expect(uploading.phase == "uploading" && uploading.bytesTotal == 32 << 20, "\(uploading)")
+        #expect(try !OpenStackTestbed.images(user: "demo", property: "vice_deployment_id", value: deployment.id!).isEmpty)
+
+        let asked = try await fixture.registry.cancelJob(id: job, owner: alice)
+        #expect(asked.cancelRequested || asked.state == "cancelled")
+        #expect(try await eventually { try await fixture.registry.job(id: job, owner: alice).state == "cancelled" })
+        let cancelled = try await fixture.registry.deployment(id: deployment.id!, owner: alice)
+        #expect(cancelled.status == .cancelled && cancelled.environmentReference == nil)
+        #expect(try await eventually {
+            try OpenStackTestbed.images(user: "demo", property: "vice_deployment_id", value: deployment.id!).isEmpty
+        }, "the half-uploaded Glance image is gone")
+        await fixture.stopWorkers()
+    }
+
     @Test func aCorruptedDownloadFailsTheImportAndKeepsNothing() async throws {
         let proxy = try await FaultProxy(mode: "corrupt-download", after: 1 << 20)
         defer { proxy.stop() }

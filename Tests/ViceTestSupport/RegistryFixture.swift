@@ -34,10 +34,29 @@ package final class RegistryFixture: @unchecked Sendable {
         registry = Registry(
             store: store, blobs: wrapBlobs?(blobs) ?? blobs, catalog: AdapterCatalog([InMemoryAdapter.self, LimitedTestAdapter.self]),
             hasher: hasher ?? BcryptPasswordHasher(cost: 4), cipher: cipher,
-            options: RegistryOptions(openRegistration: openRegistration, maxJobAttempts: maxJobAttempts, deployWaitLimit: deployWaitLimit,
-                                     loginLimits: loginLimits),
+            options: Self.options(openRegistration: openRegistration, maxJobAttempts: maxJobAttempts, deployWaitLimit: deployWaitLimit,
+                                  loginLimits: loginLimits),
             converter: QemuImgConverter(), logger: logger)
         registry.catalog.temporaryDirectory = self.directory.url.appendingPathComponent("store/tmp")
+    }
+
+    private static func options(openRegistration: Bool, maxJobAttempts: Int, deployWaitLimit: TimeInterval,
+                                loginLimits: LoginLimits) -> RegistryOptions {
+        var options = RegistryOptions(openRegistration: openRegistration, maxJobAttempts: maxJobAttempts,
+                                      deployWaitLimit: deployWaitLimit, loginLimits: loginLimits)
+        // Progress saved often, so that tests see it move during short transfers.
+        options.progressInterval = .milliseconds(100)
+        return options
+    }
+
+    /// The `job.progress` events recorded for `jobID`: the `bytesDone` each reported.
+    package func progressReported(jobID: String) async throws -> [Int64] {
+        try await store.read { tx in
+            try tx.events(after: 0, ownerID: nil, limit: 100_000).filter { $0.kind == .jobProgress && $0.subjectID == jobID }
+        }.compactMap { event -> Int64? in
+            guard case .object(let fields) = event.data, case .number(let done)? = fields["bytesDone"] else { return nil }
+            return Int64(done)
+        }
     }
 
     /// Tests send many wrong passwords on purpose; only the login tests use real limits.

@@ -12,7 +12,7 @@ extension Registry: JobHandler {
             running.state = .running
             _ = try tx.appendEvent(RegistryEvent(kind: .jobState, ownerID: job.ownerID, subjectID: job.id, data: JobInfo(running).eventData))
         }
-        let tracker = JobProgressTracker { [store] snapshot, final in
+        let tracker = JobProgressTracker(interval: options.progressInterval) { [store] snapshot, final in
             try? await store.write { tx in
                 try tx.updateJobProgress(id: job.id, phase: snapshot.phase?.rawValue, bytesDone: snapshot.done,
                                          bytesTotal: snapshot.total, at: Date())

@@ -16,6 +16,8 @@ package struct RegistryOptions: Sendable {
     /// How long jobs that ended and events are kept.
     package var jobRetention: TimeInterval = 30 * 24 * 3600
     package var eventRetention: TimeInterval = 7 * 24 * 3600
+    /// How often a running job's progress is saved (and sent as a `job.progress` event).
+    package var progressInterval: Duration = .seconds(1)
     /// Failed-login limits and the bound on queued password checks.
     package var loginLimits: LoginLimits
 
