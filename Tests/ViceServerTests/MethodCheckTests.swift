@@ -35,6 +35,27 @@ import ViceTestSupport
         }
     }
 
+    @Test func aLiteralSegmentIsNotTakenForAPathParameter() async throws {
+        let harness = try await APIHarness.make()
+        try await harness.run { api in
+            // /v1/user/tokens is its own path, not /v1/user/{userId} with the id "tokens".
+            let options = try await api.send(.options, "/v1/user/tokens")
+            #expect(options.status == 204 && options.headers[.allow] == "POST, GET, HEAD, OPTIONS")
+            let put = try await api.send(.put, "/v1/user/tokens", as: "alice", json: "{}")
+            expectError(put, 405, kind: "methodNotAllowed")
+            #expect(put.headers[.allow] == "POST, GET, HEAD, OPTIONS")
+            #expect(try await api.send(.options, "/v1/jobs/abc/retry").headers[.allow] == "POST, OPTIONS")
+        }
+    }
+
+    @Test func aQueryParameterGivenTwiceIsRefused() async throws {
+        let harness = try await APIHarness.make()
+        try await harness.run { api in
+            expectError(try await api.send(.get, "/v1/images?limit=1&limit=abc", as: "bob"), 405, mentioning: "'limit' is given more than once")
+            #expect(try await api.send(.get, "/v1/images?limit=1&marker=", as: "bob").status == 200)
+        }
+    }
+
     @Test func knownMethodsStillWorkAndUnknownPathsStay404() async throws {
         let harness = try await APIHarness.make()
         try await harness.run { api in

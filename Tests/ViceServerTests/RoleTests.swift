@@ -48,6 +48,24 @@ import HTTPTypes
         }
     }
 
+    @Test func anAdminResetsAPasswordButNoUserNameChanges() async throws {
+        let harness = try await APIHarness.make()
+        try await harness.run { api in
+            let bob = harness.bob.id
+            let reset = try await api.send(.put, "/v1/user/\(bob)", as: "alice", json: #"{"password": "a new password 1"}"#)
+            #expect(reset.status == 200, "\(reset.text)")
+            #expect(try await api.send(.get, "/v1/user", as: "bob").status == 401, "the old password stopped working")
+            #expect(try await api.send(.get, "/v1/user", as: "bob", password: "a new password 1").status == 200)
+            expectError(try await api.send(.put, "/v1/user/\(bob)", as: "alice", json: #"{"password": "short"}"#), 405, mentioning: "8 characters")
+            expectError(try await api.send(.put, "/v1/user/\(bob)", as: "alice", json: #"{"username": "robert"}"#), 405, mentioning: "cannot be changed")
+            expectError(try await api.send(.put, "/v1/user/\(bob)", as: "alice", json: #"{"email": "not-an-address"}"#), 405, mentioning: "email")
+            // The record as GET answered it goes back unchanged.
+            let record = try await api.send(.get, "/v1/users", as: "alice").array.first { $0["id"] as? String == bob } ?? [:]
+            let body = String(decoding: try JSONSerialization.data(withJSONObject: record), as: UTF8.self)
+            #expect(try await api.send(.put, "/v1/user/\(bob)", as: "alice", json: body).status == 200)
+        }
+    }
+
     @Test func readersOnlyRead() async throws {
         let harness = try await APIHarness.make()
         try await harness.run { api in

@@ -79,9 +79,7 @@ extension Registry {
         try Self.validate(username: username)
         guard let password else { throw ViceError.invalidInput("password is required") }
         try Self.validate(password: password)
-        if let email, !email.isEmpty, !(email.contains("@") && email.count <= 254) {
-            throw ViceError.invalidInput("email is not an address")
-        }
+        try Self.validate(email: email)
         try Validate.title(fullname, field: "fullname")
         let hash = try await hasher.hash(password)
         let now = Date()
@@ -130,8 +128,20 @@ extension Registry {
             throw ViceError.invalidInput("admins cannot disable or demote themselves")
         }
         try Validate.title(input.fullname, field: "fullname")
+        try Self.validate(email: input.email)
+        // An admin may set a new password (a reset); the user name is the account's for good.
+        var newHash: String?
+        if let password = input.password {
+            try Self.validate(password: password)
+            newHash = try await hasher.hash(password)
+        }
+        let hash = newHash
         let user = try await store.write { tx -> UserRecord in
             guard var user = try tx.user(id: id) else { throw ViceError.notFound("user \(id) not found") }
+            if let username = input.username?.trimmingCharacters(in: .whitespaces), username.lowercased() != user.username.lowercased() {
+                throw ViceError.invalidInput("username cannot be changed (create a new user instead)")
+            }
+            if let hash { user.passwordHash = hash }
             if let role = input.role {
                 user.isAdmin = role == .admin
                 user.isReader = role == .reader
@@ -145,6 +155,12 @@ extension Registry {
         }
         credentialCache.forget(userID: id)
         return user.publicView
+    }
+
+    static func validate(email: String?) throws {
+        if let email, !email.isEmpty, !(email.contains("@") && email.count <= 254) {
+            throw ViceError.invalidInput("email is not an address")
+        }
     }
 
     /// `DELETE /v1/user/{id}`, for admins. A user who still owns environments, images or

@@ -1,5 +1,6 @@
 import HTTPTypes
 import Hummingbird
+import ViceCore
 
 /// A known path asked with a method it does not have: 405 with `Allow` (RFC 9110 §15.5.6), before
 /// anything looks at credentials — the methods of a path are public in the OpenAPI document.
@@ -11,6 +12,12 @@ struct MethodCheck: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let routes = APIRoute.routes(forPath: request.uri.path)
         if let route = APIRoute.route(for: request.method, among: routes) {
+            // Every query parameter of the API takes one value (lists are comma-separated): one
+            // given twice is refused, not half-read.
+            var names: Set<Substring> = []
+            for (name, _) in request.uri.queryParameters where !names.insert(name).inserted {
+                throw ViceError.invalidInput("the query parameter '\(RemoteText.excerpt(String(name), limit: 64))' is given more than once")
+            }
             var context = context
             context.route = route
             return try await next(request, context)

@@ -86,14 +86,21 @@ package struct APIRoute: Sendable {
         return routes.first { $0.method == method }
     }
 
-    /// Every route whose path template `path` fits, whatever its method.
+    /// Every route of the path template `path` fits best, whatever its method. Literal segments
+    /// win over parameters, as in the router: `/v1/user/tokens` is that path, not
+    /// `/v1/user/{userId}` with the id "tokens".
     static func routes(forPath path: String) -> [APIRoute] {
         let segments = path.split(separator: "/", omittingEmptySubsequences: false)
-        return all.filter { route in
+        let fitting = all.filter { route in
             guard route.segments.count == segments.count else { return false }
             return zip(route.segments, segments).allSatisfy { pattern, segment in
                 pattern.hasPrefix("{") ? !segment.isEmpty : pattern == segment
             }
         }
+        guard let best = fitting.max(by: { $0.literalSegments < $1.literalSegments }) else { return [] }
+        return fitting.filter { $0.path == best.path }
     }
+
+    /// How many segments of the template are fixed text.
+    var literalSegments: Int { segments.filter { !$0.hasPrefix("{") }.count }
 }

@@ -23,16 +23,16 @@ extension ViceAPI {
             }
             kinds.insert(kind)
         }
-        let resumeFrom = request.headers[HTTPField.Name("Last-Event-ID")!] ?? query.string("lastEventId")
-        let start: Int64
-        if let resumeFrom {
-            guard let seq = Int64(resumeFrom.trimmingCharacters(in: .whitespaces)), seq >= 0 else {
+        // Both are checked; the header (what a reconnecting EventSource sends) wins.
+        var resumeFrom: Int64?
+        for given in [query.string("lastEventId"), request.headers[HTTPField.Name("Last-Event-ID")!]].compactMap({ $0 }) {
+            guard let seq = Int64(given.trimmingCharacters(in: .whitespaces)), seq >= 0 else {
                 throw ViceError.invalidInput("Last-Event-ID must be the id of an event (a whole number)")
             }
-            start = seq
-        } else {
-            start = try await registry.lastEventSeq()
+            resumeFrom = seq
         }
+        let start: Int64
+        if let resumeFrom { start = resumeFrom } else { start = try await registry.lastEventSeq() }
         let wanted = kinds
         let registry = self.registry
         var headers: HTTPFields = [:]
