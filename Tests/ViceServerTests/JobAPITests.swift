@@ -3,6 +3,7 @@ import Hummingbird
 import Testing
 import ViceCore
 import ViceInMemory
+import ViceSQLite
 import ViceTestSupport
 
 /// Jobs as a REST caller watches them: progress while an import runs, cancel, retry, and who
@@ -144,5 +145,54 @@ import ViceTestSupport
             expectError(try await api.send(.delete, "/v1/jobs/no-such-job", as: "bob"), 404)
             expectError(try await api.send(.post, "/v1/jobs/no-such-job/retry", as: "bob"), 404)
         }
+    }
+}
+
+/// Webhooks through the API: creation rules, no secret in answers, and deliveries that do not
+/// feed themselves.
+@Suite struct WebhookAPITests {
+    @Test func webhooksAreCheckedAtCreationAndNeverShowTheirSecret() async throws {
+        let harness = try await APIHarness.make()
+        try await harness.run { api in
+            let created = try await api.send(.post, "/v1/webhooks", as: "bob", json: """
+                {"url": "https://hooks.example.org/vice", "secret": "sixteen chars or more", "events": ["job.state"]}
+                """)
+            #expect(created.status == 201 && created.object["secret"] == nil, "\(created.text)")
+            let id = try #require(created.string("id"))
+            #expect(!(try await api.send(.get, "/v1/webhooks/\(id)", as: "bob").text.contains("sixteen")))
+            #expect(!(try await api.send(.get, "/v1/webhooks", as: "bob").text.contains("sixteen")))
+            expectError(try await api.send(.get, "/v1/webhooks/\(id)", as: "carol", password: nil), 401)
+            for (body, words) in [
+                (#"{"url": "https://hooks.example.org/x", "secret": "short"}"#, "secret"),
+                (#"{"url": "ftp://hooks.example.org/x", "secret": "sixteen chars or more"}"#, "http"),
+                (#"{"url": "http://127.0.0.1:9/x", "secret": "sixteen chars or more"}"#, "loopback"),
+                (#"{"url": "http://169.254.169.254/latest", "secret": "sixteen chars or more"}"#, "link-local"),
+                (#"{"url": "https://hooks.example.org/x", "secret": "sixteen chars or more", "events": ["everything"]}"#, "unknown event"),
+            ] {
+                expectError(try await api.send(.post, "/v1/webhooks", as: "bob", json: body), 405, mentioning: words)
+            }
+            #expect(try await api.send(.delete, "/v1/webhooks/\(id)", as: "bob").status == 200)
+            expectError(try await api.send(.get, "/v1/webhooks/\(id)", as: "bob"), 404)
+        }
+    }
+
+    @Test func deliveriesAreNoEventsOfTheirOwn() async throws {
+        let harness = try await APIHarness.make()
+        harness.fixture.startWorkers()
+        try await harness.run { api in
+            // Every kind but progress; the fixture has no HTTP client, so each try fails and retries.
+            for _ in 0..<2 {
+                #expect(try await api.send(.post, "/v1/webhooks", as: "bob", json: #"{"url": "https://hooks.example.org/x", "secret": "sixteen chars or more"}"#).status == 201)
+            }
+            _ = try await api.send(.post, "/v1/images", as: "bob", json: #"{"title": "one event"}"#)
+            func deliveries() async throws -> Int {
+                try await harness.fixture.store.read { try $0.jobs(JobQuery(kind: .deliverWebhook)) }.count
+            }
+            // One image.status event, two webhooks: two deliveries, however often they are tried.
+            #expect(try await eventually { try await deliveries() == 2 })
+            try await Task.sleep(for: .seconds(1))
+            #expect(try await deliveries() == 2)
+        }
+        await harness.fixture.stopWorkers()
     }
 }

@@ -7,11 +7,12 @@ import Logging
 /// cancels through the subjects' lifecycles.
 extension Registry: JobHandler {
     package func perform(_ job: Job) async throws {
-        try await store.write { tx in
+        // A delivery starting is no event: it would be delivered, and feed itself.
+        if job.kind != .deliverWebhook { try await store.write { tx in
             var running = job
             running.state = .running
             _ = try tx.appendEvent(RegistryEvent(kind: .jobState, ownerID: job.ownerID, subjectID: job.id, data: JobInfo(running).eventData))
-        }
+        } }
         let tracker = JobProgressTracker(interval: options.progressInterval) { [store] snapshot, final in
             try? await store.write { tx in
                 try tx.updateJobProgress(id: job.id, phase: snapshot.phase?.rawValue, bytesDone: snapshot.done,

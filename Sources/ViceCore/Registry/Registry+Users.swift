@@ -165,7 +165,7 @@ extension Registry {
 
     /// `DELETE /v1/user/{id}`, for admins. A user who still owns environments, images or
     /// deployments is not deleted (409 with the counts): those are removed or kept deliberately,
-    /// never swept away with the account. Their tokens go with them.
+    /// never swept away with the account. Their tokens and webhooks go with them.
     package func deleteUser(id: String, by principal: UserRecord) async throws {
         guard principal.isAdmin else { throw ViceError(.forbidden, "only admins delete users") }
         guard id != principal.id else { throw ViceError.invalidInput("admins cannot delete themselves") }
@@ -179,6 +179,8 @@ extension Registry {
                     "\(user.username) still owns \(environments) environments, \(images) images and \(deployments) deployments; delete them first")
             }
             for token in try tx.tokens(userID: id) { try tx.deleteToken(id: token.id) }
+            // Their webhooks go too: nobody's events would reach them, and their URLs stay nobody's.
+            for webhook in try tx.webhooks(owner: id) { try tx.deleteWebhook(id: webhook.id) }
             try tx.deleteUser(id: id)
         }
         credentialCache.forget(userID: id)

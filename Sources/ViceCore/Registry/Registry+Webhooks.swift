@@ -122,13 +122,14 @@ extension Registry {
         let parameters = try job.parameters(DeliveryParameters.self)
         let secret = String(decoding: try cipher.open(stored.sealedSecret), as: UTF8.self)
         let body = parameters.body
-        let owner = try await user(id: stored.userid)
+        // A disabled owner's events stop leaving; the delivery ends.
+        guard let owner = try await user(id: stored.userid), !owner.isDisabled else { return try await dropJob(job) }
         let status = try await transport.post(url: stored.webhook.url ?? "", body: body, headers: [
             ("Content-Type", "application/json"),
             (Self.signatureHeader, Self.signature(of: body, secret: secret)),
             ("X-Vice-Event", parameters.kind),
             ("X-Vice-Delivery", job.id),
-        ], egress: options.environmentPolicy.egress(trusted: owner?.isAdmin == true))
+        ], egress: options.environmentPolicy.egress(trusted: owner.isAdmin))
         guard (200..<300).contains(status) else { throw WebhookRefused(status: status) }
         try await store.write { try self.succeed(job, in: $0) }
     }

@@ -11,7 +11,8 @@ extension ViceAPI {
     /// `Last-Event-ID` (or `?lastEventId=`) gets every retained event after that one first;
     /// without, the stream starts with what happens next. A comment line every 10 s keeps
     /// proxies from closing an idle stream (and finds clients that left); a stream ends after an
-    /// hour, and at once when the server shuts down — clients reconnect with `Last-Event-ID`.
+    /// hour, and at once when the server shuts down — clients reconnect with `Last-Event-ID`. A
+    /// caller disabled or deleted meanwhile loses the stream within 15 s.
     func streamEvents(_ request: Request, _ context: ViceRequestContext) async throws -> Response {
         let caller = try context.requirePrincipal()
         let query = Query(request: request)
@@ -44,6 +45,7 @@ extension ViceAPI {
             var cursor = start
             let opened = ContinuousClock.now
             var idle = opened
+            var checked = opened
             // Ended by a graceful shutdown, so streams do not hold the server up.
             let stopping = LockedBox(false)
             try await withGracefulShutdownHandler {
@@ -57,6 +59,10 @@ extension ViceAPI {
                     if ContinuousClock.now - idle > .seconds(10) {
                         try await writer.write(ByteBuffer(string: ": keep-alive\n\n"))
                         idle = .now
+                    }
+                    if ContinuousClock.now - checked > .seconds(15) {
+                        guard await registry.mayStillStream(caller) else { break }
+                        checked = .now
                     }
                     if events.isEmpty { await registry.waitForEvents(timeout: .seconds(1)) }
                 }
