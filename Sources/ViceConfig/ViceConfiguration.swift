@@ -152,15 +152,21 @@ package struct WorkerSettings: Decodable, Sendable, Equatable {
     package var deployWaitSeconds = 3600
     /// The longest one attempt of a job may run before it is stopped and fails.
     package var jobTimeLimitSeconds = 86_400
+    /// Concurrent webhook deliveries.
+    package var webhooks = 2
+    /// How long jobs that ended, and events, are kept (`GET /v1/jobs`, `Last-Event-ID`).
+    package var jobRetentionDays = 30
+    package var eventRetentionDays = 7
 
     package init() {}
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case `import`, export, store, shutdownGraceSeconds, maxAttempts, deployWaitSeconds, jobTimeLimitSeconds
+        case `import`, export, store, webhooks, shutdownGraceSeconds, maxAttempts, deployWaitSeconds, jobTimeLimitSeconds,
+             jobRetentionDays, eventRetentionDays
     }
 
     package init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        for (key, keyPath) in [(CodingKeys.import, \WorkerSettings.import), (.export, \.export), (.store, \.store)] {
+        for (key, keyPath) in [(CodingKeys.import, \WorkerSettings.import), (.export, \.export), (.store, \.store), (.webhooks, \.webhooks)] {
             if let value = try c.decodeIfPresent(Int.self, forKey: key) {
                 guard (0...64).contains(value) else {
                     throw DecodingError.dataCorruptedError(forKey: key, in: c, debugDescription: "must be between 0 and 64")
@@ -172,6 +178,12 @@ package struct WorkerSettings: Decodable, Sendable, Equatable {
         maxAttempts = try c.decodeIfPresent(Int.self, forKey: .maxAttempts) ?? maxAttempts
         deployWaitSeconds = try c.decodeIfPresent(Int.self, forKey: .deployWaitSeconds) ?? deployWaitSeconds
         jobTimeLimitSeconds = try c.decodeIfPresent(Int.self, forKey: .jobTimeLimitSeconds) ?? jobTimeLimitSeconds
+        jobRetentionDays = try c.decodeIfPresent(Int.self, forKey: .jobRetentionDays) ?? jobRetentionDays
+        eventRetentionDays = try c.decodeIfPresent(Int.self, forKey: .eventRetentionDays) ?? eventRetentionDays
+        for (key, value) in [(CodingKeys.jobRetentionDays, jobRetentionDays), (.eventRetentionDays, eventRetentionDays)]
+        where !(1...3650).contains(value) {
+            throw DecodingError.dataCorruptedError(forKey: key, in: c, debugDescription: "must be between 1 and 3650 days")
+        }
         for (key, value) in [(CodingKeys.deployWaitSeconds, deployWaitSeconds), (.jobTimeLimitSeconds, jobTimeLimitSeconds)] where value < 1 {
             throw DecodingError.dataCorruptedError(forKey: key, in: c, debugDescription: "must be at least 1 second")
         }

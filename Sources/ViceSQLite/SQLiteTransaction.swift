@@ -428,9 +428,15 @@ struct SQLiteTransaction: MetadataWriter {
     // MARK: events
 
     func events(after seq: Int64, ownerID: String?, limit: Int) throws -> [RegistryEvent] {
-        try Row.fetchAll(db, sql: """
-            SELECT * FROM events WHERE seq > ? AND (? IS NULL OR owner_id = ?) ORDER BY seq LIMIT ?
-            """, arguments: [seq, ownerID, ownerID, limit]).map { row in
+        // Two statements, so that a user's read walks the (owner_id, seq) index and skips the
+        // other users' events instead of reading past them.
+        let rows = if let ownerID {
+            try Row.fetchAll(db, sql: "SELECT * FROM events WHERE owner_id = ? AND seq > ? ORDER BY seq LIMIT ?",
+                             arguments: [ownerID, seq, limit])
+        } else {
+            try Row.fetchAll(db, sql: "SELECT * FROM events WHERE seq > ? ORDER BY seq LIMIT ?", arguments: [seq, limit])
+        }
+        return try rows.map { row in
             RegistryEvent(seq: row["seq"], time: Date(timeIntervalSince1970: row["time"]), kind: EventKind(rawValue: row["kind"]),
                           ownerID: row["owner_id"], subjectID: row["subject_id"],
                           data: try decode(JSONValue.self, row["data"]))

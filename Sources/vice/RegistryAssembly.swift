@@ -48,15 +48,18 @@ struct RegistryAssembly {
         for plugin in plugins {
             catalog.register(plugin.factory)
         }
+        var options = RegistryOptions(openRegistration: configuration.security.openRegistration,
+                                      maxJobAttempts: configuration.workers.maxAttempts,
+                                      environmentPolicy: configuration.security.environmentPolicy,
+                                      deployWaitLimit: TimeInterval(configuration.workers.deployWaitSeconds),
+                                      maxImageBytes: configuration.storage.maxUploadBytes,
+                                      loginLimits: configuration.security.loginLimits)
+        options.jobRetention = TimeInterval(configuration.workers.jobRetentionDays) * 86_400
+        options.eventRetention = TimeInterval(configuration.workers.eventRetentionDays) * 86_400
         registry = Registry(
             store: store, blobs: blobs, catalog: catalog,
             hasher: BcryptPasswordHasher(cost: configuration.security.bcryptCost), cipher: cipher,
-            options: RegistryOptions(openRegistration: configuration.security.openRegistration,
-                                     maxJobAttempts: configuration.workers.maxAttempts,
-                                     environmentPolicy: configuration.security.environmentPolicy,
-                                     deployWaitLimit: TimeInterval(configuration.workers.deployWaitSeconds),
-                                     maxImageBytes: configuration.storage.maxUploadBytes,
-                                     loginLimits: configuration.security.loginLimits),
+            options: options,
             converter: QemuImgConverter(), webhookTransport: CurlWebhookTransport(), logger: logger)
     }
 

@@ -57,7 +57,7 @@ struct ServeCommand: AsyncParsableCommand {
             registry.makeWorkerPool(queue: .export, concurrency: configuration.workers.export, jobs: assembly.store, grace: grace, timeLimit: limit),
             registry.makeWorkerPool(queue: .store, concurrency: configuration.workers.store, jobs: assembly.store, grace: grace, timeLimit: limit),
             // Deliveries are short; a slow receiver ties up one of them for at most its timeouts.
-            registry.makeWorkerPool(queue: .webhook, concurrency: 2, jobs: assembly.store, retry: RetryPolicy(base: 2, cap: 300),
+            registry.makeWorkerPool(queue: .webhook, concurrency: configuration.workers.webhooks, jobs: assembly.store, retry: RetryPolicy(base: 2, cap: 300),
                                     grace: .seconds(5), timeLimit: .seconds(60)),
         ]
         let host = configuration.server.host

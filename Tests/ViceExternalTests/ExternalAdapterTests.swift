@@ -75,6 +75,10 @@ import ViceTestSupport
         let deployed = try await fixture.waitForDeployment(deployment.id!, owner: alice, status: .deployed)
         #expect(deployed?.status == .deployed, "\(deployed?.statusMessage ?? "")")
         let reference = try #require(deployed?.environmentReference)
+        // The plugin answered with progress lines: the phase it reported after the bytes is the job's last.
+        let deployJob = try await fixture.registry.job(id: try #require(deployment.jobId), owner: alice)
+        #expect(deployJob.phase == "waiting-for-target" && deployJob.state == "succeeded", "\(deployJob)")
+        #expect(deployJob.bytesDone == 300_000 && deployJob.bytesTotal == 300_000)
         let written = targetFolder.credentials!.location! + "/" + reference
         #expect(try Data(contentsOf: URL(fileURLWithPath: written)) == Data(Self.sampleBytes()))
 

@@ -207,6 +207,40 @@ import ViceStorage
         await fixture.stopWorkers()
     }
 
+    @Test func cancellingARunningImportKeepsNothingAndARetryFinishesIt() async throws {
+        let proxy = try await FaultProxy(mode: "slow-download", after: 1 << 20)
+        defer { proxy.stop() }
+        let file = try OpenStackTestbed.diskImage(format: "raw", megabytes: 12, in: directory)
+        let id = try OpenStackTestbed.createImage(user: "admin", name: "slow", diskFormat: "raw", file: file)
+        defer { try? OpenStackTestbed.delete(id, user: "admin") }
+        let fixture = try fixture()
+        // The test engines listen on loopback: only an admin's environments may reach them.
+        let alice = try await fixture.user("alice", admin: true)
+        let cloud = try await fixture.registry.createEnvironment(
+            try OpenStackTestbed.environment(user: "admin", specifics: ["imageEndpoint": .string(proxy.url)]), owner: alice)
+        fixture.startWorkers()
+        let image = try await fixture.registry.createImage(
+            Image(originEnvironment: Environment(id: cloud.id), environmentReference: id), owner: alice)
+        let job = try #require(image.jobId)
+        #expect(try await eventually(timeout: .seconds(60)) {
+            (try await fixture.registry.job(id: job, owner: alice).bytesDone ?? 0) > 2 << 20
+        })
+        let downloading = try await fixture.registry.job(id: job, owner: alice)
+        #expect(downloading.phase == "downloading" && downloading.bytesTotal == 12 << 20, "\(downloading)")
+        _ = try await fixture.registry.cancelJob(id: job, owner: alice)
+        #expect(try await eventually { try await fixture.registry.job(id: job, owner: alice).state == "cancelled" })
+        let cancelled = try await fixture.registry.image(id: image.id!, owner: alice)
+        #expect(cancelled.status == .cancelled && cancelled.checksum == nil)
+        let kept = FileManager.default.enumerator(atPath: fixture.directory.file("store"))?.allObjects
+            .compactMap { $0 as? String }.filter { $0.hasSuffix(".part") || ($0.hasPrefix("blobs/sha256/") && $0.count > 20) } ?? []
+        #expect(kept.isEmpty, "a cancelled import keeps no bytes: \(kept)")
+
+        _ = try await fixture.registry.retryJob(id: job, owner: alice)
+        let active = try await fixture.waitForImage(image.id!, owner: alice, status: .active)
+        #expect(active.status == .active && active.size == 12 << 20, "\(active.statusMessage ?? "")")
+        await fixture.stopWorkers()
+    }
+
     @Test func cancellingARunningDeployLeavesNoImageInGlance() async throws {
         let proxy = try await FaultProxy(mode: "slow-upload", after: 1 << 20)
         defer { proxy.stop() }

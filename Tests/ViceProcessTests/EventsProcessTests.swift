@@ -29,8 +29,9 @@ import ViceTestSupport
         }
     }
 
-    func stream(_ server: ServerProcess, seconds: Int, headers: [String] = [], query: String = "") async throws -> String {
-        var arguments = ["-sN", "--max-time", "\(seconds)", "-u", "admin:admin-password"]
+    func stream(_ server: ServerProcess, seconds: Int, headers: [String] = [], query: String = "",
+                as credentials: String = "admin:admin-password") async throws -> String {
+        var arguments = ["-sN", "--max-time", "\(seconds)", "-u", credentials]
         for header in headers { arguments += ["-H", header] }
         arguments.append("http://127.0.0.1:\(server.port)/v1/events\(query)")
         // curl ends at --max-time with exit code 28: the stream itself never ends.
@@ -42,7 +43,9 @@ import ViceTestSupport
         try ServerProcess.writeConfiguration(in: directory.url)
         let server = try await ServerProcess(directory: directory.url)
         let environment = try await server.slowEnvironment(cloud: "events-\(UUID())", chunkDelayMs: 100)
+        _ = try await server.object("POST", "/v1/user", json: #"{"username": "mallory", "password": "mallory-password-1"}"#)
         async let streamed = stream(server, seconds: 6, query: "?kinds=image.status,job.state")
+        async let othersStream = stream(server, seconds: 6, as: "mallory:mallory-password-1")
         try await Task.sleep(for: .milliseconds(500))   // the stream is open before anything happens
         let image = try await server.object("POST", "/v1/images", json: """
             {"title": "watched", "originEnvironment": "\(environment)", "environmentReference": "sample-raw"}
@@ -55,6 +58,8 @@ import ViceTestSupport
         #expect(job == ["queued", "running", "succeeded"], "\(job)")
         #expect(events.map(\.id) == events.map(\.id).sorted() && Set(events.map(\.id)).count == events.count, "ids rise")
         #expect(events.allSatisfy { $0.kind == "image.status" || $0.kind == "job.state" }, "only the kinds asked for")
+        let others = try await othersStream
+        #expect(others.hasPrefix("retry: 2000") && Self.events(in: others).isEmpty, "another user sees none of it: \(others)")
 
         // A client that lost the connection after the first event gets the rest again, in order.
         let first = try #require(events.first)

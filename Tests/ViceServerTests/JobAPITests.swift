@@ -123,6 +123,37 @@ import ViceTestSupport
         await harness.fixture.stopWorkers()
     }
 
+    @Test func aDeployWaitingForItsImageTellsOfItOnceAndSaysWhy() async throws {
+        let harness = try await APIHarness.make()
+        harness.fixture.startWorkers()
+        try await harness.run { api in
+            let env = try #require(try await api.send(.post, "/v1/environments", as: "bob", json: memoryEnvironmentJSON(cloud: "wait-\(UUID())")).string("id"))
+            let image = try #require(try await api.send(.post, "/v1/images", as: "bob", json: #"{"title": "later", "contenttype": "disk-raw"}"#).string("id"))
+            let deployment = try await api.send(.post, "/v1/deploy", as: "bob", json: #"{"imageid": "\#(image)", "environmentId": "\#(env)"}"#)
+            let job = try #require(deployment.string("jobId"))
+            // It defers every 2 s while the image has no bytes: a note, no error, and no new events.
+            #expect(try await eventually { try await api.send(.get, "/v1/jobs/\(job)", as: "bob").string("note")?.contains("waiting for image") == true })
+            try await Task.sleep(for: .seconds(5))
+            let waiting = try await api.send(.get, "/v1/jobs/\(job)", as: "bob").object
+            #expect(waiting["error"] == nil && waiting["phase"] as? String == "waiting-for-image", "\(waiting)")
+            let told = try await harness.fixture.store.read { try $0.events(after: 0, ownerID: nil, limit: 1000) }
+                .filter { $0.kind == .jobState && $0.subjectID == job }
+            #expect(told.count <= 3, "queued, running, waiting — not one per retry: \(told.count)")
+            // The upload comes: the deploy goes on, and that is told.
+            let upload = try await api.send(.post, "/v1/image/\(image)/file", as: "bob",
+                                            headers: [.contentType: "application/octet-stream"], body: [UInt8](repeating: 7, count: 4096))
+            #expect(upload.status == 201 || upload.status == 200 || upload.status == 202, "\(upload.text)")
+            #expect(try await eventually(timeout: .seconds(30)) { try await api.send(.get, "/v1/jobs/\(job)", as: "bob").string("state") == "succeeded" })
+            let states = try await harness.fixture.store.read { try $0.events(after: 0, ownerID: nil, limit: 1000) }
+                .filter { $0.kind == .jobState && $0.subjectID == job }.compactMap { event -> String? in
+                    guard case .object(let fields) = event.data, case .string(let state)? = fields["state"] else { return nil }
+                    return state
+                }
+            #expect(states.last == "succeeded", "\(states)")
+        }
+        await harness.fixture.stopWorkers()
+    }
+
     @Test func aQueuedDeployIsCancelledAtOnceAndARemovalCannotBe() async throws {
         let harness = try await APIHarness.make()
         let cloud = "queued-\(UUID())"

@@ -173,6 +173,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         name = f"{slug}-{image['deploymentId']}"
         path = image_path(folder, name)
         partial = os.path.join(folder, f".{name}.{uuid.uuid4().hex}.part")
+        # A registry that takes progress lines hears what the folder is doing after the bytes.
+        lines = "application/x-ndjson" in (self.headers.get("Accept") or "")
         try:
             with open(partial, "wb") as f:
                 while self.remaining:
@@ -181,15 +183,31 @@ class Handler(http.server.BaseHTTPRequestHandler):
                         raise AdapterError(400, "remoteError", "the image's bytes ended early", transient=True)
                     f.write(data)
                     self.remaining -= len(data)
+                if lines:
+                    self.send_response(200)
+                    self.send_header("Content-Type", "application/x-ndjson")
+                    self.send_header("Connection", "close")
+                    self.end_headers()
+                    self.wfile.write(json.dumps({"progress": {"phase": "waiting-for-target"}}).encode() + b"\n")
+                    self.wfile.flush()
                 f.flush()
                 os.fsync(f.fileno())
             with open(path + ".json", "w") as f:
                 json.dump({"contenttype": image["contenttype"], "title": image.get("title"), "checksum": image.get("checksum")}, f)
             os.rename(partial, path)
+        except OSError as error:
+            if not lines:
+                raise AdapterError(500, "remoteError", f"writing the image failed: {error}", transient=True)
+            self.wfile.write(json.dumps({"error": {"code": "remoteError", "message": f"writing the image failed: {error}",
+                                                   "transient": True}}).encode() + b"\n")
+            return
         finally:
             if os.path.exists(partial):
                 os.unlink(partial)
-        self.send_json(200, {"reference": name})
+        if lines:
+            self.wfile.write(json.dumps({"reference": name}).encode() + b"\n")
+        else:
+            self.send_json(200, {"reference": name})
 
     def remove(self):
         request = self.read_json()

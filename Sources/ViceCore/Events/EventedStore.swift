@@ -102,6 +102,8 @@ final class EventedWriter: MetadataWriter {
     func updateJob(_ job: Job) throws {
         let before = try tx.job(id: job.id)
         try tx.updateJob(job)
+        // A deferral is told once; the same deferral again is no news (see `perform`).
+        if job.wasDeferred && before?.lastError == job.lastError { return }
         if before?.state != job.state || before?.attempts != job.attempts || before?.cancelRequested != job.cancelRequested {
             try recordState(of: job)
         }

@@ -122,6 +122,12 @@ package struct Job: Sendable, Hashable {
         kind == .deploy || kind == .removeDeployment ? subjectID : nil
     }
 
+    /// Whether the last attempt deferred the job (it waits for something, without an error, and
+    /// `lastError` says what for).
+    package var wasDeferred: Bool {
+        !state.isFinished && errorKind == nil && lastError != nil
+    }
+
     /// The webhook the job delivers to, if it delivers.
     package var webhookID: String? {
         kind == .deliverWebhook ? subjectID : nil

@@ -25,10 +25,14 @@ package struct JobLifecycle: Sendable, Hashable {
         /// Trying again cannot help.
         case permanent(String)
 
-        /// How the error is shown on the job.
-        package var kind: JobErrorKind {
-            if case .permanent = self { return .permanent }
-            return .transient
+        /// How the error is shown on the job; nil for a deferral, which is no error (its reason
+        /// is the job's note).
+        package var kind: JobErrorKind? {
+            switch self {
+            case .deferred: nil
+            case .transient: .transient
+            case .permanent: .permanent
+            }
         }
 
         /// Sorts an error the way `RetryPolicy.isTransient` and `JobDeferred` say.

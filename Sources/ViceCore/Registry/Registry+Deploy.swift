@@ -40,8 +40,9 @@ extension Registry {
                 } else {
                     throw ViceError.invalidInput("environmentId '\(environmentID)' does not name one of your environments")
                 }
-                if image.image.status == .failed {
-                    throw ViceError.invalidInput("image \(imageID) failed and has no content to deploy: \(image.image.statusMessage ?? "")")
+                if image.image.status == .failed || image.image.status == .cancelled {
+                    throw ViceError.invalidInput(
+                        "image \(imageID) is \(image.image.status!.rawValue) and has no content to deploy: \(image.image.statusMessage ?? "")")
                 }
                 _ = try self.deployPlan(for: image.image, into: target)
                 var deployment = Deployment(
@@ -150,13 +151,16 @@ extension Registry {
             throw error
         }
         try? await release(held)
-        let surplus = try await store.write { tx -> String? in
-            try self.succeed(job, in: tx)
-            guard let current = try tx.deployment(id: job.subjectID) else { return nil }
-            var lifecycle = DeploymentLifecycle(current)
-            let surplus = lifecycle.deployed(reference: reference.reference)
-            try tx.updateDeployment(lifecycle.deployment)
-            return surplus
+        let store = self.store
+        let surplus = try await recording {
+            try await store.write { tx -> String? in
+                try self.succeed(job, in: tx)
+                guard let current = try tx.deployment(id: job.subjectID) else { return nil }
+                var lifecycle = DeploymentLifecycle(current)
+                let surplus = lifecycle.deployed(reference: reference.reference)
+                try tx.updateDeployment(lifecycle.deployment)
+                return surplus
+            }
         }
         if let surplus {
             logger.warning("deployment \(job.subjectID) was deployed twice; removing the second copy \(surplus)")
@@ -203,7 +207,8 @@ extension Registry {
         let id = image.id ?? ""
         switch image.status {
         case .active?: return
-        case .failed?: throw ViceError.invalidInput("image \(id) failed: \(image.statusMessage ?? "no content")")
+        case .failed?, .cancelled?:
+            throw ViceError.invalidInput("image \(id) is \(image.status!.rawValue): \(image.statusMessage ?? "no content")")
         default:
             let status = image.status?.rawValue ?? "queued"
             // Bounded: an image that never gets its bytes fails the deployment after the limit.

@@ -18,11 +18,11 @@ extension Registry {
         try await store.read { try $0.lastEventSeq() }
     }
 
-    /// Whether `user` may still read events: an open stream of a user who was disabled or
-    /// deleted since it opened ends.
+    /// Whether `user` may still read events: an open stream of a user who was disabled,
+    /// deleted or demoted since it opened ends.
     package func mayStillStream(_ user: UserRecord) async -> Bool {
         guard let current = try? await store.read({ try $0.user(id: user.id) }) else { return false }
-        return !current.isDisabled
+        return !current.isDisabled && current.isAdmin == user.isAdmin
     }
 
     /// Returns when events may have been recorded, or after `timeout`.

@@ -7,8 +7,10 @@ import Logging
 /// cancels through the subjects' lifecycles.
 extension Registry: JobHandler {
     package func perform(_ job: Job) async throws {
-        // A delivery starting is no event: it would be delivered, and feed itself.
-        if job.kind != .deliverWebhook { try await store.write { tx in
+        // A delivery starting is no event: it would be delivered, and feed itself. Nor is a job
+        // trying again after a deferral (it waits, and says why in its note): one that waits an
+        // hour would otherwise tell of it every two seconds.
+        if job.kind != .deliverWebhook && !job.wasDeferred { try await store.write { tx in
             var running = job
             running.state = .running
             _ = try tx.appendEvent(RegistryEvent(kind: .jobState, ownerID: job.ownerID, subjectID: job.id, data: JobInfo(running).eventData))
@@ -69,18 +71,19 @@ extension Registry: JobHandler {
     }
 
     package func recordCancellation(of job: Job) async throws {
-        let cleanup = try await store.write { tx -> Bool in
-            guard var current = try tx.job(id: job.id), !current.state.isFinished else { return false }
-            current.leaseOwner = nil
+        guard let current = try await store.read({ try $0.job(id: job.id) }), !current.state.isFinished else { return }
+        // Cleaned up before the job ends: until then it cannot be retried, so the cleanup never
+        // removes what a retry makes.
+        if job.kind == .deploy { await discardUnfinishedDeploy(job) }
+        if job.kind == .storeImage, let parameters = try? job.parameters(StoreParameters.self) {
+            await blobs.discardIngest(parameters.ingest)
+        }
+        try await store.write { tx in
+            guard let current = try tx.job(id: job.id), !current.state.isFinished else { return }
             var lifecycle = JobLifecycle(current)
             lifecycle.cancel(reason: "cancelled by a caller")
             try tx.updateJob(lifecycle.job)
             try self.cancelSubject(of: job, in: tx)
-            return job.kind == .deploy
-        }
-        if cleanup { await discardUnfinishedDeploy(job) }
-        if job.kind == .storeImage, let parameters = try? job.parameters(StoreParameters.self) {
-            await blobs.discardIngest(parameters.ingest)
         }
     }
 

@@ -75,7 +75,8 @@ extension Registry {
             let adapter = try await adapter(for: target, ownerID: deployment.userid, progress: progress)
             try await adapter.remove(reference: reference)
         }
-        try await store.write { tx in
+        let store = self.store
+        try await recording { try await store.write { tx in
             for other in try tx.jobs(subjectID: job.subjectID) where other.kind == .deploy {
                 var lifecycle = JobLifecycle(other)
                 lifecycle.cancel(reason: "its deployment was removed")
@@ -83,7 +84,7 @@ extension Registry {
             }
             try tx.deleteDeployment(id: job.subjectID)
             try self.succeed(job, in: tx)
-        }
+        } }
     }
 
     // MARK: blobs

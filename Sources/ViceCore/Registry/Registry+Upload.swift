@@ -147,14 +147,17 @@ extension Registry {
         let imported = job.kind == .importImage
         let blob = lease.blob
         let outcome: (previous: String?, exists: Bool)
+        let store = self.store
         do {
-            outcome = try await store.write { tx -> (String?, Bool) in
-                try self.succeed(job, in: tx)
-                guard let current = try tx.image(id: imageID) else { return (nil, false) }
-                var lifecycle = ImageLifecycle(current.image)
-                let previous = lifecycle.commit(blob, imported: imported, contenttype: contenttype, title: title, specifics: specifics)
-                try tx.updateImage(current.with(lifecycle))
-                return (previous, true)
+            outcome = try await recording {
+                try await store.write { tx -> (String?, Bool) in
+                    try self.succeed(job, in: tx)
+                    guard let current = try tx.image(id: imageID) else { return (nil, false) }
+                    var lifecycle = ImageLifecycle(current.image)
+                    let previous = lifecycle.commit(blob, imported: imported, contenttype: contenttype, title: title, specifics: specifics)
+                    try tx.updateImage(current.with(lifecycle))
+                    return (previous, true)
+                }
             }
         } catch {
             lease.release()

@@ -131,6 +131,7 @@ extension Registry {
             ("X-Vice-Delivery", job.id),
         ], egress: options.environmentPolicy.egress(trusted: owner.isAdmin))
         guard (200..<300).contains(status) else { throw WebhookRefused(status: status) }
-        try await store.write { try self.succeed(job, in: $0) }
+        let store = self.store
+        try await recording { try await store.write { try self.succeed(job, in: $0) } }
     }
 }

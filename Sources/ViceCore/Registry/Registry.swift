@@ -112,6 +112,13 @@ package final class Registry: Sendable {
         throw ViceError(.internal, "could not allocate an id")
     }
 
+    /// Runs `body` in a task of its own. Once a job's work is done (bytes committed, an image in
+    /// the target), a caller's cancel arriving now must not stop its being recorded: the result
+    /// would be left where no record names it.
+    func recording<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) async throws -> T {
+        try await Task { try await body() }.value
+    }
+
     func notify(_ queue: JobQueueName) {
         signal(for: queue).notify()
     }

@@ -54,6 +54,9 @@ extension ViceAPI {
                     for event in events {
                         try await writer.write(ByteBuffer(string: Self.serverSentEvent(event)))
                     }
+                    // Caught up only when nothing was read at all: a batch the kinds filtered
+                    // away entirely is followed at once by the next.
+                    let caughtUp = through == cursor
                     cursor = through
                     if !events.isEmpty { idle = .now }
                     if ContinuousClock.now - idle > .seconds(10) {
@@ -64,7 +67,7 @@ extension ViceAPI {
                         guard await registry.mayStillStream(caller) else { break }
                         checked = .now
                     }
-                    if events.isEmpty { await registry.waitForEvents(timeout: .seconds(1)) }
+                    if caughtUp { await registry.waitForEvents(timeout: .seconds(1)) }
                 }
             } onGracefulShutdown: {
                 stopping.withLock { $0 = true }
