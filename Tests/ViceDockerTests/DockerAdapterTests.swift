@@ -113,8 +113,9 @@ import ViceSQLite
 
         // What callers saw while it ran: bytesDone rising, saved again and again on the way.
         let reported = try await fixture.progressReported(jobID: job)
-        #expect(reported.count >= 2, "progress saved while the import ran: \(reported)")
-        #expect(reported == reported.sorted() && Set(reported).count == reported.count, "rising: \(reported)")
+        // A change of phase is saved too, with the same bytes: never falling, several values on the way.
+        #expect(Set(reported).count >= 2, "progress saved while the import ran: \(reported)")
+        #expect(reported == reported.sorted(), "never falling: \(reported)")
         let finished = try await fixture.registry.job(id: job, owner: alice)
         #expect(finished.state == "succeeded" && finished.phase == "storing")
         #expect((finished.bytesDone ?? 0) >= 256 << 20 && (reported.last ?? 0) <= finished.bytesDone ?? 0)
