@@ -51,7 +51,7 @@ package final class SQLiteStore: MetadataStore, JobQueue {
         try await pool.write { db in
             let row = try Row.fetchOne(db, sql: """
                 UPDATE jobs SET state = 'running', attempts = attempts + 1, lease_owner = ?, lease_expires = ?,
-                    started_at = ?, updated_at = ?
+                    started_at = ?, updated_at = ?, lease_token = lease_token + 1
                 WHERE seq = (
                     SELECT seq FROM jobs
                     WHERE queue = ? AND ((state = 'pending' AND run_at <= ?) OR (state = 'running' AND lease_expires < ?))
@@ -64,12 +64,12 @@ package final class SQLiteStore: MetadataStore, JobQueue {
         }
     }
 
-    package func renewLease(jobID: String, owner: String, until: Date) async throws -> LeaseRenewal {
+    package func renewLease(jobID: String, owner: String, token: Int64, until: Date) async throws -> LeaseRenewal {
         try await pool.write { db in
             let cancel = try Bool.fetchOne(db, sql: """
-                UPDATE jobs SET lease_expires = ? WHERE id = ? AND lease_owner = ? AND state = 'running'
+                UPDATE jobs SET lease_expires = ? WHERE id = ? AND lease_owner = ? AND lease_token = ? AND state = 'running'
                 RETURNING cancel_requested
-                """, arguments: [until.timeIntervalSince1970, jobID, owner])
+                """, arguments: [until.timeIntervalSince1970, jobID, owner, token])
             switch cancel {
             case nil: return .lost
             case false?: return .kept
@@ -78,12 +78,12 @@ package final class SQLiteStore: MetadataStore, JobQueue {
         }
     }
 
-    package func release(jobID: String, owner: String) async throws {
+    package func release(jobID: String, owner: String, token: Int64) async throws {
         try await pool.write { db in
             try db.execute(sql: """
                 UPDATE jobs SET state = 'pending', attempts = MAX(attempts - 1, 0), lease_owner = NULL, lease_expires = NULL
-                WHERE id = ? AND lease_owner = ?
-                """, arguments: [jobID, owner])
+                WHERE id = ? AND lease_owner = ? AND lease_token = ? AND state = 'running'
+                """, arguments: [jobID, owner, token])
         }
     }
 
@@ -232,6 +232,9 @@ package final class SQLiteStore: MetadataStore, JobQueue {
                     sealed_secret BLOB NOT NULL);
                 CREATE INDEX webhooks_by_user ON webhooks(userid, seq);
                 """)
+        }
+        migrator.registerMigration("v10: fencing tokens") { db in
+            try db.execute(sql: "ALTER TABLE jobs ADD COLUMN lease_token INTEGER NOT NULL DEFAULT 0")
         }
         return migrator
     }

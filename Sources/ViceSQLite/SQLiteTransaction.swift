@@ -338,6 +338,7 @@ struct SQLiteTransaction: MetadataWriter {
         job.finishedAt = date("finished_at")
         job.updatedAt = date("updated_at") ?? job.createdAt
         job.cancelRequested = row["cancel_requested"] ?? false
+        job.leaseToken = row["lease_token"] ?? 0
         return job
     }
 

@@ -119,15 +119,18 @@ import ViceTestSupport
         // A's process dies: after its lease runs out, another worker takes the job again.
         let reclaimed = try await store.claim(queue: .import, owner: "C", lease: 10, now: now.addingTimeInterval(11))
         #expect(reclaimed?.id == "first" && reclaimed?.attempts == 2 && reclaimed?.leaseOwner == "C")
-        #expect(try await store.renewLease(jobID: "first", owner: "A", until: now.addingTimeInterval(30)) == .lost)
-        #expect(try await store.renewLease(jobID: "first", owner: "C", until: now.addingTimeInterval(30)) == .kept)
+        #expect(a?.leaseToken == 1 && reclaimed?.leaseToken == 2, "every claim has a larger fencing token")
+        #expect(try await store.renewLease(jobID: "first", owner: "A", token: 1, until: now.addingTimeInterval(30)) == .lost)
+        #expect(try await store.renewLease(jobID: "first", owner: "C", token: 1, until: now.addingTimeInterval(30)) == .lost,
+                "the token, not only the owner, names the claim")
+        #expect(try await store.renewLease(jobID: "first", owner: "C", token: 2, until: now.addingTimeInterval(30)) == .kept)
         // A caller's cancel reaches the worker at its next renewal.
         try await store.write { tx in
             var job = try #require(try tx.job(id: "first"))
             job.cancelRequested = true
             try tx.updateJob(job)
         }
-        #expect(try await store.renewLease(jobID: "first", owner: "C", until: now.addingTimeInterval(40)) == .cancelRequested)
+        #expect(try await store.renewLease(jobID: "first", owner: "C", token: 2, until: now.addingTimeInterval(40)) == .cancelRequested)
     }
 
     @Test func jobsThatEndedAreKeptListedAndPrunedButNeverClaimed() async throws {
@@ -206,7 +209,8 @@ import ViceTestSupport
         }
         _ = try await store.claim(queue: .import, owner: "A", lease: 60, now: now)
         _ = try await store.claim(queue: .import, owner: "A", lease: 60, now: now)
-        try await store.release(jobID: "j1", owner: "A")
+        let claimedJ1 = try #require(try await store.read { try $0.job(id: "j1") })
+        try await store.release(jobID: "j1", owner: "A", token: claimedJ1.leaseToken)
         let released = try await store.read { try $0.jobs(subjectID: "s1") }.first
         #expect(released?.state == .pending && released?.attempts == 0)
         #expect(try await store.requeueAbandoned() == 1)

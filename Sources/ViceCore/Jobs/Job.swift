@@ -69,6 +69,10 @@ package struct Job: Sendable, Hashable {
     package var runAt: Date
     package var leaseOwner: String?
     package var leaseExpires: Date?
+    /// The fencing token of the current claim: every claim makes a larger one, and a worker's
+    /// writes about its job carry the token it was given, so a worker whose lease ran out (paused,
+    /// cut off) cannot overwrite what the worker that took over records.
+    package var leaseToken: Int64 = 0
     package var lastError: String?
     /// Whether `lastError` was thought transient (retried) or permanent.
     package var errorKind: JobErrorKind?
@@ -161,6 +165,14 @@ public struct JobPhase: RawRepresentable, Sendable, Hashable, Codable, CustomStr
     public static let removing = JobPhase("removing")
 }
 
+/// A worker wrote about a job it no longer holds: its lease ran out and another claim (with a
+/// larger fencing token) took the job over. Nothing was written; the other worker's result stands.
+package struct StaleLease: Error, Sendable, CustomStringConvertible {
+    package var jobID: String
+    package var token: Int64
+    package var description: String { "job \(jobID) was claimed again after this worker's lease (token \(token)) ran out" }
+}
+
 /// How the state of leased job stands when its worker renews the lease.
 package enum LeaseRenewal: Sendable, Hashable {
     /// Renewed: keep working.
@@ -176,10 +188,11 @@ package protocol JobQueue: Sendable {
     /// Takes the oldest due job of `queue` (pending, or running with an expired lease), marks it
     /// running under `owner` until `now + lease`, and counts the attempt.
     func claim(queue: JobQueueName, owner: String, lease: TimeInterval, now: Date) async throws -> Job?
-    /// Extends a lease, and says whether the job was lost meanwhile or is to be cancelled.
-    func renewLease(jobID: String, owner: String, until: Date) async throws -> LeaseRenewal
+    /// Extends the lease of the claim `token`, and says whether the job was lost meanwhile (claimed
+    /// again, gone) or is to be cancelled.
+    func renewLease(jobID: String, owner: String, token: Int64, until: Date) async throws -> LeaseRenewal
     /// Gives a claimed job back unharmed (shutdown): pending again, the attempt not counted.
-    func release(jobID: String, owner: String) async throws
+    func release(jobID: String, owner: String, token: Int64) async throws
     /// At start-up: every job left running by a process that died is pending again.
     func requeueAbandoned() async throws -> Int
 }

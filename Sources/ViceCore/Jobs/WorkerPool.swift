@@ -133,11 +133,11 @@ package final class WorkerPool: Sendable {
                 try await Self.withTimeLimit(timeLimit) { try await self.handler.perform(job) }
             }
         }
-        cancellations.register(job.id) {
+        cancellations.register(job.id, token: job.leaseToken) {
             cancelledByCaller.withLock { $0 = true }
             work.cancel()
         }
-        defer { cancellations.unregister(job.id) }
+        defer { cancellations.unregister(job.id, token: job.leaseToken) }
         do {
             try await withTaskCancellationHandler { try await work.value } onCancel: { work.cancel() }
             let elapsed = (ContinuousClock.now - started).components
@@ -153,11 +153,16 @@ package final class WorkerPool: Sendable {
                 }
                 return
             }
+            if let stale = error as? StaleLease {
+                // Fenced off: another worker holds the job now, and its result is the one recorded.
+                logger.warning("job taken over by another worker; nothing recorded", metadata: ["token": "\(stale.token)"])
+                return
+            }
             if Task.isCancelled || error is CancellationError {
                 // Shutdown: nothing failed, the job waits for the next start. The release runs in a
                 // task of its own because this one is cancelled (and the store honours that).
                 let (jobs, owner) = (self.jobs, self.owner)
-                await Task { try? await jobs.release(jobID: job.id, owner: owner) }.value
+                await Task { try? await jobs.release(jobID: job.id, owner: owner, token: job.leaseToken) }.value
                 logger.notice("job interrupted by shutdown; released")
                 return
             }
@@ -196,7 +201,8 @@ package final class WorkerPool: Sendable {
                     try? await Task.sleep(for: .seconds(lease / 3))
                     if Task.isCancelled { break }
                     do {
-                        switch try await self.jobs.renewLease(jobID: job.id, owner: self.owner, until: Date().addingTimeInterval(lease)) {
+                        switch try await self.jobs.renewLease(jobID: job.id, owner: self.owner, token: job.leaseToken,
+                                                               until: Date().addingTimeInterval(lease)) {
                         case .kept: continue
                         case .lost: return false
                         case .cancelRequested: onCancelRequest()

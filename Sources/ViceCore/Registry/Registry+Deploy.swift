@@ -152,15 +152,23 @@ extension Registry {
         }
         try? await release(held)
         let store = self.store
-        let surplus = try await recording {
-            try await store.write { tx -> String? in
-                try self.succeed(job, in: tx)
-                guard let current = try tx.deployment(id: job.subjectID) else { return nil }
-                var lifecycle = DeploymentLifecycle(current)
-                let surplus = lifecycle.deployed(reference: reference.reference)
-                try tx.updateDeployment(lifecycle.deployment)
-                return surplus
+        let surplus: String?
+        do {
+            surplus = try await recording {
+                try await store.write { tx -> String? in
+                    try self.succeed(job, in: tx)
+                    guard let current = try tx.deployment(id: job.subjectID) else { return nil }
+                    var lifecycle = DeploymentLifecycle(current)
+                    let surplus = lifecycle.deployed(reference: reference.reference)
+                    try tx.updateDeployment(lifecycle.deployment)
+                    return surplus
+                }
             }
+        } catch let stale as StaleLease {
+            // Fenced off: the worker that took the job over records its own copy; this one goes.
+            logger.warning("deployment \(job.subjectID) was taken over by another worker; removing this attempt's copy \(reference.reference)")
+            try? await adapter.remove(reference: reference.reference)
+            throw stale
         }
         if let surplus {
             logger.warning("deployment \(job.subjectID) was deployed twice; removing the second copy \(surplus)")

@@ -17,9 +17,11 @@ extension Registry: JobHandler {
         } }
         let tracker = JobProgressTracker(interval: options.progressInterval) { [store] snapshot, final in
             try? await store.write { tx in
+                // Only the worker holding the job reports on it.
+                guard let current = try tx.job(id: job.id), current.leaseToken == job.leaseToken else { return }
                 try tx.updateJobProgress(id: job.id, phase: snapshot.phase?.rawValue, bytesDone: snapshot.done,
                                          bytesTotal: snapshot.total, at: Date())
-                guard !final, let current = try tx.job(id: job.id), current.state == .running else { return }
+                guard !final, current.state == .running else { return }
                 _ = try tx.appendEvent(RegistryEvent(kind: .jobProgress, ownerID: job.ownerID, subjectID: job.id,
                                                      data: JobInfo(current).eventData))
             }
@@ -40,7 +42,8 @@ extension Registry: JobHandler {
     /// failure on its subject — in one transaction. A cancel asked for meanwhile wins over a retry.
     package func recordFailure(of job: Job, decision: JobLifecycle.Decision) async throws {
         let cancelled = try await store.write { tx -> Bool in
-            if case .retry = decision, try tx.job(id: job.id)?.cancelRequested == true {
+            let current = try self.held(job, in: tx)
+            if case .retry = decision, current.cancelRequested {
                 return true
             }
             try tx.updateJob(job)
@@ -79,7 +82,7 @@ extension Registry: JobHandler {
             await blobs.discardIngest(parameters.ingest)
         }
         try await store.write { tx in
-            guard let current = try tx.job(id: job.id), !current.state.isFinished else { return }
+            guard let current = try tx.job(id: job.id), !current.state.isFinished, current.leaseToken == job.leaseToken else { return }
             var lifecycle = JobLifecycle(current)
             lifecycle.cancel(reason: "cancelled by a caller")
             try tx.updateJob(lifecycle.job)
@@ -124,16 +127,26 @@ extension Registry: JobHandler {
     /// Ends a job whose subject is gone: nothing to do.
     func dropJob(_ job: Job) async throws {
         try await store.write { tx in
-            guard let current = try tx.job(id: job.id) else { return }
+            let current = try self.held(job, in: tx)
             var lifecycle = JobLifecycle(current)
             lifecycle.cancel(reason: "its \(job.deploymentID != nil ? "deployment" : job.webhookID != nil ? "webhook" : "image") is gone")
             try tx.updateJob(lifecycle.job)
         }
     }
 
-    /// Ends `job` as done in `tx` (the transaction that records what it did).
+    /// The job as stored, if the worker that claimed `job` still holds it; `StaleLease` when
+    /// another claim took it over (the write it was for must not happen).
+    func held(_ job: Job, in tx: any MetadataWriter) throws -> Job {
+        guard let current = try tx.job(id: job.id), current.leaseToken == job.leaseToken, current.state == .running else {
+            throw StaleLease(jobID: job.id, token: job.leaseToken)
+        }
+        return current
+    }
+
+    /// Ends `job` as done in `tx` (the transaction that records what it did), unless another
+    /// worker took it over: then `StaleLease` rolls the whole transaction back.
     func succeed(_ job: Job, in tx: any MetadataWriter) throws {
-        guard let current = try tx.job(id: job.id) else { return }
+        let current = try held(job, in: tx)
         var lifecycle = JobLifecycle(current)
         lifecycle.succeed()
         try tx.updateJob(lifecycle.job)

@@ -7,8 +7,6 @@ MODE cut-upload:       a connection whose client has sent more than AFTER bytes 
 MODE corrupt-download: the byte at offset AFTER of every answer longer than that is flipped.
 MODE cut-download-once: the first answer longer than AFTER bytes is cut off there (the connection
                        dies mid-download once); later ones pass.
-MODE slow-upload:      past AFTER bytes from the client, uploads crawl at about 256 KiB/s (an upload
-                       that is still running, for minutes, when the test acts on it).
 MODE slow-download:    past AFTER bytes of an answer, downloads crawl at about 1 MiB/s.
 Small calls (tokens, JSON) stay below AFTER and pass untouched. The proxy writes its port to
 PORT_FILE and exits when its standard input closes, so it never outlives the test that started it.
@@ -40,8 +38,6 @@ async def pipe(reader, writer, upstream, peer_writer):
                 return
             if not upstream and mode == "slow-download" and seen > after:
                 await asyncio.sleep(len(data) / (1 << 20))
-            if upstream and mode == "slow-upload" and seen > after:
-                await asyncio.sleep(len(data) / (256 << 10))
             if not upstream and mode == "corrupt-download" and seen <= after < seen + len(data):
                 index = after - seen
                 data = data[:index] + bytes([data[index] ^ 0xFF]) + data[index + 1:]

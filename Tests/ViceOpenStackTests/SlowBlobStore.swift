@@ -1,0 +1,37 @@
+import Foundation
+import ViceCore
+
+/// The registry's blob store, with reads that crawl past the first `after` bytes: a deploy that
+/// is still sending, slowed at its source, so a cancel cuts the connection to Glance at once (a
+/// proxy that throttled would keep feeding the single-worker test Glance what it had buffered).
+struct SlowBlobStore: BlobStore {
+    let base: any BlobStore
+    let after: Int
+    let bytesPerSecond: Int
+
+    func beginIngest() async throws -> any BlobIngest { try await base.beginIngest() }
+    func sealedIngest(_ id: IngestID) async throws -> (any BlobIngest)? { try await base.sealedIngest(id) }
+    func pendingIngests() async throws -> [IngestID] { try await base.pendingIngests() }
+    func discardIngest(_ id: IngestID) async { await base.discardIngest(id) }
+    func retain(_ digest: String) async throws -> BlobLease? { try await base.retain(digest) }
+    func contains(_ digest: String) async throws -> Bool { try await base.contains(digest) }
+    func delete(_ digest: String, ifUnused isUnused: @escaping @Sendable () async throws -> Bool) async throws -> Bool {
+        try await base.delete(digest, ifUnused: isUnused)
+    }
+    func digests() async throws -> [String] { try await base.digests() }
+    /// No local file: adapters read the (slow) stream.
+    func localFile(of digest: String) throws -> URL? { nil }
+
+    func get(_ digest: String) async throws -> ByteStream {
+        let stream = try await base.get(digest)
+        let box = IteratorBox(stream.makeAsyncIterator())
+        let sent = LockedBox(0)
+        let (after, rate) = (after, bytesPerSecond)
+        return ByteStream {
+            guard let chunk = try await box.next() else { return nil }
+            let total = sent.withLock { total -> Int in total += chunk.count; return total }
+            if total > after { try await Task.sleep(for: .milliseconds(chunk.count * 1000 / rate)) }
+            return chunk
+        }
+    }
+}
