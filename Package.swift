@@ -123,6 +123,12 @@ let package = Package(
             dependencies: ["CLibYAML", "ViceCore"],
             swiftSettings: swiftSettings
         ),
+        // S3-compatible object stores (AWS, SeaweedFS, Ceph RGW): Signature V4 over the libcurl client.
+        .target(
+            name: "ViceS3",
+            dependencies: [.product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: swiftSettings
+        ),
         // The HTTP control API (Hummingbird): routes, Basic auth, JSON errors, OpenAPI document.
         .target(
             name: "ViceServer",
@@ -257,6 +263,11 @@ let package = Package(
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ViceS3Tests",
+            dependencies: ["ViceS3"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
