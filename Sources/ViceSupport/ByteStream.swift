@@ -33,6 +33,18 @@ public struct ByteStream: AsyncSequence, Sendable {
 
     public func makeAsyncIterator() -> AsyncIterator { makeIterator() }
 
+    /// The same bytes; after each chunk `passed` is told how many bytes have gone by in all, and
+    /// may throw to end the stream (a size limit) or wait (a throttle).
+    public func observed(_ passed: @escaping @Sendable (_ total: Int64) async throws -> Void) -> ByteStream {
+        let counted = LockedBox<Int64>(0)
+        let box = IteratorBox(makeAsyncIterator())
+        return ByteStream {
+            guard let chunk = try await box.next() else { return nil }
+            try await passed(counted.withLock { total -> Int64 in total += Int64(chunk.count); return total })
+            return chunk
+        }
+    }
+
     /// Reads the whole stream into memory, failing past `limit` bytes. For small payloads and tests.
     public func collect(upTo limit: Int) async throws -> [UInt8] {
         var result: [UInt8] = []

@@ -73,7 +73,7 @@ import ViceSQLite
         // test process (shared with every suite, some of which measure its memory) holds 1 MiB.
         let directory = try TemporaryDirectory()
         let context = directory.url.appendingPathComponent("large-context.tar")
-        FileManager.default.createFile(atPath: context.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: context.path, contents: nil)
         let handle = try FileHandle(forWritingTo: context)
         let dockerfile = Array("FROM scratch\nCOPY blob /blob\n".utf8)
         let size = 256 << 20

@@ -23,15 +23,11 @@ struct SlowBlobStore: BlobStore {
     func localFile(of digest: String) throws -> URL? { nil }
 
     func get(_ digest: String) async throws -> ByteStream {
-        let stream = try await base.get(digest)
-        let box = IteratorBox(stream.makeAsyncIterator())
-        let sent = LockedBox(0)
-        let (after, rate) = (after, bytesPerSecond)
-        return ByteStream {
-            guard let chunk = try await box.next() else { return nil }
-            let total = sent.withLock { total -> Int in total += chunk.count; return total }
-            if total > after { try await Task.sleep(for: .milliseconds(chunk.count * 1000 / rate)) }
-            return chunk
+        let (after, rate) = (Int64(after), Int64(bytesPerSecond))
+        let previous = LockedBox<Int64>(0)
+        return try await base.get(digest).observed { total in
+            let chunk = previous.withLock { last -> Int64 in defer { last = total }; return total - last }
+            if total > after { try await Task.sleep(for: .milliseconds(chunk * 1000 / rate)) }
         }
     }
 }

@@ -36,13 +36,6 @@ public struct ProgressReporter: Sendable {
         guard sink != nil else { return stream }
         self.phase(phase)
         bytes(done: 0, total: total)
-        let moved = LockedBox<Int64>(0)
-        let box = IteratorBox(stream.makeAsyncIterator())
-        return ByteStream {
-            guard let chunk = try await box.next() else { return nil }
-            let done = moved.withLock { done -> Int64 in done += Int64(chunk.count); return done }
-            bytes(done: done, total: total)
-            return chunk
-        }
+        return stream.observed { done in bytes(done: done, total: total) }
     }
 }

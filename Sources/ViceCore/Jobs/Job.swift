@@ -126,6 +126,11 @@ package struct Job: Sendable, Hashable {
         kind == .deploy || kind == .removeDeployment ? subjectID : nil
     }
 
+    /// What the job works on, in words: "image", "deployment" or "webhook".
+    package var subjectNoun: String {
+        imageID != nil ? "image" : deploymentID != nil ? "deployment" : "webhook"
+    }
+
     /// Whether the last attempt deferred the job (it waits for something, without an error, and
     /// `lastError` says what for).
     package var wasDeferred: Bool {

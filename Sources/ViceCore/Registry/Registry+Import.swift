@@ -148,15 +148,10 @@ extension Registry {
 extension ByteStream {
     /// The same bytes, failing (not transiently) once more than `limit` have passed.
     func limited(to limit: Int64) -> ByteStream {
-        let counted = LockedBox<Int64>(0)
-        let box = IteratorBox(makeAsyncIterator())
-        return ByteStream {
-            guard let chunk = try await box.next() else { return nil }
-            let total = counted.withLock { total -> Int64 in total += Int64(chunk.count); return total }
+        observed { total in
             if total > limit {
                 throw ViceError(.payloadTooLarge, "the image is larger than \(limit) bytes, the most this registry takes")
             }
-            return chunk
         }
     }
 }

@@ -40,9 +40,7 @@ extension Registry {
             return (lifecycle.job, outcome)
         }
         if outcome == .requested { cancellations.cancel(jobID: id) }
-        if outcome == .cancelled, updated.kind == .storeImage, let parameters = try? updated.parameters(StoreParameters.self) {
-            await blobs.discardIngest(parameters.ingest)
-        }
+        if outcome == .cancelled { await discardUpload(of: updated) }
         return JobInfo(try await store.read { try $0.job(id: id) } ?? updated)
     }
 
@@ -63,7 +61,7 @@ extension Registry {
                 throw ViceError.conflict("job \(id) is \(JobInfo(current).state); only failed or cancelled jobs are retried")
             }
             if let other = try tx.jobs(subjectID: current.subjectID).first(where: { $0.id != id && $0.kind != .deliverWebhook }) {
-                throw ViceError.conflict("job \(other.id) works on the same \(current.imageID != nil ? "image" : "deployment") now")
+                throw ViceError.conflict("job \(other.id) works on the same \(current.subjectNoun) now")
             }
             try self.requeueSubject(of: current, jobID: id, in: tx)
             try tx.updateJob(lifecycle.job)

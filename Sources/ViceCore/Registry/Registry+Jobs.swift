@@ -78,9 +78,7 @@ extension Registry: JobHandler {
         // Cleaned up before the job ends: until then it cannot be retried, so the cleanup never
         // removes what a retry makes.
         if job.kind == .deploy { await discardUnfinishedDeploy(job) }
-        if job.kind == .storeImage, let parameters = try? job.parameters(StoreParameters.self) {
-            await blobs.discardIngest(parameters.ingest)
-        }
+        await discardUpload(of: job)
         try await store.write { tx in
             guard let current = try tx.job(id: job.id), !current.state.isFinished, current.leaseToken == job.leaseToken else { return }
             var lifecycle = JobLifecycle(current)
@@ -108,6 +106,12 @@ extension Registry: JobHandler {
         }
     }
 
+    /// After a cancelled store job: the staged upload it would have committed goes.
+    func discardUpload(of job: Job) async {
+        guard job.kind == .storeImage, let parameters = try? job.parameters(StoreParameters.self) else { return }
+        await blobs.discardIngest(parameters.ingest)
+    }
+
     /// After a cancelled deploy: the target's adapter removes whatever the stopped attempt made
     /// (a half-created Glance image, an unfinished satellite upload), outside the cancelled task.
     private func discardUnfinishedDeploy(_ job: Job) async {
@@ -129,7 +133,7 @@ extension Registry: JobHandler {
         try await store.write { tx in
             let current = try self.held(job, in: tx)
             var lifecycle = JobLifecycle(current)
-            lifecycle.cancel(reason: "its \(job.deploymentID != nil ? "deployment" : job.webhookID != nil ? "webhook" : "image") is gone")
+            lifecycle.cancel(reason: "its \(job.subjectNoun) is gone")
             try tx.updateJob(lifecycle.job)
         }
     }
