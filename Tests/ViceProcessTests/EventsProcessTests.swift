@@ -29,13 +29,40 @@ import ViceTestSupport
         }
     }
 
-    func stream(_ server: ServerProcess, seconds: Int, headers: [String] = [], query: String = "",
-                as credentials: String = "admin:admin-password") async throws -> String {
-        var arguments = ["-sN", "--max-time", "\(seconds)", "-u", credentials]
-        for header in headers { arguments += ["-H", header] }
-        arguments.append("http://127.0.0.1:\(server.port)/v1/events\(query)")
-        // curl ends at --max-time with exit code 28: the stream itself never ends.
-        return try await BlockingRun.run("curl", arguments).1
+    /// An events stream read by curl into a file, for as long as the test needs it: a fixed
+    /// window is too short when CI is busy (an import took longer than 6 s there).
+    final class Listener: @unchecked Sendable {
+        let process = Process()
+        let file: URL
+
+        init(_ server: ServerProcess, in directory: URL, headers: [String] = [], query: String = "",
+             as credentials: String = "admin:admin-password") throws {
+            file = directory.appendingPathComponent("stream-\(UUID()).txt")
+            // --max-time only bounds a test that fails; the stream itself never ends.
+            var arguments = ["curl", "-sN", "--max-time", "120", "-o", file.path, "-u", credentials]
+            for header in headers { arguments += ["-H", header] }
+            arguments.append("http://127.0.0.1:\(server.port)/v1/events\(query)")
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            process.arguments = arguments
+            try process.run()
+        }
+
+        var text: String { (try? String(contentsOf: file, encoding: .utf8)) ?? "" }
+        var events: [Event] { EventsProcessTests.events(in: text) }
+
+        /// The text once `condition` holds for the events read so far (or after a minute).
+        func read(until condition: ([Event]) -> Bool) async -> String {
+            _ = await eventually(timeout: .seconds(60)) { condition(events) }
+            return await stop()
+        }
+
+        func stop() async -> String {
+            // SIGKILL: a child started from a test thread inherits its blocked signals, SIGTERM
+            // among them, and would run on to --max-time.
+            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+            await process.finished()
+            return text
+        }
     }
 
     @Test func aStreamShowsAnImportsChangesInOrderAndResumesAfterTheLastEventItSaw() async throws {
@@ -44,26 +71,32 @@ import ViceTestSupport
         let server = try await ServerProcess(directory: directory.url)
         let environment = try await server.slowEnvironment(cloud: "events-\(UUID())", chunkDelayMs: 100)
         _ = try await server.object("POST", "/v1/user", json: #"{"username": "mallory", "password": "mallory-password-1"}"#)
-        async let streamed = stream(server, seconds: 6, query: "?kinds=image.status,job.state")
-        async let othersStream = stream(server, seconds: 6, as: "mallory:mallory-password-1")
-        try await Task.sleep(for: .milliseconds(500))   // the stream is open before anything happens
+        let watching = try Listener(server, in: directory.url, query: "?kinds=image.status,job.state")
+        let others = try Listener(server, in: directory.url, as: "mallory:mallory-password-1")
+        // Both streams are open before anything happens: each has said its retry interval.
+        #expect(await eventually { watching.text.hasPrefix("retry:") && others.text.hasPrefix("retry:") })
         let image = try await server.object("POST", "/v1/images", json: """
             {"title": "watched", "originEnvironment": "\(environment)", "environmentReference": "sample-raw"}
             """)
         let id = try #require(image["id"] as? String)
-        let events = Self.events(in: try await streamed)
+        let events = Self.events(in: await watching.read { events in
+            events.contains { $0.kind == "job.state" && $0.data["imageId"] as? String == id && $0.data["state"] as? String == "succeeded" }
+                && events.contains { $0.kind == "image.status" && $0.data["id"] as? String == id && $0.data["status"] as? String == "active" }
+        })
         let mine = events.filter { $0.data["id"] as? String == id }
         #expect(mine.map { $0.data["status"] as? String } == ["queued", "importing", "active"], "\(events.map { ($0.kind, $0.data) })")
         let job = events.filter { $0.kind == "job.state" && $0.data["imageId"] as? String == id }.compactMap { $0.data["state"] as? String }
         #expect(job == ["queued", "running", "succeeded"], "\(job)")
         #expect(events.map(\.id) == events.map(\.id).sorted() && Set(events.map(\.id)).count == events.count, "ids rise")
         #expect(events.allSatisfy { $0.kind == "image.status" || $0.kind == "job.state" }, "only the kinds asked for")
-        let others = try await othersStream
-        #expect(others.hasPrefix("retry: 2000") && Self.events(in: others).isEmpty, "another user sees none of it: \(others)")
+        // The other user's stream stayed open all along and was told nothing.
+        let othersText = await others.stop()
+        #expect(othersText.hasPrefix("retry: 2000") && Self.events(in: othersText).isEmpty, "another user sees none of it: \(othersText)")
 
         // A client that lost the connection after the first event gets the rest again, in order.
         let first = try #require(events.first)
-        let resumed = Self.events(in: try await stream(server, seconds: 2, headers: ["Last-Event-ID: \(first.id)"], query: "?kinds=image.status,job.state"))
+        let resuming = try Listener(server, in: directory.url, headers: ["Last-Event-ID: \(first.id)"], query: "?kinds=image.status,job.state")
+        let resumed = Self.events(in: await resuming.read { $0.count >= events.count - 1 })
         #expect(resumed.map(\.id) == Array(events.dropFirst()).map(\.id), "resumed: \(resumed.map(\.id)), first: \(events.map(\.id))")
         let invalid = try await server.request("GET", "/v1/events?lastEventId=yesterday")
         #expect(invalid.status == 405)
