@@ -21,8 +21,9 @@ extension ProcessTests {
         try ServerProcess.writeConfiguration(in: directory.url)
         var server = try await ServerProcess(directory: directory.url)
 
-        // Slow imports (about 1.6 s each, two at a time) so that the kill lands in the middle of them.
-        let environmentID = try await server.slowEnvironment(cloud: "kill-test", chunkDelayMs: 100)
+        // Slow imports (about 5 s each, two at a time: 15 s in all) so that the kill lands in the
+        // middle of them even when a busy machine answers the polls below slowly.
+        let environmentID = try await server.slowEnvironment(cloud: "kill-test", chunkDelayMs: 300)
         var imageIDs: [String] = []
         for n in 0..<6 {
             let image = try await server.object("POST", "/v1/images", json: """
