@@ -28,6 +28,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
     ],
     targets: [
         // The leaf every module may use: byte streams, hex, locks, blocking I/O, the egress policy,
@@ -56,6 +57,19 @@ let package = Package(
         .target(
             name: "ViceSQLite",
             dependencies: ["ViceCore", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: swiftSettings
+        ),
+        // MetadataStore + JobQueue on PostgreSQL, shared by several registry nodes.
+        .target(
+            name: "VicePostgres",
+            dependencies: [
+                "ViceCore", "ViceSupport",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
         // libcurl, with typed wrappers for its variadic setopt/getinfo.
@@ -162,7 +176,7 @@ let package = Package(
         .executableTarget(
             name: "vice",
             dependencies: [
-                "ViceCore", "ViceStorage", "ViceSQLite", "ViceConfig", "ViceServer", "ViceInMemory", "ViceDocker", "ViceOpenStack", "ViceExternal", "ViceBwLehrpool", "ViceConversion", /* new-adapter: vice dependencies */
+                "ViceCore", "ViceStorage", "ViceSQLite", "VicePostgres", "ViceConfig", "ViceServer", "ViceInMemory", "ViceDocker", "ViceOpenStack", "ViceExternal", "ViceBwLehrpool", "ViceConversion", /* new-adapter: vice dependencies */
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -185,7 +199,7 @@ let package = Package(
         .target(
             name: "ViceTestSupport",
             dependencies: [
-                "ViceCore", "ViceStorage", "ViceSQLite", "ViceServer", "ViceAdapterTesting", "ViceInMemory", "ViceConversion",
+                "ViceCore", "ViceStorage", "ViceSQLite", "VicePostgres", "ViceServer", "ViceAdapterTesting", "ViceInMemory", "ViceConversion",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -212,9 +226,10 @@ let package = Package(
             dependencies: ["ViceStorage", "ViceCore", "ViceTestSupport", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swiftSettings
         ),
+        // The MetadataStore/JobQueue conformance suite, run against SQLite and PostgreSQL.
         .testTarget(
-            name: "ViceSQLiteTests",
-            dependencies: ["ViceSQLite", "ViceCore", "ViceTestSupport"],
+            name: "ViceStoreTests",
+            dependencies: ["ViceSQLite", "VicePostgres", "ViceCore", "ViceTestSupport", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -48,14 +48,7 @@ package struct EnvironmentDefinition: Decodable, Sendable, Equatable {
             let k = try c.nestedContainer(keyedBy: CredentialKeys.self, forKey: .credentials)
             func secret(_ key: CredentialKeys) throws -> String? {
                 guard let value = try k.decodeIfPresent(String.self, forKey: key) else { return nil }
-                guard value.hasPrefix("file:") else { return value }
-                let path = String(value.dropFirst("file:".count))
-                guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
-                    throw DecodingError.dataCorruptedError(forKey: key, in: k, debugDescription: "cannot read the file '\(path)'")
-                }
-                var trimmed = Substring(text)
-                while trimmed.last == "\n" || trimmed.last == "\r" { trimmed.removeLast() }
-                return String(trimmed)
+                return try ConfigSecret.resolve(value, forKey: key, in: k)
             }
             credentials = Credentials(location: try secret(.location), username: try secret(.username),
                                       password: try secret(.password),

@@ -127,15 +127,52 @@ package struct StorageSettings: Decodable, Sendable, Equatable {
 }
 
 package struct DatabaseSettings: Decodable, Sendable, Equatable {
-    /// The SQLite file of metadata and jobs.
+    /// The SQLite file of metadata and jobs (the embedded default; ignored with `postgres`).
     package var sqlite = "data/vice.sqlite"
+    /// A PostgreSQL database shared by several registry nodes instead of the SQLite file.
+    package var postgres: PostgresSettings?
 
     package init() {}
-    enum CodingKeys: String, CodingKey, CaseIterable { case sqlite }
+    enum CodingKeys: String, CodingKey, CaseIterable { case sqlite, postgres }
 
     package init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         sqlite = try c.decodeIfPresent(String.self, forKey: .sqlite) ?? sqlite
+        postgres = try c.decodeIfPresent(PostgresSettings.self, forKey: .postgres)
+    }
+}
+
+/// `database.postgres`: where the shared database is.
+package struct PostgresSettings: Decodable, Sendable, Equatable {
+    /// `postgres://user@host:5432/database?sslmode=require` (sslmode: disable, prefer, require).
+    package var url: String
+    /// The password, when the URL does not carry it: `file:PATH` (the file's content) or
+    /// `${VARIABLE}`, so that it stays out of the configuration file.
+    package var password: String?
+    /// Connections this node keeps open.
+    package var poolSize = 8
+
+    package init(url: String, password: String? = nil, poolSize: Int = 8) {
+        self.url = url
+        self.password = password
+        self.poolSize = poolSize
+    }
+
+    enum CodingKeys: String, CodingKey, CaseIterable { case url, password, poolSize }
+
+    package init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        url = try c.decode(String.self, forKey: .url)
+        guard url.hasPrefix("postgres://") || url.hasPrefix("postgresql://") else {
+            throw DecodingError.dataCorruptedError(forKey: .url, in: c, debugDescription: "must be a postgres:// URL")
+        }
+        if let value = try c.decodeIfPresent(String.self, forKey: .password) {
+            password = try ConfigSecret.resolve(value, forKey: .password, in: c)
+        }
+        poolSize = try c.decodeIfPresent(Int.self, forKey: .poolSize) ?? poolSize
+        guard (1...200).contains(poolSize) else {
+            throw DecodingError.dataCorruptedError(forKey: .poolSize, in: c, debugDescription: "must be from 1 to 200 connections")
+        }
     }
 }
 

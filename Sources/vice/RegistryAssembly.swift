@@ -8,6 +8,7 @@ import ViceCore
 import ViceDocker
 import ViceExternal
 import ViceOpenStack
+import VicePostgres
 import ViceServer
 import ViceSQLite
 import ViceStorage
@@ -18,14 +19,25 @@ import ViceStorage
 struct RegistryAssembly {
     let configuration: ViceConfiguration
     let registry: Registry
-    let store: SQLiteStore
+    /// SQLite (one node) or PostgreSQL (several).
+    let store: any MetadataStore & JobQueue
+    /// Set when the store is shared with other nodes: it tells this node of their jobs and events.
+    let sharedStore: PostgresStore?
     let blobs: FileBlobStore
     let plugins: [ExternalPlugin]
 
-    init(configuration: ViceConfiguration, logger: Logger) throws {
+    init(configuration: ViceConfiguration, logger: Logger) async throws {
         self.configuration = configuration
         let cipher = try CredentialCipher.loadOrCreate(keyFile: configuration.security.credentialKeyFile)
-        store = try SQLiteStore(path: configuration.database.sqlite)
+        if let postgres = configuration.database.postgres {
+            let settings = try PostgresStore.Settings(url: postgres.url, password: postgres.password, poolSize: postgres.poolSize)
+            let shared = try await PostgresStore(settings: settings, logger: logger)
+            store = shared
+            sharedStore = shared
+        } else {
+            store = try SQLiteStore(path: configuration.database.sqlite)
+            sharedStore = nil
+        }
         blobs = try FileBlobStore(root: URL(fileURLWithPath: configuration.storage.path, isDirectory: true))
         let catalog = AdapterCatalog()
         if configuration.adapters.memory.enabled {

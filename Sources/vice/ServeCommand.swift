@@ -11,6 +11,7 @@ import ViceCore
 import ViceServer
 import ViceStorage
 import ViceSQLite
+import VicePostgres
 import ViceExternal
 import UnixSignals
 
@@ -29,8 +30,11 @@ struct ServeCommand: AsyncParsableCommand {
         }
         LogSetup.bootstrap(configuration.logging)
         let logger = Logger(label: "vice")
-        let assembly = try RegistryAssembly(configuration: configuration, logger: logger)
+        let assembly = try await RegistryAssembly(configuration: configuration, logger: logger)
         let registry = assembly.registry
+        // Jobs enqueued and events recorded by other nodes wake this node's workers and streams.
+        assembly.sharedStore?.listen(job: { registry.signal(for: $0).notify() }, event: { registry.events.notify() })
+        defer { assembly.sharedStore?.shutdown() }
 
         let removed = try assembly.blobs.removeTemporaryFiles()
         if removed > 0 { logger.notice("removed \(removed) temporary files left by an interrupted write") }

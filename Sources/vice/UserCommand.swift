@@ -33,7 +33,7 @@ struct UserCommand: AsyncParsableCommand {
         }
         var logger = Logger(label: "vice")
         logger.logLevel = .warning
-        return try RegistryAssembly(configuration: configuration, logger: logger).registry
+        return try await RegistryAssembly(configuration: configuration, logger: logger).registry
     }
 
     struct Add: AsyncParsableCommand {

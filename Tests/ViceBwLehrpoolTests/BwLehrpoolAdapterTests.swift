@@ -15,8 +15,8 @@ import ViceTestSupport
         directory = try TemporaryDirectory()
     }
 
-    func fixture() throws -> RegistryFixture {
-        let fixture = try RegistryFixture(maxJobAttempts: 2)
+    func fixture() async throws -> RegistryFixture {
+        let fixture = try await RegistryFixture(maxJobAttempts: 2)
         fixture.registry.catalog.register(BwLehrpoolAdapter.self)
         return fixture
     }
@@ -80,7 +80,7 @@ import ViceTestSupport
         let (base, version) = try peer.seed(raw, name: "Lab VM", machineDescription: "displayName = \"Lab VM\"\n")
         // The middle block arrives corrupted once: it is fetched again, and the import succeeds.
         try peer.faults(#"{"corruptDownload": {"1": 1}}"#)
-        let fixture = try fixture()
+        let fixture = try await fixture()
         // The test engines listen on loopback: only an admin's environments may reach them.
         let alice = try await fixture.user("alice", admin: true)
         let satellite = try await fixture.registry.createEnvironment(peer.environment(), owner: alice)
@@ -104,7 +104,7 @@ import ViceTestSupport
         defer { peer.stop() }
         let raw = try TestDisk.raw(megabytes: 20, in: directory)
         let (base, _) = try peer.seed(raw, name: "Broken")
-        let fixture = try fixture()
+        let fixture = try await fixture()
         // The test engines listen on loopback: only an admin's environments may reach them.
         let alice = try await fixture.user("alice", admin: true)
         let satellite = try await fixture.registry.createEnvironment(peer.environment(), owner: alice)
@@ -137,7 +137,7 @@ import ViceTestSupport
         // The satellite asks for blocks in reverse order and finds block 0 corrupted twice: it
         // asks again, and the adapter serves the range again.
         try peer.faults(#"{"corruptUpload": {"0": 2}}"#)
-        let fixture = try fixture()
+        let fixture = try await fixture()
         let (_, deployed, alice) = try await deploy(vmdk, title: "Course VM", as: .diskVmdk, to: peer, in: fixture, until: .deployed)
         #expect(deployed?.status == .deployed, "\(deployed?.statusMessage ?? "")")
         let reference = try #require(deployed?.environmentReference)
@@ -159,7 +159,7 @@ import ViceTestSupport
         defer { peer.stop() }
         let vmdk = try TestDisk.converted(try TestDisk.raw(megabytes: 4, in: directory), to: "vmdk", in: directory)
         try peer.faults(#"{"corruptUpload": {"0": 100}}"#)
-        let fixture = try fixture()
+        let fixture = try await fixture()
         let (_, failed, _) = try await deploy(vmdk, title: "Never arrives", as: .diskVmdk, to: peer, in: fixture, until: .failed)
         #expect(failed?.statusMessage?.contains("Uploaded file is corrupted") == true, "\(failed?.statusMessage ?? "")")
         #expect(peer.images.isEmpty, "\(peer.images)")
@@ -170,7 +170,7 @@ import ViceTestSupport
         let peer = try await BwlpPeer()
         defer { peer.stop() }
         let qcow2 = try TestDisk.converted(try TestDisk.raw(megabytes: 20, in: directory), to: "qcow2", in: directory)
-        let fixture = try fixture()
+        let fixture = try await fixture()
         let (image, deployed, alice) = try await deploy(qcow2, title: "From a cloud", as: .diskQcow2, to: peer, in: fixture, until: .deployed)
         #expect(deployed?.status == .deployed, "\(deployed?.statusMessage ?? "")")
         let (_, version) = BwLehrpoolAdapter.split(try #require(deployed?.environmentReference))
@@ -201,7 +201,7 @@ import ViceTestSupport
         try runProgram("/usr/bin/qemu-img", ["create", "-f", "qcow2", "-o", "data_file=\(hostData)", external, "1M"])
         try Data(repeating: 0x44, count: 1 << 20).write(to: URL(fileURLWithPath: hostData))
 
-        let fixture = try fixture()
+        let fixture = try await fixture()
         // The test engines listen on loopback: only an admin's environments may reach them.
         let alice = try await fixture.user("alice", admin: true)
         fixture.startWorkers()

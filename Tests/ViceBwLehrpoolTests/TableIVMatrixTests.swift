@@ -24,7 +24,7 @@ import ViceTestSupport
         let directory = try TemporaryDirectory()
         let peer = try await BwlpPeer()
         defer { peer.stop() }
-        let fixture = try RegistryFixture(maxJobAttempts: 3)   // Glance on sqlite may answer 500 under load: retried
+        let fixture = try await RegistryFixture(maxJobAttempts: 3)   // Glance on sqlite may answer 500 under load: retried
         fixture.registry.catalog.register(OpenStackAdapter.self)
         fixture.registry.catalog.register(BwLehrpoolAdapter.self)
         // The test engines listen on loopback: only an admin's environments may reach them.

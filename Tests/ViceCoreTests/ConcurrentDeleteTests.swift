@@ -10,7 +10,7 @@ import ViceTestSupport
 @Suite struct ConcurrentDeleteTests {
     @Test func deletingAnImageWhileAnUploadOfTheSameBytesCommitsKeepsTheBytes() async throws {
         let hook = CommitHook()
-        let fixture = try RegistryFixture(wrapBlobs: { HookedBlobStore(base: $0, hook: hook) })
+        let fixture = try await RegistryFixture(wrapBlobs: { HookedBlobStore(base: $0, hook: hook) })
         let alice = try await fixture.user("alice")
         fixture.startWorkers()
         let bytes = Array("FROM alpine\nRUN true\n".utf8)

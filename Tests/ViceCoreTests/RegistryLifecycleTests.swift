@@ -9,7 +9,7 @@ import ViceSQLite
 
 @Suite struct RegistryLifecycleTests {
     @Test func anImageTravelsFromOneEnvironmentIntoAnotherAndIsRemovedAgain() async throws {
-        let fixture = try RegistryFixture()
+        let fixture = try await RegistryFixture()
         let alice = try await fixture.user("alice")
         let source = try await fixture.memoryEnvironment(owner: alice, cloud: "source-\(UUID())")
         let targetCloud = "target-\(UUID())"
@@ -51,7 +51,7 @@ import ViceSQLite
     }
 
     @Test func transientFailuresAreRetriedAndPermanentOnesFailAtOnceWithTheReason() async throws {
-        let fixture = try RegistryFixture()
+        let fixture = try await RegistryFixture()
         let alice = try await fixture.user("alice")
         let cloud = "flaky-\(UUID())"
         let environment = try await fixture.memoryEnvironment(owner: alice, cloud: cloud)
@@ -76,7 +76,7 @@ import ViceSQLite
     }
 
     @Test func wrongCredentialsFailTheImportWithAClearMessage() async throws {
-        let fixture = try RegistryFixture()
+        let fixture = try await RegistryFixture()
         let alice = try await fixture.user("alice")
         let cloud = "locked-\(UUID())"
         InMemoryCloud.named(cloud, owner: "alice").requirePassword("right")
@@ -90,7 +90,7 @@ import ViceSQLite
     }
 
     @Test func transientFailuresGiveUpAfterTheLastAttempt() async throws {
-        let fixture = try RegistryFixture(maxJobAttempts: 3)
+        let fixture = try await RegistryFixture(maxJobAttempts: 3)
         let alice = try await fixture.user("alice")
         let cloud = "down-\(UUID())"
         InMemoryCloud.named(cloud, owner: "alice").failNext(100)
@@ -104,7 +104,7 @@ import ViceSQLite
     }
 
     @Test func anImportWithoutAnAdapterFailsSayingWhichAdaptersExist() async throws {
-        let fixture = try RegistryFixture()
+        let fixture = try await RegistryFixture()
         let alice = try await fixture.user("alice")
         fixture.startWorkers()
         let image = try await fixture.registry.createImage(
@@ -117,7 +117,7 @@ import ViceSQLite
     }
 
     @Test func aDeploymentWaitsForItsImageToBeStored() async throws {
-        let fixture = try RegistryFixture()
+        let fixture = try await RegistryFixture()
         let alice = try await fixture.user("alice")
         let environment = try await fixture.memoryEnvironment(
             owner: alice, cloud: "slow-\(UUID())", specifics: .object(["chunkDelayMs": .number(20)]))
@@ -139,7 +139,7 @@ import ViceSQLite
         let alice: UserRecord
         do {
             // First process: accepts imports but dies before working on them, one mid-job.
-            let first = try RegistryFixture(directory: directory)
+            let first = try await RegistryFixture(directory: directory)
             alice = try await first.user("alice")
             let environment = try await first.memoryEnvironment(owner: alice, cloud: "durable-\(UUID())")
             for n in 0..<4 {
@@ -148,14 +148,20 @@ import ViceSQLite
                           environmentReference: "sample-raw"), owner: alice)
                 ids.append(image.id!)
             }
-            let claimed = try await first.store.claim(queue: .import, owner: "dead-process", lease: 3600, now: Date())
+            let claimed = try await first.store.claim(queue: .import, owner: "dead-process", lease: 2, now: Date())
             #expect(claimed != nil)
             #expect(try await first.registry.runtimeStats().importsPending == 3)
         }
-        // Second process on the same files.
-        let second = try RegistryFixture(directory: directory)
-        #expect(try await second.store.requeueAbandoned() == 1)
-        #expect(try await second.registry.runtimeStats().importsPending == 4)
+        // Second process on the same files. A store only this process uses hands the dead one's job
+        // back at once; a shared one (PostgreSQL) leaves it to other nodes until its lease ran out.
+        let second = try await RegistryFixture(directory: directory)
+        if second.storeIsShared {
+            #expect(try await second.store.requeueAbandoned() == 0)
+            #expect(try await second.registry.runtimeStats().importsPending == 3)
+        } else {
+            #expect(try await second.store.requeueAbandoned() == 1)
+            #expect(try await second.registry.runtimeStats().importsPending == 4)
+        }
         second.startWorkers()
         for id in ids {
             let image = try await second.waitForImage(id, owner: alice, status: .active)
@@ -166,7 +172,7 @@ import ViceSQLite
     }
 
     @Test func shutdownHandsRunningJobsBackToTheQueueAfterTheGracePeriod() async throws {
-        let fixture = try RegistryFixture()
+        let fixture = try await RegistryFixture()
         let alice = try await fixture.user("alice")
         let environment = try await fixture.memoryEnvironment(
             owner: alice, cloud: "slow-\(UUID())", specifics: .object(["chunkDelayMs": .number(200)]))
@@ -183,7 +189,7 @@ import ViceSQLite
     }
 
     @Test func deletingAnImageFreesItsBytesOnlyWhenNoOtherImageHoldsThem() async throws {
-        let fixture = try RegistryFixture()
+        let fixture = try await RegistryFixture()
         let alice = try await fixture.user("alice")
         let environment = try await fixture.memoryEnvironment(owner: alice, cloud: "dedupe-\(UUID())")
         fixture.startWorkers()
@@ -204,7 +210,7 @@ import ViceSQLite
     }
 
     @Test func reimportingQueuesOneJobAndKeepsTheImageUsableAndEditsMoveNoBytes() async throws {
-        let fixture = try RegistryFixture()
+        let fixture = try await RegistryFixture()
         let alice = try await fixture.user("alice")
         let environment = try await fixture.memoryEnvironment(owner: alice, cloud: "again-\(UUID())")
         fixture.startWorkers()

@@ -9,7 +9,7 @@ import ViceStorage
 
 @Suite struct StoreJobTests {
     @Test func aStoreJobCommitsStagedBytesAndReportsThemInRuntimeStats() async throws {
-        let fixture = try RegistryFixture()
+        let fixture = try await RegistryFixture()
         let alice = try await fixture.user("alice")
         let image = try await fixture.registry.createImage(Image(title: "up", contenttype: .diskRaw), owner: alice)
         let bytes = Array(repeating: UInt8(9), count: 300_000)
@@ -28,7 +28,7 @@ import ViceStorage
     }
 
     @Test func aCrashBetweenCommittingTheBlobAndRecordingItIsFinishedOnTheNextRun() async throws {
-        let fixture = try RegistryFixture()
+        let fixture = try await RegistryFixture()
         let alice = try await fixture.user("alice")
         let image = try await fixture.registry.createImage(Image(title: "up"), owner: alice)
         let bytes = Array("FROM alpine\n".utf8)
@@ -45,7 +45,7 @@ import ViceStorage
     }
 
     @Test func stagedFilesNoJobRefersToAreRemovedAtStartUp() async throws {
-        let fixture = try RegistryFixture()
+        let fixture = try await RegistryFixture()
         let alice = try await fixture.user("alice")
         let image = try await fixture.registry.createImage(Image(title: "up"), owner: alice)
         let (cutOff, _) = try await fixture.stage([1, 2, 3], image: image.id!, owner: alice)
@@ -57,7 +57,7 @@ import ViceStorage
     }
 
     @Test func aRejectedReuploadKeepsTheBytesTheImageHad() async throws {
-        let fixture = try RegistryFixture()
+        let fixture = try await RegistryFixture()
         let alice = try await fixture.user("alice")
         let image = try await fixture.registry.createImage(Image(title: "df", contenttype: .dockerFile), owner: alice)
         fixture.startWorkers()
@@ -84,7 +84,7 @@ import ViceStorage
 
 @Suite struct DeleteDuringDeployTests {
     @Test func deletingAnImageWhileItIsBeingDeployedLetsTheDeploymentFinishWithItsBytes() async throws {
-        let fixture = try RegistryFixture()
+        let fixture = try await RegistryFixture()
         let alice = try await fixture.user("alice")
         let sourceCloud = "src-\(UUID())"
         let big = InMemoryCloud.pseudoRandomBytes(count: 6 << 20, seed: 7)

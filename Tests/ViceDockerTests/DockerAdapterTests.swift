@@ -10,8 +10,8 @@ import ViceSQLite
 
 /// The Docker adapter against the real engine that script/test starts.
 @Suite(.serialized, .tags(.docker)) struct DockerAdapterTests {
-    func fixture() throws -> RegistryFixture {
-        let fixture = try RegistryFixture(maxJobAttempts: 2)
+    func fixture() async throws -> RegistryFixture {
+        let fixture = try await RegistryFixture(maxJobAttempts: 2)
         fixture.registry.catalog.register(DockerAdapter.self)
         return fixture
     }
@@ -35,7 +35,7 @@ import ViceSQLite
     @Test func anImageTravelsFromTheEngineThroughTheRegistryAndBack() async throws {
         let socket = try DockerTestEngine.socket()
         try await DockerTestEngine.buildHello("vice-test/roundtrip:1", text: "round trip \(UUID())")
-        let fixture = try fixture()
+        let fixture = try await fixture()
         // The test engines listen on loopback: only an admin's environments may reach them.
         let alice = try await fixture.user("alice", admin: true)
         let engine = try await fixture.registry.createEnvironment(DockerTestEngine.environment(socket: socket), owner: alice)
@@ -101,7 +101,7 @@ import ViceSQLite
         #expect(build.terminationStatus == 0)
         #expect(try !String(contentsOfFile: directory.file("build.log"), encoding: .utf8).contains("\"error\""))
         try? FileManager.default.removeItem(at: context)
-        let fixture = try fixture()
+        let fixture = try await fixture()
         let alice = try await fixture.user("alice", admin: true)
         let engine = try await fixture.registry.createEnvironment(DockerTestEngine.environment(socket: socket), owner: alice)
         fixture.startWorkers()
@@ -126,7 +126,7 @@ import ViceSQLite
     @Test func aDockerfileIsBuiltByTheEngineOnDeploy() async throws {
         let socket = try DockerTestEngine.socket()
         try await DockerTestEngine.buildHello("vice-test/base:1")
-        let fixture = try fixture()
+        let fixture = try await fixture()
         // The test engines listen on loopback: only an admin's environments may reach them.
         let alice = try await fixture.user("alice", admin: true)
         let engine = try await fixture.registry.createEnvironment(DockerTestEngine.environment(socket: socket), owner: alice)
@@ -163,7 +163,7 @@ import ViceSQLite
 
     @Test func engineErrorsEndAsFailedJobsWithTheEnginesMessage() async throws {
         let socket = try DockerTestEngine.socket()
-        let fixture = try fixture()
+        let fixture = try await fixture()
         // The test engines listen on loopback: only an admin's environments may reach them.
         let alice = try await fixture.user("alice", admin: true)
         let engine = try await fixture.registry.createEnvironment(DockerTestEngine.environment(socket: socket), owner: alice)
@@ -201,7 +201,7 @@ import ViceSQLite
     @Test func anImageAContainerUsesIsNotRemoved() async throws {
         let socket = try DockerTestEngine.socket()
         try await DockerTestEngine.buildHello("vice-test/inuse:1", text: "in use \(UUID())")
-        let fixture = try fixture()
+        let fixture = try await fixture()
         // The test engines listen on loopback: only an admin's environments may reach them.
         let alice = try await fixture.user("alice", admin: true)
         let engine = try await fixture.registry.createEnvironment(DockerTestEngine.environment(socket: socket), owner: alice)
@@ -254,7 +254,7 @@ import ViceSQLite
                                                               contentType: "application/x-tar")
         #expect(built == 200 && !String(decoding: log, as: UTF8.self).contains("\"error\""), "\(String(decoding: log, as: UTF8.self))")
 
-        let fixture = try RegistryFixture(maxJobAttempts: 2)
+        let fixture = try await RegistryFixture(maxJobAttempts: 2)
         fixture.registry.catalog.register(DockerAdapter.self)
         // The test engines listen on loopback: only an admin's environments may reach them.
         let alice = try await fixture.user("alice", admin: true)

@@ -10,8 +10,8 @@ import ViceSQLite
 /// The host's engine is not the users', a loaded archive cannot move a tag it did not create, and
 /// engines that verify clients are reached with mutual TLS.
 @Suite(.serialized, .tags(.docker)) struct DockerIsolationTests {
-    func fixture() throws -> RegistryFixture {
-        let fixture = try RegistryFixture(maxJobAttempts: 2)
+    func fixture() async throws -> RegistryFixture {
+        let fixture = try await RegistryFixture(maxJobAttempts: 2)
         fixture.registry.catalog.register(DockerAdapter.self)
         return fixture
     }
@@ -30,7 +30,7 @@ import ViceSQLite
 
     @Test func usersCannotReachTheHostsEngine() async throws {
         let socket = try DockerTestEngine.socket()
-        let fixture = try fixture()
+        let fixture = try await fixture()
         let mallory = try await fixture.user("mallory")
         let refusals: [(String?, [String: JSONValue], String)] = [
             ("unix://\(socket)", [:], "unix socket"),
@@ -76,7 +76,7 @@ import ViceSQLite
         let originalID = try #require(try await Self.id(of: victim))
         #expect(originalID != attackerID)
 
-        let fixture = try fixture()
+        let fixture = try await fixture()
         let root = try await fixture.user("root", admin: true)
         let engine = try await fixture.registry.createEnvironment(Self.docker("unix://\(socket)"), owner: root)
         let blob = try await fixture.blobs.put(ByteStream(bytes: archive))

@@ -51,7 +51,7 @@ import ViceTestSupport
         let plugin = try await DirectoryPlugin(socket: directory.file("directory.sock"))
         defer { plugin.stop() }
         let external = ExternalPlugin(kind: "directory", socketPath: plugin.socket, logger: Logger(label: "test"))
-        let fixture = try RegistryFixture(maxJobAttempts: 2)
+        let fixture = try await RegistryFixture(maxJobAttempts: 2)
         fixture.registry.catalog.register(external.factory)
         external.startMonitoring()
         defer { external.stopMonitoring() }
@@ -91,7 +91,7 @@ import ViceTestSupport
     @Test func aPluginThatIsDownIsUnhealthyAndIsPickedUpWhenItComes() async throws {
         let socket = directory.file("late.sock")
         let external = ExternalPlugin(kind: "directory", socketPath: socket, logger: Logger(label: "test"))
-        let fixture = try RegistryFixture()
+        let fixture = try await RegistryFixture()
         fixture.registry.catalog.register(external.factory)
         external.startMonitoring()  // returns at once: start-up never waits for a plugin
         defer { external.stopMonitoring() }

@@ -16,8 +16,8 @@ import ViceStorage
         directory = try TemporaryDirectory()
     }
 
-    func fixture() throws -> RegistryFixture {
-        let fixture = try RegistryFixture(maxJobAttempts: 3)   // Glance on sqlite may answer 500 under load: retried
+    func fixture() async throws -> RegistryFixture {
+        let fixture = try await RegistryFixture(maxJobAttempts: 3)   // Glance on sqlite may answer 500 under load: retried
         fixture.registry.catalog.register(OpenStackAdapter.self)
         return fixture
     }
@@ -65,7 +65,7 @@ import ViceStorage
         let file = try OpenStackTestbed.diskImage(format: "vmdk", in: directory)
         let id = try OpenStackTestbed.createImage(user: "admin", name: "imported-\(UUID())", diskFormat: "vmdk", file: file)
         defer { try? OpenStackTestbed.delete(id, user: "admin") }
-        let fixture = try fixture()
+        let fixture = try await fixture()
         // The test engines listen on loopback: only an admin's environments may reach them.
         let alice = try await fixture.user("alice", admin: true)
         let cloud = try await fixture.registry.createEnvironment(try OpenStackTestbed.environment(user: "admin"), owner: alice)
@@ -89,7 +89,7 @@ import ViceStorage
 
     @Test func aRegistryImageIsDeployedIntoTheDemoProjectAndRemoved() async throws {
         let file = try OpenStackTestbed.diskImage(format: "qcow2", megabytes: 6, in: directory)
-        let fixture = try fixture()
+        let fixture = try await fixture()
         // The test engines listen on loopback: only an admin's environments may reach them.
         let alice = try await fixture.user("alice", admin: true)
         fixture.startWorkers()
@@ -121,7 +121,7 @@ import ViceStorage
         let file = try OpenStackTestbed.diskImage(format: format, in: directory)
         let source = try OpenStackTestbed.createImage(user: "admin", name: "travel-\(format)", diskFormat: format, file: file)
         defer { try? OpenStackTestbed.delete(source, user: "admin") }
-        let fixture = try fixture()
+        let fixture = try await fixture()
         // The test engines listen on loopback: only an admin's environments may reach them.
         let alice = try await fixture.user("alice", admin: true)
         let admin = try await fixture.registry.createEnvironment(try OpenStackTestbed.environment(user: "admin"), owner: alice)
@@ -149,7 +149,7 @@ import ViceStorage
     }
 
     @Test func badPasswordUnknownImageAndWrongRegionFailWithClearMessages() async throws {
-        let fixture = try fixture()
+        let fixture = try await fixture()
         // The test engines listen on loopback: only an admin's environments may reach them.
         let alice = try await fixture.user("alice", admin: true)
         let wrongPassword = try await fixture.registry.createEnvironment(
@@ -191,7 +191,7 @@ import ViceStorage
         let proxy = try await FaultProxy(mode: "cut-upload", after: 2 << 20)
         defer { proxy.stop() }
         let file = try OpenStackTestbed.diskImage(format: "raw", megabytes: 8, in: directory)
-        let fixture = try fixture()
+        let fixture = try await fixture()
         // The test engines listen on loopback: only an admin's environments may reach them.
         let alice = try await fixture.user("alice", admin: true)
         fixture.startWorkers()
@@ -213,7 +213,7 @@ import ViceStorage
         let file = try OpenStackTestbed.diskImage(format: "raw", megabytes: 12, in: directory)
         let id = try OpenStackTestbed.createImage(user: "admin", name: "slow", diskFormat: "raw", file: file)
         defer { try? OpenStackTestbed.delete(id, user: "admin") }
-        let fixture = try fixture()
+        let fixture = try await fixture()
         // The test engines listen on loopback: only an admin's environments may reach them.
         let alice = try await fixture.user("alice", admin: true)
         let cloud = try await fixture.registry.createEnvironment(
@@ -244,7 +244,7 @@ import ViceStorage
     @Test func cancellingARunningDeployLeavesNoImageInGlance() async throws {
         let file = try OpenStackTestbed.diskImage(format: "raw", megabytes: 32, in: directory)
         // The deploy's bytes leave slowly (256 KiB/s past the first MiB): it is still sending when cancelled.
-        let fixture = try RegistryFixture(maxJobAttempts: 3, wrapBlobs: { SlowBlobStore(base: $0, after: 1 << 20, bytesPerSecond: 256 << 10) })
+        let fixture = try await RegistryFixture(maxJobAttempts: 3, wrapBlobs: { SlowBlobStore(base: $0, after: 1 << 20, bytesPerSecond: 256 << 10) })
         fixture.registry.catalog.register(OpenStackAdapter.self)
         // The test engines listen on loopback: only an admin's environments may reach them.
         let alice = try await fixture.user("alice", admin: true)
@@ -281,7 +281,7 @@ import ViceStorage
         let file = try OpenStackTestbed.diskImage(format: "raw", megabytes: 4, in: directory)
         let id = try OpenStackTestbed.createImage(user: "admin", name: "corrupted", diskFormat: "raw", file: file)
         defer { try? OpenStackTestbed.delete(id, user: "admin") }
-        let fixture = try fixture()
+        let fixture = try await fixture()
         // The test engines listen on loopback: only an admin's environments may reach them.
         let alice = try await fixture.user("alice", admin: true)
         let cloud = try await fixture.registry.createEnvironment(
@@ -307,7 +307,7 @@ import ViceStorage
         let id = try OpenStackTestbed.createImage(user: "admin", name: "resumed", diskFormat: "raw", file: file)
         defer { try? OpenStackTestbed.delete(id, user: "admin") }
         // One attempt only: the resume happens inside it, not by retrying the job.
-        let fixture = try RegistryFixture(maxJobAttempts: 1)
+        let fixture = try await RegistryFixture(maxJobAttempts: 1)
         fixture.registry.catalog.register(OpenStackAdapter.self)
         // The test engines listen on loopback: only an admin's environments may reach them.
         let alice = try await fixture.user("alice", admin: true)

@@ -71,7 +71,7 @@ import ViceTestSupport
         let environment = Self.environment(keystone.url + "/v3", specifics: ["imageEndpoint": .string("file:///etc/hostname#")])
         #expect(throws: AdapterError.self) { try Self.adapter(environment) }
         // Through the API it is invalid input at once, for a user and for an admin alike.
-        let fixture = try RegistryFixture()
+        let fixture = try await RegistryFixture()
         fixture.registry.catalog.register(OpenStackAdapter.self)
         for admin in [false, true] {
             let owner = try await fixture.user(admin ? "root" : "mallory", admin: admin)
@@ -121,7 +121,7 @@ import ViceTestSupport
 
     @Test func usersCannotPointAnEnvironmentAtThisHost() async throws {
         let keystone = try await FakeKeystone([:])
-        let fixture = try RegistryFixture()
+        let fixture = try await RegistryFixture()
         fixture.registry.catalog.register(OpenStackAdapter.self)
         let mallory = try await fixture.user("mallory")
         for location in [keystone.url + "/v3", "http://localhost:\(keystone.port)/v3", "http://[::1]:5000/v3", "http://169.254.169.254/v3"] {

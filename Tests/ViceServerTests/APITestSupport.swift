@@ -64,7 +64,7 @@ struct APIHarness {
     let bob: UserRecord
 
     static func make(openRegistration: Bool = false) async throws -> APIHarness {
-        let fixture = try RegistryFixture(openRegistration: openRegistration)
+        let fixture = try await RegistryFixture(openRegistration: openRegistration)
         let alice = try await fixture.user("alice", admin: true)
         let bob = try await fixture.user("bob")
         return APIHarness(fixture: fixture, alice: alice, bob: bob)

@@ -72,7 +72,7 @@ import HTTPTypes
     }
 
     @Test func inMemoryCloudsAreCappedPerUser() async throws {
-        let fixture = try RegistryFixture()
+        let fixture = try await RegistryFixture()
         let dave = try await fixture.user("dave-\(UUID().uuidString.prefix(8))")
         var refusal: ViceError?
         for index in 0...InMemoryCloud.maximumCloudsPerOwner {
@@ -133,7 +133,7 @@ import HTTPTypes
                 #expect(!text.contains("operator-secret") && !text.contains("specifics-secret"), "\(text)")
             }
             // The database file holds neither secret in any form the registry could decrypt or read.
-            let database = try Data(contentsOf: URL(fileURLWithPath: harness.fixture.directory.file("vice.sqlite")))
+            let database = try await harness.fixture.storedBytes()
             #expect(database.range(of: Data("operator-secret".utf8)) == nil)
         }
         await harness.fixture.stopWorkers()
@@ -184,7 +184,7 @@ import HTTPTypes
     }
 
     @Test func aDeploymentWhoseImageNeverGetsBytesFailsAfterTheWaitLimit() async throws {
-        let fixture = try RegistryFixture(deployWaitLimit: 1)
+        let fixture = try await RegistryFixture(deployWaitLimit: 1)
         let erin = try await fixture.user("erin")
         let target = try await fixture.memoryEnvironment(owner: erin, cloud: "wait-\(UUID())")
         let empty = try await fixture.registry.createImage(Image(title: "never uploaded", contenttype: .diskRaw), owner: erin)
@@ -197,7 +197,7 @@ import HTTPTypes
     }
 
     @Test func aJobThatRunsTooLongIsStoppedAndFails() async throws {
-        let fixture = try RegistryFixture()
+        let fixture = try await RegistryFixture()
         let frank = try await fixture.user("frank")
         let slow = try await fixture.memoryEnvironment(owner: frank, cloud: "slow-\(UUID())", specifics: .object(["chunkDelayMs": .string("2000")]))
         fixture.startWorkers(timeLimit: .seconds(1))

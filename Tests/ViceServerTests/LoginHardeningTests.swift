@@ -33,7 +33,7 @@ final class CountingHasher: PasswordHasher, @unchecked Sendable {
 @Suite struct LoginHardeningTests {
     @Test func anUnknownUserCostsWhatAWrongPasswordCosts() async throws {
         let hasher = CountingHasher()
-        let fixture = try RegistryFixture(hasher: hasher)
+        let fixture = try await RegistryFixture(hasher: hasher)
         try await fixture.user("victim")
         let before = hasher.verified
         await #expect(throws: ViceError.self) { try await fixture.registry.authenticate(username: "nobody", password: "whatever-it-is") }
@@ -45,7 +45,7 @@ final class CountingHasher: PasswordHasher, @unchecked Sendable {
 
     @Test func repeatedFailuresAre429WithRetryAfter() async throws {
         let limits = LoginLimits(failuresPerUser: 3, failuresPerAddress: 100, window: 600)
-        let fixture = try RegistryFixture(loginLimits: limits)
+        let fixture = try await RegistryFixture(loginLimits: limits)
         try await fixture.user("target")
         let right = RegistryFixture.password(of: "target")
         for _ in 0..<3 {
@@ -77,7 +77,7 @@ final class CountingHasher: PasswordHasher, @unchecked Sendable {
 
     @Test func oneAddressCannotGuessAcrossManyUsers() async throws {
         let limits = LoginLimits(failuresPerUser: 100, failuresPerAddress: 4, window: 60)
-        let fixture = try RegistryFixture(loginLimits: limits)
+        let fixture = try await RegistryFixture(loginLimits: limits)
         for index in 0..<4 {
             await #expect(throws: ViceError.self) {
                 try await fixture.registry.authenticate(username: "user\(index)", password: "guess-guess", address: "203.0.113.7")
@@ -93,7 +93,7 @@ final class CountingHasher: PasswordHasher, @unchecked Sendable {
     @Test func passwordChecksWaitInABoundedQueue() async throws {
         let hasher = CountingHasher(delay: .milliseconds(400))
         let limits = LoginLimits(failuresPerUser: 100, failuresPerAddress: 100, concurrentVerifications: 1, queuedVerifications: 1)
-        let fixture = try RegistryFixture(hasher: hasher, loginLimits: limits)
+        let fixture = try await RegistryFixture(hasher: hasher, loginLimits: limits)
         try await fixture.user("busy")
         let outcomes = await withTaskGroup(of: ViceError.Code?.self) { group -> [ViceError.Code?] in
             for index in 0..<6 {
@@ -117,7 +117,7 @@ final class CountingHasher: PasswordHasher, @unchecked Sendable {
     }
 
     @Test func aPasswordWithANulByteIsNeverAPrefixMatch() async throws {
-        let fixture = try RegistryFixture()
+        let fixture = try await RegistryFixture()
         try await fixture.user("nul")
         let right = RegistryFixture.password(of: "nul")
         // bcrypt reads up to the first NUL: this would match the real password.

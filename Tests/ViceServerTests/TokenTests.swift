@@ -20,7 +20,7 @@ import ViceTestSupport
             #expect(!listed.text.contains(secret.split(separator: "_").last.map(String.init) ?? "?"))
             // Others do not see it.
             #expect(try await api.send(.get, "/v1/user/tokens", as: "alice").array.isEmpty)
-            let database = try Data(contentsOf: URL(fileURLWithPath: harness.fixture.directory.file("vice.sqlite")))
+            let database = try await harness.fixture.storedBytes()
             #expect(database.range(of: Data(secret.utf8)) == nil)
         }
     }

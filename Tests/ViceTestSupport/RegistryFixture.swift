@@ -6,14 +6,18 @@ import ViceConversion
 package import ViceCore
 import ViceInMemory
 import ViceServer
-package import ViceSQLite
+import VicePostgres
+import ViceSQLite
 package import ViceStorage
 
 /// A registry on real stores (SQLite file, file blob store) in a temporary directory, with the
 /// in-memory and limited test adapters, bcrypt at its cheapest cost, and helpers to run workers.
+/// With `VICE_TEST_STORE=postgres` its records and jobs are in a fresh database on the
+/// PostgreSQL server of `VICE_TEST_POSTGRES_URL` instead (`script/test` runs the core and API
+/// suites both ways).
 package final class RegistryFixture: @unchecked Sendable {
     package let directory: TemporaryDirectory
-    package let store: SQLiteStore
+    package let store: any MetadataStore & JobQueue
     package let blobs: FileBlobStore
     package let registry: Registry
     package let cipher: CredentialCipher
@@ -24,9 +28,9 @@ package final class RegistryFixture: @unchecked Sendable {
     package init(directory: TemporaryDirectory? = nil, openRegistration: Bool = true, maxJobAttempts: Int = 5,
                 deployWaitLimit: TimeInterval = 3600, hasher: (any PasswordHasher)? = nil,
                 loginLimits: LoginLimits = RegistryFixture.generousLoginLimits,
-                wrapBlobs: ((any BlobStore) -> any BlobStore)? = nil) throws {
+                wrapBlobs: ((any BlobStore) -> any BlobStore)? = nil) async throws {
         self.directory = try directory ?? TemporaryDirectory()
-        store = try SQLiteStore(path: self.directory.file("vice.sqlite"))
+        store = try await Self.openStore(in: self.directory)
         blobs = try FileBlobStore(root: self.directory.url.appendingPathComponent("store"))
         cipher = try CredentialCipher.loadOrCreate(keyFile: self.directory.file("credential.key"))
         var logger = Logger(label: "vice.test")
@@ -38,6 +42,38 @@ package final class RegistryFixture: @unchecked Sendable {
                                   loginLimits: loginLimits),
             converter: QemuImgConverter(), logger: logger)
         registry.catalog.temporaryDirectory = self.directory.url.appendingPathComponent("store/tmp")
+    }
+
+    /// The store of a fixture in `directory`: the SQLite file there, or the PostgreSQL database
+    /// named in the folder (made on its first use, so that a "restart" finds the same records).
+    private static func openStore(in directory: TemporaryDirectory) async throws -> any MetadataStore & JobQueue {
+        let environment = ProcessInfo.processInfo.environment
+        guard environment["VICE_TEST_STORE"] == "postgres" else { return try SQLiteStore(path: directory.file("vice.sqlite")) }
+        guard let url = environment["VICE_TEST_POSTGRES_URL"] else {
+            throw ViceError(.internal, "VICE_TEST_STORE=postgres needs VICE_TEST_POSTGRES_URL (script/test sets both)")
+        }
+        let server = try PostgresStore.Settings(url: url, poolSize: 3)
+        let nameFile = directory.url.appendingPathComponent("postgres-database")
+        if let name = try? String(contentsOf: nameFile, encoding: .utf8) {
+            return try await PostgresStore(settings: server.with(database: name))
+        }
+        let name = "vice_fixture_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
+        try await PostgresStore.createDatabase(name, on: server)
+        try Data(name.utf8).write(to: nameFile)
+        return try await PostgresStore(settings: server.with(database: name))
+    }
+
+    /// Whether the records are in a store other nodes could share (PostgreSQL), where a restart
+    /// does not re-queue running jobs.
+    package var storeIsShared: Bool { store is PostgresStore }
+
+    /// What someone with a copy of the database would read: the SQLite file and its log, or every
+    /// value of every PostgreSQL table.
+    package func storedBytes() async throws -> Data {
+        if let postgres = store as? PostgresStore { return try await postgres.storedContents() }
+        let database = try Data(contentsOf: directory.url.appendingPathComponent("vice.sqlite"))
+        let log = (try? Data(contentsOf: directory.url.appendingPathComponent("vice.sqlite-wal"))) ?? Data()
+        return database + log
     }
 
     private static func options(openRegistration: Bool, maxJobAttempts: Int, deployWaitLimit: TimeInterval,

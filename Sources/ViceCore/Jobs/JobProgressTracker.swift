@@ -52,11 +52,13 @@ final class JobProgressTracker: Sendable {
             try await body()
         } catch {
             saver.cancel()
-            // The job may be cancelled: the last save runs in a task of its own.
-            await Task { await self.saveIfChanged(final: true) }.value
+            // The job may be cancelled: the last save runs in a task of its own, after a save
+            // still on its way (which would otherwise land after it, with older figures).
+            await Task { await saver.value; await self.saveIfChanged(final: true) }.value
             throw error
         }
         saver.cancel()
+        await saver.value
         await saveIfChanged(final: true)
     }
 

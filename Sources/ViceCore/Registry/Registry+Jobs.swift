@@ -154,6 +154,12 @@ extension Registry: JobHandler {
         var lifecycle = JobLifecycle(current)
         lifecycle.succeed()
         try tx.updateJob(lifecycle.job)
+        // A job that succeeded moved all its bytes, whether or not its last progress report was
+        // saved before this (it is saved after the work, and a caller may read in between).
+        if let total = current.bytesTotal, current.bytesDone != total {
+            try tx.updateJobProgress(id: current.id, phase: current.phase, bytesDone: total, bytesTotal: total,
+                                     at: lifecycle.job.updatedAt ?? Date())
+        }
     }
 
     /// Queues `job` in `tx` for its subject's owner; answers its id, which the subject shows as `jobId`.

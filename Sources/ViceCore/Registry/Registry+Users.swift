@@ -191,9 +191,13 @@ extension Registry {
     package func bootstrapAdmin(password: String?) async throws -> (user: UserRecord, generatedPassword: String?)? {
         guard try await store.read({ try $0.userCount() }) == 0 else { return nil }
         let generated = password == nil ? IDGenerator.make(length: 24) : nil
-        let user = try await addUser(username: "admin", password: password ?? generated, email: nil,
-                                     fullname: "Administrator", admin: true)
-        return (user, generated)
+        do {
+            let user = try await addUser(username: "admin", password: password ?? generated, email: nil,
+                                         fullname: "Administrator", admin: true)
+            return (user, generated)
+        } catch let error as ViceError where error.code == .conflict {
+            return nil   // another node sharing the database, starting at the same time, made it
+        }
     }
 
     static func validate(username: String) throws {

@@ -8,7 +8,7 @@ import ViceTestSupport
 /// after another worker claimed its job cannot record anything about the job.
 @Suite struct FencingTests {
     @Test func aWorkerWhoseLeaseRanOutCannotRecordOverTheOneThatTookOver() async throws {
-        let fixture = try RegistryFixture()
+        let fixture = try await RegistryFixture()
         let alice = try await fixture.user("alice", admin: true)
         let environment = try await fixture.registry.createEnvironment(
             Environment(title: "fenced", credentials: Credentials(location: "fence-\(UUID())", username: "u", password: "cloud-secret"),

@@ -1,25 +1,20 @@
 import Foundation
 import Testing
 import ViceCore
-import ViceSQLite
 import ViceTestSupport
 
-@Suite struct SQLiteStoreTests {
-    let directory: TemporaryDirectory
-    let store: SQLiteStore
-
-    init() throws {
-        directory = try TemporaryDirectory()
-        store = try SQLiteStore(path: directory.file("db/vice.sqlite"))
-    }
-
+/// The `MetadataStore` and `JobQueue` seams, one suite for every implementation: each test runs
+/// against SQLite and against PostgreSQL, each time on a fresh database.
+@Suite struct MetadataStoreConformanceTests {
     func image(_ id: String, owner: String = "u1", title: String, contenttype: ContentType = .diskRaw,
                status: ImageStatus = .active) -> StoredImage {
         StoredImage(image: Image(id: id, title: title, userid: owner, imagetype: .implicit, contenttype: contenttype,
                                  status: status, createdAt: Date(), updatedAt: Date()))
     }
 
-    @Test func pagesFollowCreationOrderWithMarkers() async throws {
+    @Test(arguments: StoreBackend.allCases) func pagesFollowCreationOrderWithMarkers(_ backend: StoreBackend) async throws {
+        let fixture = try await backend.makeStore()
+        let store = fixture.store
         try await store.write { tx in
             for i in 0..<7 { try tx.insertImage(image("img\(i)", title: "image \(i)")) }
             try tx.insertImage(image("other", owner: "u2", title: "someone else's"))
@@ -39,7 +34,9 @@ import ViceTestSupport
         }
     }
 
-    @Test func imageSearchMatchesTitleTextAndFilters() async throws {
+    @Test(arguments: StoreBackend.allCases) func imageSearchMatchesTitleTextAndFilters(_ backend: StoreBackend) async throws {
+        let fixture = try await backend.makeStore()
+        let store = fixture.store
         try await store.write { tx in
             try tx.insertImage(image("a", title: "Ubuntu 24.04 server", contenttype: .diskQcow2))
             try tx.insertImage(image("b", title: "ubuntu desktop", contenttype: .diskRaw, status: .failed))
@@ -56,7 +53,9 @@ import ViceTestSupport
         #expect(try await ids(ImageQuery(imagetype: .declarative)) == [])
     }
 
-    @Test func environmentFiltersMatchTypeOrSoftwareCaseInsensitively() async throws {
+    @Test(arguments: StoreBackend.allCases) func environmentFiltersMatchTypeOrSoftwareCaseInsensitively(_ backend: StoreBackend) async throws {
+        let fixture = try await backend.makeStore()
+        let store = fixture.store
         @Sendable func environment(_ id: String, layer: ManagementLayer, technology: RuntimeTechnology) -> StoredEnvironment {
             StoredEnvironment(environment: Environment(id: id, title: id, userid: "u1", runtimetechnology: technology,
                                                        managementlayer: layer), sealedCredentials: nil)
@@ -77,7 +76,9 @@ import ViceTestSupport
         #expect(try await ids(EnvironmentFilter(managementLayer: "docker", runtimeTechnology: "kvm")) == [])
     }
 
-    @Test func duplicateIdsAndUsernamesAreConflicts() async throws {
+    @Test(arguments: StoreBackend.allCases) func duplicateIdsAndUsernamesAreConflicts(_ backend: StoreBackend) async throws {
+        let fixture = try await backend.makeStore()
+        let store = fixture.store
         let user = UserRecord(id: "u1", username: "Alice", passwordHash: "x", email: nil, fullname: nil, isAdmin: false,
                               createdAt: Date(), updatedAt: Date())
         try await store.write { try $0.insertUser(user) }
@@ -87,7 +88,9 @@ import ViceTestSupport
         #expect(try await store.read { try $0.user(username: "ALICE") }?.id == "u1")
     }
 
-    @Test func aFailedTransactionLeavesNothingBehind() async throws {
+    @Test(arguments: StoreBackend.allCases) func aFailedTransactionLeavesNothingBehind(_ backend: StoreBackend) async throws {
+        let fixture = try await backend.makeStore()
+        let store = fixture.store
         struct Abort: Error {}
         await #expect(throws: Abort.self) {
             try await store.write { tx in
@@ -100,7 +103,9 @@ import ViceTestSupport
         #expect(try await store.read { try $0.jobs(subjectID: "half") }.isEmpty)
     }
 
-    @Test func claimsTakeDueJobsOnceAndExpiredLeasesAgain() async throws {
+    @Test(arguments: StoreBackend.allCases) func claimsTakeDueJobsOnceAndExpiredLeasesAgain(_ backend: StoreBackend) async throws {
+        let fixture = try await backend.makeStore()
+        let store = fixture.store
         let now = Date()
         try await store.write { tx in
             try tx.insertJob(Job(id: "later", kind: .importImage, subjectID: "s1", runAt: now.addingTimeInterval(60)))
@@ -133,7 +138,9 @@ import ViceTestSupport
         #expect(try await store.renewLease(jobID: "first", owner: "C", token: 2, until: now.addingTimeInterval(40)) == .cancelRequested)
     }
 
-    @Test func jobsThatEndedAreKeptListedAndPrunedButNeverClaimed() async throws {
+    @Test(arguments: StoreBackend.allCases) func jobsThatEndedAreKeptListedAndPrunedButNeverClaimed(_ backend: StoreBackend) async throws {
+        let fixture = try await backend.makeStore()
+        let store = fixture.store
         let now = Date()
         try await store.write { tx in
             try tx.insertJob(Job(id: "done", kind: .importImage, subjectID: "img", runAt: now.addingTimeInterval(-5), ownerID: "alice"))
@@ -173,7 +180,9 @@ import ViceTestSupport
         #expect(try await store.read { try $0.job(id: "waiting") } != nil, "unfinished jobs are never pruned")
     }
 
-    @Test func eventsAreNumberedReadByOwnerAndPruned() async throws {
+    @Test(arguments: StoreBackend.allCases) func eventsAreNumberedReadByOwnerAndPruned(_ backend: StoreBackend) async throws {
+        let fixture = try await backend.makeStore()
+        let store = fixture.store
         let old = Date().addingTimeInterval(-3600)
         let first = try await store.write { tx in
             try tx.appendEvent(RegistryEvent(time: old, kind: .imageStatus, ownerID: "alice", subjectID: "i1", data: .object(["status": .string("queued")])))
@@ -190,7 +199,9 @@ import ViceTestSupport
         #expect(try await store.read { try $0.events(after: 0, ownerID: nil, limit: 10) }.map(\.seq) == [second])
     }
 
-    @Test func webhooksKeepTheirSecretSealedAndOutOfTheRecord() async throws {
+    @Test(arguments: StoreBackend.allCases) func webhooksKeepTheirSecretSealedAndOutOfTheRecord(_ backend: StoreBackend) async throws {
+        let fixture = try await backend.makeStore()
+        let store = fixture.store
         let hook = Webhook(id: "w1", userid: "alice", url: "https://hooks.example/x", events: ["image.status"], secret: "never stored plain")
         try await store.write { try $0.insertWebhook(StoredWebhook(webhook: hook, sealedSecret: Data([1, 2, 3]))) }
         let stored = try #require(try await store.read { try $0.webhook(id: "w1") })
@@ -201,30 +212,86 @@ import ViceTestSupport
         #expect(try await store.read { try $0.webhook(id: "w1") } == nil)
     }
 
-    @Test func releaseAndRequeueMakeJobsPendingAgain() async throws {
+    @Test(arguments: StoreBackend.allCases) func aReleasedJobIsPendingAgainWithItsAttemptGivenBack(_ backend: StoreBackend) async throws {
+        let fixture = try await backend.makeStore()
+        let store = fixture.store
         let now = Date()
         try await store.write { tx in
             try tx.insertJob(Job(id: "j1", kind: .importImage, subjectID: "s1", runAt: now))
-            try tx.insertJob(Job(id: "j2", kind: .importImage, subjectID: "s2", runAt: now))
         }
-        _ = try await store.claim(queue: .import, owner: "A", lease: 60, now: now)
-        _ = try await store.claim(queue: .import, owner: "A", lease: 60, now: now)
-        let claimedJ1 = try #require(try await store.read { try $0.job(id: "j1") })
-        try await store.release(jobID: "j1", owner: "A", token: claimedJ1.leaseToken)
+        let claimed = try #require(try await store.claim(queue: .import, owner: "A", lease: 60, now: now))
+        try await store.release(jobID: "j1", owner: "B", token: claimed.leaseToken)
+        #expect(try await store.read { try $0.job(id: "j1") }?.state == .running, "only the claim's owner releases it")
+        try await store.release(jobID: "j1", owner: "A", token: claimed.leaseToken)
         let released = try await store.read { try $0.jobs(subjectID: "s1") }.first
-        #expect(released?.state == .pending && released?.attempts == 0)
-        #expect(try await store.requeueAbandoned() == 1)
-        let requeued = try await store.read { try $0.jobs(subjectID: "s2") }.first
-        #expect(requeued?.state == .pending && requeued?.attempts == 1 && requeued?.leaseOwner == nil)
+        #expect(released?.state == .pending && released?.attempts == 0 && released?.leaseOwner == nil)
     }
 
-    @Test func recordsSurviveReopeningTheDatabase() async throws {
+    @Test(arguments: StoreBackend.allCases) func recordsSurviveReopeningTheDatabase(_ backend: StoreBackend) async throws {
+        let fixture = try await backend.makeStore()
+        let store = fixture.store
         try await store.write { tx in
             try tx.insertImage(image("keep", title: "kept"))
             try tx.insertJob(Job(id: "job", kind: .importImage, subjectID: "keep"))
         }
-        let reopened = try SQLiteStore(path: directory.file("db/vice.sqlite"))
+        let reopened = try await fixture.reopen()
         #expect(try await reopened.read { try $0.image(id: "keep") }?.image.title == "kept")
         #expect(try await reopened.read { try $0.jobs(subjectID: "keep") }.map(\.id) == ["job"])
+    }
+}
+
+/// Two stores on the same data: two processes on one SQLite file, or two nodes on one PostgreSQL.
+@Suite struct SharedStoreTests {
+    @Test(arguments: StoreBackend.allCases) func twoStoresClaimEachJobOnce(_ backend: StoreBackend) async throws {
+        let fixture = try await backend.makeStore()
+        let first = fixture.store
+        let second = try await fixture.reopen()
+        let now = Date()
+        try await first.write { tx in
+            for i in 0..<20 { try tx.insertJob(Job(id: "job\(i)", kind: .importImage, subjectID: "s\(i)", runAt: now)) }
+        }
+        let claimed = try await withThrowingTaskGroup(of: [String].self) { group in
+            for (index, store) in [first, second, first, second].enumerated() {
+                group.addTask {
+                    var ids: [String] = []
+                    while let job = try await store.claim(queue: .import, owner: "worker\(index)", lease: 60, now: now) {
+                        ids.append(job.id)
+                    }
+                    return ids
+                }
+            }
+            return try await group.reduce(into: []) { $0 += $1 }
+        }
+        #expect(claimed.sorted() == (0..<20).map { "job\($0)" }.sorted(), "every job claimed exactly once")
+    }
+
+    @Test(arguments: StoreBackend.allCases) func eventsWrittenByTwoStoresAreNumberedInCommitOrder(_ backend: StoreBackend) async throws {
+        let fixture = try await backend.makeStore()
+        let stores = [fixture.store, try await fixture.reopen()]
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for (index, store) in stores.enumerated() {
+                group.addTask {
+                    for i in 0..<15 {
+                        try await store.write { tx in
+                            let last = try tx.lastEventSeq()
+                            let seq = try tx.appendEvent(RegistryEvent(kind: .jobState, ownerID: "u", subjectID: "\(index)-\(i)",
+                                                                       data: .object(["after": .number(Double(last))])))
+                            // A reader that saw `last` must not miss this event later: it is numbered after it.
+                            if seq <= last { throw StoreTestError(description: "event \(seq) numbered before \(last)") }
+                        }
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        let events = try await fixture.store.read { try $0.events(after: 0, ownerID: nil, limit: 100) }
+        #expect(events.count == 30)
+        #expect(events.map(\.seq) == events.map(\.seq).sorted())
+        // Each event was numbered after every event committed before it.
+        for (index, event) in events.enumerated() {
+            if case .object(let data) = event.data, case .number(let after)? = data["after"] {
+                #expect(Int64(after) == (index == 0 ? 0 : events[index - 1].seq), "event \(event.seq) saw \(after)")
+            }
+        }
     }
 }
