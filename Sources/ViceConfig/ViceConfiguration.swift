@@ -194,11 +194,14 @@ package struct WorkerSettings: Decodable, Sendable, Equatable {
     /// How long jobs that ended, and events, are kept (`GET /v1/jobs`, `Last-Event-ID`).
     package var jobRetentionDays = 30
     package var eventRetentionDays = 7
+    /// How long a claimed job is this node's without a heartbeat (renewed every third of it): the
+    /// time after which another node takes over the job of a node that died or stalled.
+    package var leaseSeconds = 30
 
     package init() {}
     enum CodingKeys: String, CodingKey, CaseIterable {
         case `import`, export, store, webhooks, shutdownGraceSeconds, maxAttempts, deployWaitSeconds, jobTimeLimitSeconds,
-             jobRetentionDays, eventRetentionDays
+             jobRetentionDays, eventRetentionDays, leaseSeconds
     }
 
     package init(from decoder: any Decoder) throws {
@@ -217,6 +220,10 @@ package struct WorkerSettings: Decodable, Sendable, Equatable {
         jobTimeLimitSeconds = try c.decodeIfPresent(Int.self, forKey: .jobTimeLimitSeconds) ?? jobTimeLimitSeconds
         jobRetentionDays = try c.decodeIfPresent(Int.self, forKey: .jobRetentionDays) ?? jobRetentionDays
         eventRetentionDays = try c.decodeIfPresent(Int.self, forKey: .eventRetentionDays) ?? eventRetentionDays
+        leaseSeconds = try c.decodeIfPresent(Int.self, forKey: .leaseSeconds) ?? leaseSeconds
+        guard (3...3600).contains(leaseSeconds) else {
+            throw DecodingError.dataCorruptedError(forKey: .leaseSeconds, in: c, debugDescription: "must be between 3 and 3600 seconds")
+        }
         for (key, value) in [(CodingKeys.jobRetentionDays, jobRetentionDays), (.eventRetentionDays, eventRetentionDays)]
         where !(1...3650).contains(value) {
             throw DecodingError.dataCorruptedError(forKey: key, in: c, debugDescription: "must be between 1 and 3650 days")

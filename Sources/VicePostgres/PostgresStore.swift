@@ -54,6 +54,10 @@ package final class PostgresStore: MetadataStore, JobQueue, @unchecked Sendable 
             host: settings.host, port: settings.port, username: settings.username, password: settings.password,
             database: settings.database, tls: try Self.tls(settings.tls))
         configuration.options.connectTimeout = .seconds(10)
+        // A node that stalls inside a transaction (paused, cut off) holds the write lock: the
+        // server ends such a session after 30 s, so the other nodes wait no longer than that.
+        configuration.options.additionalStartupParameters = [("idle_in_transaction_session_timeout", "30s"),
+                                                             ("application_name", "vice")]
         self.logger = logger
         pool = PostgresConnectionPool(configuration: configuration, group: MultiThreadedEventLoopGroup.singleton,
                                       size: settings.poolSize, logger: logger)

@@ -56,12 +56,16 @@ struct ServeCommand: AsyncParsableCommand {
 
         let grace = Duration.seconds(configuration.workers.shutdownGraceSeconds)
         let limit = Duration.seconds(configuration.workers.jobTimeLimitSeconds)
+        let lease = TimeInterval(configuration.workers.leaseSeconds)
         let pools = [
-            registry.makeWorkerPool(queue: .import, concurrency: configuration.workers.import, jobs: assembly.store, grace: grace, timeLimit: limit),
-            registry.makeWorkerPool(queue: .export, concurrency: configuration.workers.export, jobs: assembly.store, grace: grace, timeLimit: limit),
-            registry.makeWorkerPool(queue: .store, concurrency: configuration.workers.store, jobs: assembly.store, grace: grace, timeLimit: limit),
+            registry.makeWorkerPool(queue: .import, concurrency: configuration.workers.import, jobs: assembly.store, lease: lease,
+                                    grace: grace, timeLimit: limit),
+            registry.makeWorkerPool(queue: .export, concurrency: configuration.workers.export, jobs: assembly.store, lease: lease,
+                                    grace: grace, timeLimit: limit),
+            registry.makeWorkerPool(queue: .store, concurrency: configuration.workers.store, jobs: assembly.store, lease: lease,
+                                    grace: grace, timeLimit: limit),
             // Deliveries are short; a slow receiver ties up one of them for at most its timeouts.
-            registry.makeWorkerPool(queue: .webhook, concurrency: configuration.workers.webhooks, jobs: assembly.store, retry: RetryPolicy(base: 2, cap: 300),
+            registry.makeWorkerPool(queue: .webhook, concurrency: configuration.workers.webhooks, jobs: assembly.store, retry: RetryPolicy(base: 2, cap: 300), lease: lease,
                                     grace: .seconds(5), timeLimit: .seconds(60)),
         ]
         let host = configuration.server.host

@@ -80,6 +80,26 @@ import ViceConfig
         #expect(configuration.storage.path == "/data/store-$1")
     }
 
+    @Test func aSharedPostgreSQLDatabaseTakesItsPasswordFromAFileOrTheEnvironment() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("vice-config-\(UUID())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let secret = directory.appendingPathComponent("pg-password")
+        try "from a file\n".write(to: secret, atomically: true, encoding: .utf8)
+        let fromFile = try load("database:\n  postgres:\n    url: postgres://vice@db:5432/vice\n    password: file:\(secret.path)\n")
+        #expect(fromFile.database.postgres == PostgresSettings(url: "postgres://vice@db:5432/vice", password: "from a file", poolSize: 8))
+        let fromVariable = try load("database:\n  postgres:\n    url: postgres://vice@db/vice\n    password: ${PG}\n    poolSize: 3\n",
+                                    environment: ["PG": "from the environment"])
+        #expect(fromVariable.database.postgres?.password == "from the environment" && fromVariable.database.postgres?.poolSize == 3)
+        #expect(try load("").database.postgres == nil, "SQLite unless a database is named")
+        #expect(error("database:\n  postgres:\n    url: mysql://db/vice\n")?.reason.contains("postgres:// URL") == true)
+        #expect(error("database:\n  postgres:\n    url: postgres://u@db/vice\n    poolSize: 0\n") != nil)
+        #expect(error("database:\n  postgres:\n    url: postgres://u@db/vice\n    password: file:/nonexistent/pw\n")?.reason
+            .contains("cannot read the file") == true)
+        #expect(error("workers:\n  leaseSeconds: 1\n")?.reason.contains("between 3 and 3600") == true)
+        #expect(try load("workers:\n  leaseSeconds: 10\n").workers.leaseSeconds == 10)
+    }
+
     @Test func aMissingVariableIsAnErrorAtItsPlace() {
         let failure = error("server:\n  port: 80\n  host: ${NOT_SET}\n")
         #expect(failure?.description == "test.yaml:3:9: environment variable NOT_SET is not set")

@@ -60,17 +60,16 @@ final class ServerProcess: @unchecked Sendable {
     let logFile: URL
 
     /// `adapters`: more lines of the `adapters:` section, indented by two spaces.
-    static func writeConfiguration(in directory: URL, extra: String = "", adapters: String = "", server: String = "") throws {
+    /// `workers`: the lines of the `workers:` section, indented by two spaces.
+    static func writeConfiguration(in directory: URL, extra: String = "", adapters: String = "", server: String = "",
+                                   workers: String = "  import: 2\n  export: 2\n  store: 1\n  shutdownGraceSeconds: 30") throws {
         let yaml = """
             server:
               host: 127.0.0.1
               port: 0
             \(server)
             workers:
-              import: 2
-              export: 2
-              store: 1
-              shutdownGraceSeconds: 30
+            \(workers)
             security:
               bcryptCost: 4
             adapters:

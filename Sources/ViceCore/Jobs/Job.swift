@@ -198,7 +198,9 @@ package protocol JobQueue: Sendable {
     func renewLease(jobID: String, owner: String, token: Int64, until: Date) async throws -> LeaseRenewal
     /// Gives a claimed job back unharmed (shutdown): pending again, the attempt not counted.
     func release(jobID: String, owner: String, token: Int64) async throws
-    /// At start-up: every job left running by a process that died is pending again.
+    /// At start-up: every job left running by a process that died is pending again — in a store
+    /// only this process uses. A store several nodes share leaves running jobs to their leases
+    /// (another node may be running them) and answers 0.
     func requeueAbandoned() async throws -> Int
 }
 
