@@ -140,7 +140,7 @@ let package = Package(
         // S3-compatible object stores (AWS, SeaweedFS, Ceph RGW): Signature V4 over the libcurl client.
         .target(
             name: "ViceS3",
-            dependencies: [.product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["ViceCore", "ViceHTTP", "ViceSupport", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swiftSettings
         ),
         // The HTTP control API (Hummingbird): routes, Basic auth, JSON errors, OpenAPI document.
@@ -176,7 +176,7 @@ let package = Package(
         .executableTarget(
             name: "vice",
             dependencies: [
-                "ViceCore", "ViceStorage", "ViceSQLite", "VicePostgres", "ViceConfig", "ViceServer", "ViceInMemory", "ViceDocker", "ViceOpenStack", "ViceExternal", "ViceBwLehrpool", "ViceConversion", /* new-adapter: vice dependencies */
+                "ViceCore", "ViceStorage", "ViceS3", "ViceSQLite", "VicePostgres", "ViceConfig", "ViceServer", "ViceInMemory", "ViceDocker", "ViceOpenStack", "ViceExternal", "ViceBwLehrpool", "ViceConversion", /* new-adapter: vice dependencies */
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -223,7 +223,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ViceStorageTests",
-            dependencies: ["ViceStorage", "ViceCore", "ViceTestSupport", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["ViceStorage", "ViceS3", "ViceCore", "ViceTestSupport", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swiftSettings
         ),
         // The MetadataStore/JobQueue conformance suite, run against SQLite and PostgreSQL.

@@ -112,9 +112,11 @@ package struct StorageSettings: Decodable, Sendable, Equatable {
     package var path = "data/store"
     /// The largest image file an upload may bring, in bytes (default 1 TiB).
     package var maxUploadBytes: Int64 = 1 << 40
+    /// An S3 bucket for the blobs instead of `path` (which then holds only temporary files).
+    package var s3: S3Settings?
 
     package init() {}
-    enum CodingKeys: String, CodingKey, CaseIterable { case path, maxUploadBytes }
+    enum CodingKeys: String, CodingKey, CaseIterable { case path, maxUploadBytes, s3 }
 
     package init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -122,6 +124,55 @@ package struct StorageSettings: Decodable, Sendable, Equatable {
         maxUploadBytes = try c.decodeIfPresent(Int64.self, forKey: .maxUploadBytes) ?? maxUploadBytes
         guard maxUploadBytes > 0 else {
             throw DecodingError.dataCorruptedError(forKey: .maxUploadBytes, in: c, debugDescription: "must be a positive number of bytes")
+        }
+        s3 = try c.decodeIfPresent(S3Settings.self, forKey: .s3)
+    }
+}
+
+/// `storage.s3`: an S3-compatible bucket (AWS, Ceph RGW, SeaweedFS, MinIO) every node shares.
+package struct S3Settings: Decodable, Sendable, Equatable {
+    package var endpoint: String
+    package var bucket: String
+    package var region = "us-east-1"
+    package var accessKeyId: String
+    /// `file:PATH` or `${VARIABLE}` keeps it out of the configuration file.
+    package var secretAccessKey: String
+    /// `endpoint/bucket/key` instead of `bucket.endpoint/key` (most stores but AWS want it).
+    package var pathStyle = true
+    /// Prepended to every key, so that the bucket can hold other things too.
+    package var prefix = ""
+    /// Bytes per part of a multipart upload, in MiB (5-5120).
+    package var partSizeMiB = 16
+
+    package init(endpoint: String, bucket: String, accessKeyId: String, secretAccessKey: String) {
+        self.endpoint = endpoint
+        self.bucket = bucket
+        self.accessKeyId = accessKeyId
+        self.secretAccessKey = secretAccessKey
+    }
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case endpoint, bucket, region, accessKeyId, secretAccessKey, pathStyle, prefix, partSizeMiB
+    }
+
+    package init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        endpoint = try c.decode(String.self, forKey: .endpoint)
+        guard endpoint.hasPrefix("https://") || endpoint.hasPrefix("http://") else {
+            throw DecodingError.dataCorruptedError(forKey: .endpoint, in: c, debugDescription: "must be an http:// or https:// URL")
+        }
+        bucket = try c.decode(String.self, forKey: .bucket)
+        guard (3...63).contains(bucket.count), bucket.allSatisfy({ $0.isASCII && ($0.isLowercase || $0.isNumber || $0 == "-" || $0 == ".") }) else {
+            throw DecodingError.dataCorruptedError(forKey: .bucket, in: c, debugDescription: "must be 3-63 lower-case letters, digits, dots and dashes")
+        }
+        region = try c.decodeIfPresent(String.self, forKey: .region) ?? region
+        accessKeyId = try c.decode(String.self, forKey: .accessKeyId)
+        secretAccessKey = try ConfigSecret.resolve(try c.decode(String.self, forKey: .secretAccessKey), forKey: .secretAccessKey, in: c)
+        pathStyle = try c.decodeIfPresent(Bool.self, forKey: .pathStyle) ?? pathStyle
+        prefix = try c.decodeIfPresent(String.self, forKey: .prefix) ?? prefix
+        partSizeMiB = try c.decodeIfPresent(Int.self, forKey: .partSizeMiB) ?? partSizeMiB
+        guard (5...5120).contains(partSizeMiB) else {
+            throw DecodingError.dataCorruptedError(forKey: .partSizeMiB, in: c, debugDescription: "must be from 5 to 5120 MiB")
         }
     }
 }

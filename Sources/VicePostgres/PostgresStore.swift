@@ -105,7 +105,7 @@ package final class PostgresStore: MetadataStore, JobQueue, @unchecked Sendable 
 
     /// Runs `body` in one transaction on a thread of the store's, again (up to three times) when
     /// PostgreSQL resolved a deadlock or serialization conflict by aborting it.
-    private func transaction<T: Sendable>(begin: String, lock: Bool,
+    func transaction<T: Sendable>(begin: String, lock: Bool,
                                           _ body: @escaping @Sendable (SQLRunner) throws -> T) async throws -> T {
         do {
             return try await threads.runIfActive { [pool, logger] in
@@ -140,7 +140,7 @@ package final class PostgresStore: MetadataStore, JobQueue, @unchecked Sendable 
     }
 
     /// One statement outside a transaction (it commits by itself).
-    private func statement<T: Sendable>(_ body: @escaping @Sendable (SQLRunner) throws -> T) async throws -> T {
+    func statement<T: Sendable>(_ body: @escaping @Sendable (SQLRunner) throws -> T) async throws -> T {
         do {
             return try await threads.runIfActive { [pool, logger] in
                 try pool.withConnection { try body(SQLRunner(connection: $0, logger: logger)) }

@@ -66,6 +66,34 @@ package final class FileBlobStore: BlobStore {
         }
     }
 
+    package func get(_ digest: String, range: ClosedRange<Int64>) async throws -> ByteStream {
+        let path = try path(of: digest).path
+        let file = try await BlockingIO.run { () throws -> FileDescriptor in
+            guard let file = FileDescriptor.openForReading(path) else {
+                throw ViceError.notFound("blob \(digest) is not in the store")
+            }
+            try file.seek(to: range.lowerBound)
+            return file
+        }
+        let chunkSize = self.chunkSize
+        let position = LockedBox(range.lowerBound)
+        return ByteStream {
+            let offset = position.withLock { $0 }
+            let wanted = min(Int64(chunkSize), range.upperBound + 1 - offset)
+            guard wanted > 0 else {
+                file.close()
+                return nil
+            }
+            let chunk = try await BlockingIO.run { try file.read(upTo: Int(wanted)) }
+            if chunk.isEmpty {
+                file.close()
+                return nil
+            }
+            position.withLock { $0 += Int64(chunk.count) }
+            return chunk
+        }
+    }
+
     package func contains(_ digest: String) async throws -> Bool {
         FileManager.default.fileExists(atPath: try path(of: digest).path)
     }

@@ -62,6 +62,12 @@ final class FileDescriptor: @unchecked Sendable {
         return buffer
     }
 
+    func seek(to offset: Int64) throws {
+        guard lseek(current, off_t(offset), SEEK_SET) == off_t(offset) else {
+            throw ViceError(.internal, "seek failed: \(String(cString: strerror(errno)))")
+        }
+    }
+
     func sync() throws {
         guard fsync(current) == 0 else { throw ViceError(.internal, "fsync failed: \(String(cString: strerror(errno)))") }
     }

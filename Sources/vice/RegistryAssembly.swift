@@ -9,6 +9,7 @@ import ViceDocker
 import ViceExternal
 import ViceOpenStack
 import VicePostgres
+import ViceS3
 import ViceServer
 import ViceSQLite
 import ViceStorage
@@ -23,7 +24,10 @@ struct RegistryAssembly {
     let store: any MetadataStore & JobQueue
     /// Set when the store is shared with other nodes: it tells this node of their jobs and events.
     let sharedStore: PostgresStore?
-    let blobs: FileBlobStore
+    /// Local files (one node), or an S3 bucket (several).
+    let blobs: any BlobStore
+    /// The local file store, when blobs are kept on this machine.
+    let fileBlobs: FileBlobStore?
     let plugins: [ExternalPlugin]
 
     init(configuration: ViceConfiguration, logger: Logger) async throws {
@@ -38,7 +42,24 @@ struct RegistryAssembly {
             store = try SQLiteStore(path: configuration.database.sqlite)
             sharedStore = nil
         }
-        blobs = try FileBlobStore(root: URL(fileURLWithPath: configuration.storage.path, isDirectory: true))
+        if let s3 = configuration.storage.s3 {
+            let store = S3BlobStore(location: S3Location(endpoint: s3.endpoint, bucket: s3.bucket, region: s3.region,
+                                                         accessKeyID: s3.accessKeyId, secretAccessKey: s3.secretAccessKey,
+                                                         pathStyle: s3.pathStyle, prefix: s3.prefix),
+                                    partSize: s3.partSizeMiB << 20,
+                                    // Nodes sharing the bucket keep their blob leases where all of them see them.
+                                    leases: sharedStore.map { PostgresBlobLeases(store: $0) } ?? LocalBlobLeaseKeeper())
+            try await store.prepare()
+            // Adapters' temporary files and conversions stay on this machine.
+            try FileManager.default.createDirectory(at: URL(fileURLWithPath: configuration.storage.path).appendingPathComponent("tmp"),
+                                                    withIntermediateDirectories: true)
+            blobs = store
+            fileBlobs = nil
+        } else {
+            let store = try FileBlobStore(root: URL(fileURLWithPath: configuration.storage.path, isDirectory: true))
+            blobs = store
+            fileBlobs = store
+        }
         let catalog = AdapterCatalog()
         if configuration.adapters.memory.enabled {
             catalog.register(InMemoryAdapter.self)

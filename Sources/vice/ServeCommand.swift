@@ -36,7 +36,7 @@ struct ServeCommand: AsyncParsableCommand {
         assembly.sharedStore?.listen(job: { registry.signal(for: $0).notify() }, event: { registry.events.notify() })
         defer { assembly.sharedStore?.shutdown() }
 
-        let removed = try assembly.blobs.removeTemporaryFiles()
+        let removed = try assembly.fileBlobs?.removeTemporaryFiles() ?? 0
         if removed > 0 { logger.notice("removed \(removed) temporary files left by an interrupted write") }
         let requeued = try await assembly.store.requeueAbandoned()
         if requeued > 0 { logger.notice("re-queued \(requeued) jobs that were running when the registry last stopped") }

@@ -4,9 +4,11 @@ import ViceTestSupport
 
 /// Two `vice serve` processes on one PostgreSQL database, as two nodes behind a load balancer:
 /// what one records the other serves, a job of a node that was killed is finished by the other
-/// after its lease, and a node that stalls past its lease and wakes up cannot overwrite what the
-/// other recorded (fencing). Each node keeps blobs in its own folder here (the shared S3 store is
-/// not there yet), so the imports run wholly on the node that finishes them.
+/// after its lease, a node that stalls past its lease and wakes up cannot overwrite what the
+/// other recorded (fencing), and with one S3 bucket (SeaweedFS) an upload through one node is
+/// stored by the other and served by both, while deletes racing ingests of the same bytes lose
+/// no blob. The first tests keep blobs in each node's folder, so an import runs wholly on the
+/// node that finishes it.
 @Suite(.serialized, .tags(.process)) struct MultiNodeTests {
     static let lease = 4
 
@@ -25,12 +27,32 @@ import ViceTestSupport
         return components.string!
     }
 
-    /// A node's folder and configuration: the shared database, a short lease, `imports` workers.
-    static func node(database: String, imports: Int, key: URL? = nil) throws -> TemporaryDirectory {
+    /// The shared bucket of the SeaweedFS `script/test` started, under a prefix of its own.
+    static func bucket() throws -> String {
+        let environment = ProcessInfo.processInfo.environment
+        guard let endpoint = environment["VICE_TEST_S3_ENDPOINT"], let key = environment["VICE_TEST_S3_ACCESS_KEY"],
+              let secret = environment["VICE_TEST_S3_SECRET_KEY"] else {
+            throw ProcessTestError(description: "VICE_TEST_S3_ENDPOINT is not set: run the tests with script/test, which starts SeaweedFS")
+        }
+        return """
+            storage:
+              s3:
+                endpoint: \(endpoint)
+                bucket: vice-tests
+                accessKeyId: \(key)
+                secretAccessKey: \(secret)
+                prefix: nodes-\(UUID().uuidString.lowercased())/
+                partSizeMiB: 5
+            """
+    }
+
+    /// A node's folder and configuration: the shared database (and bucket, when given), a short
+    /// lease, `imports` and `stores` workers.
+    static func node(database: String, imports: Int, stores: Int = 1, bucket: String = "", key: URL? = nil) throws -> TemporaryDirectory {
         let directory = try TemporaryDirectory()
         try ServerProcess.writeConfiguration(
-            in: directory.url, extra: "database:\n  postgres:\n    url: \(database)\n    poolSize: 4",
-            workers: "  import: \(imports)\n  export: 1\n  store: 1\n  leaseSeconds: \(lease)\n  shutdownGraceSeconds: 5")
+            in: directory.url, extra: "database:\n  postgres:\n    url: \(database)\n    poolSize: 4\n" + bucket,
+            workers: "  import: \(imports)\n  export: 1\n  store: \(stores)\n  leaseSeconds: \(lease)\n  shutdownGraceSeconds: 5")
         // Credentials are sealed with the key: every node has the same one.
         if let key {
             let data = directory.url.appendingPathComponent("data")
@@ -47,7 +69,9 @@ import ViceTestSupport
     /// Starts an import of the slow in-memory cloud's sample through `server` and waits until a
     /// node is importing it.
     static func startImport(through server: ServerProcess, cloud: String) async throws -> (image: String, job: String) {
-        let environment = try await server.slowEnvironment(cloud: cloud, chunkDelayMs: 250)
+        // 16 chunks of 800 ms: the import is still running when the second node is up, also on a
+        // busy machine where starting a node takes seconds.
+        let environment = try await server.slowEnvironment(cloud: cloud, chunkDelayMs: 800)
         let image = try await server.object("POST", "/v1/images", json: """
             {"title": "moved between nodes", "originEnvironment": "\(environment)", "environmentReference": "sample-raw"}
             """)
@@ -70,6 +94,8 @@ import ViceTestSupport
         let listed = try await two.request("GET", "/v1/images")
         #expect((listed.body as? [[String: Any]])?.map { $0["id"] as? String } == [image])
 
+        let beforeKill = try await two.object("GET", "/v1/image/\(image)")
+        try #require(beforeKill["status"] as? String == "importing", "node 1 is still importing when it is killed: \(beforeKill)")
         one.signal(SIGKILL)
         _ = try await one.waitForExit()
         var record: [String: Any] = [:]
@@ -97,6 +123,8 @@ import ViceTestSupport
 
         // Node 1 stops (a long GC pause, a VM migrated, a network cut) with the job in hand.
         one.signal(SIGSTOP)
+        let beforeStop = try await two.object("GET", "/v1/image/\(image)")
+        try #require(beforeStop["status"] as? String == "importing", "node 1 was still importing when it stopped: \(beforeStop)")
         var record: [String: Any] = [:]
         #expect(await eventually(timeout: .seconds(90)) {
             record = (try? await two.object("GET", "/v1/image/\(image)")) ?? [:]
@@ -115,6 +143,84 @@ import ViceTestSupport
                 "node 1 changed nothing: \(after)")
         let image2 = try await two.object("GET", "/v1/image/\(image)")
         #expect(image2["status"] as? String == "active" && image2["checksum"] as? String == record["checksum"] as? String)
+        for server in [one, two] { server.signal(SIGTERM) }
+        for server in [one, two] { _ = try await server.waitForExit() }
+    }
+
+    func curl(_ arguments: [String]) async throws -> String {
+        let (status, output) = try await BlockingRun.run("curl", ["-s", "-u", "admin:admin-password"] + arguments)
+        guard status == 0 else { throw ProcessTestError(description: "curl \(arguments) failed (\(status)): \(output)") }
+        return output
+    }
+
+    func sha256(ofFile path: URL) async throws -> String {
+        let (_, output) = try await BlockingRun.run("sha256sum", [path.path])
+        return "sha256:" + (output.split(separator: " ").first.map(String.init) ?? "")
+    }
+
+    @Test func anUploadThroughOneNodeIsStoredByTheOtherAndServedByBothAndDeletesLoseNoSharedBlob() async throws {
+        let database = try Self.freshDatabase()
+        let bucket = try Self.bucket()
+        // Node 1 runs no store jobs: what is uploaded through it is stored by node 2.
+        let first = try Self.node(database: database, imports: 1, stores: 0, bucket: bucket)
+        let one = try await ServerProcess(directory: first.url)
+        let second = try Self.node(database: database, imports: 1, stores: 1, bucket: bucket, key: Self.key(of: first))
+        let two = try await ServerProcess(directory: second.url)
+
+        let file = first.url.appendingPathComponent("disk.img")
+        let (made, _) = try await BlockingRun.run("dd", ["if=/dev/urandom", "of=\(file.path)", "bs=1M", "count=12", "status=none"])
+        #expect(made == 0)
+        let digest = try await sha256(ofFile: file)
+        func upload(through server: ServerProcess, title: String) async throws -> String {
+            let image = try await server.object("POST", "/v1/images", json: #"{"title": "\#(title)", "contenttype": "disk-raw"}"#)
+            let id = try #require(image["id"] as? String)
+            let status = try await curl(["-X", "POST", "-H", "Content-Type: application/octet-stream", "-T", file.path,
+                                         "-o", "/dev/null", "-w", "%{http_code}", "http://127.0.0.1:\(server.port)/v1/image/\(id)/file"])
+            #expect(["200", "201", "202"].contains(status), "upload answered \(status)")
+            return id
+        }
+        func active(_ id: String, on server: ServerProcess) async -> [String: Any] {
+            var record: [String: Any] = [:]
+            _ = await eventually(timeout: .seconds(90)) {
+                record = (try? await server.object("GET", "/v1/image/\(id)")) ?? [:]
+                return record["status"] as? String == "active"
+            }
+            return record
+        }
+        let image = try await upload(through: one, title: "uploaded to node 1")
+        let stored = await active(image, on: one)
+        #expect(stored["status"] as? String == "active" && stored["checksum"] as? String == digest, "\(stored)")
+
+        // Both nodes serve the same bytes from the bucket, whole and in ranges.
+        for server in [one, two] {
+            let copy = second.url.appendingPathComponent("download-\(server.port).img")
+            let status = try await curl(["-o", copy.path, "-w", "%{http_code}", "http://127.0.0.1:\(server.port)/v1/image/\(image)/file"])
+            #expect(status == "200")
+            #expect(try await sha256(ofFile: copy) == digest)
+        }
+        let part = second.url.appendingPathComponent("part.bin")
+        let ranged = try await curl(["-H", "Range: bytes=1000-1999", "-o", part.path, "-w", "%{http_code}",
+                                     "http://127.0.0.1:\(two.port)/v1/image/\(image)/file"])
+        let original = try Data(contentsOf: file)
+        let partBytes = try Data(contentsOf: part)
+        #expect(ranged == "206" && partBytes == original[1000...1999])
+
+        // Deleting an image on node 1 while node 2 ingests the same bytes for another image: the
+        // new image keeps its blob, whichever comes first.
+        for round in 0..<3 {
+            let holder = round == 0 ? image : try await upload(through: two, title: "holder \(round)")
+            _ = await active(holder, on: two)
+            async let deleted = one.request("DELETE", "/v1/image/\(holder)")
+            let twin = try await upload(through: two, title: "twin \(round)")
+            let deleteStatus = try await deleted.status
+            #expect(deleteStatus == 200 || deleteStatus == 204)
+            let record = await active(twin, on: one)
+            #expect(record["checksum"] as? String == digest, "round \(round): \(record)")
+            let copy = second.url.appendingPathComponent("twin-\(round).img")
+            let status = try await curl(["-o", copy.path, "-w", "%{http_code}", "http://127.0.0.1:\(one.port)/v1/image/\(twin)/file"])
+            let twinDigest = try await sha256(ofFile: copy)
+            #expect(status == "200" && twinDigest == digest, "round \(round): the twin's bytes are there")
+        }
         for server in [one, two] { server.signal(SIGTERM) }
         for server in [one, two] { _ = try await server.waitForExit() }
     }

@@ -87,3 +87,37 @@ import ViceTestSupport
         }
     }
 }
+
+/// Blob leases kept in the database, as two nodes sharing an object store see them.
+@Suite struct PostgresBlobLeaseTests {
+    @Test func aLeaseOnOneNodeStopsADeleteOnTheOtherAndADeletionMakesCommitsWait() async throws {
+        let fixture = try await StoreBackend.postgres.makeStore()
+        let one = PostgresBlobLeases(store: try #require(fixture.store as? PostgresStore))
+        let two = PostgresBlobLeases(store: try #require(try await fixture.reopen() as? PostgresStore))
+        let blob = BlobRef(digest: "sha256:" + String(repeating: "ab", count: 32), size: 1)
+        let removed = LockedBox(0)
+        // Node 1 commits (holds a lease until it recorded the image): node 2 may not delete.
+        let lease = try await one.lease(blob) {}
+        #expect(try await two.delete(blob.digest, ifUnused: { true }, remove: { removed.withLock { $0 += 1 } }) == false)
+        lease.release()
+        #expect(await eventually {
+            (try? await two.delete(blob.digest, ifUnused: { true }, remove: { removed.withLock { $0 += 1 } })) == true
+        })
+        #expect(removed.withLock { $0 } == 1)
+
+        // While node 2 removes, node 1's commit waits, and copies after the removal.
+        let order = LockedBox<[String]>([])
+        let deleting = Task {
+            try await two.delete(blob.digest, ifUnused: { true }, remove: {
+                order.withLock { $0.append("removing") }
+                try await Task.sleep(for: .milliseconds(500))
+                order.withLock { $0.append("removed") }
+            })
+        }
+        #expect(await eventually { order.withLock { $0 } == ["removing"] })
+        let waited = try await one.lease(blob) { order.withLock { $0.append("copied") } }
+        #expect(try await deleting.value)
+        #expect(order.withLock { $0 } == ["removing", "removed", "copied"])
+        waited.release()
+    }
+}

@@ -87,6 +87,12 @@ extension Registry {
         return ImageFile(image: try render(stored, for: owner), digest: digest, size: size, file: try blobs.localFile(of: digest))
     }
 
+    /// The bytes of an image file (`range`: inclusive offsets), for stores without local files.
+    package func bytes(of file: ImageFile, range: ClosedRange<Int64>?) async throws -> ByteStream {
+        if let range { return try await blobs.get(file.digest, range: range) }
+        return try await blobs.get(file.digest)
+    }
+
     /// At start-up: cancels ingests that no store job refers to (uploads cut off by a crash).
     @discardableResult
     package func removeOrphanedIngests() async throws -> Int {

@@ -60,7 +60,6 @@ extension ViceAPI {
     func downloadImage(_ request: Request, _ context: ViceRequestContext) async throws -> Response {
         let id = try Self.pathID("imageId", context, kind: "image")
         let file = try await registry.imageFile(id: id, owner: try context.requirePrincipal())
-        guard let url = file.file else { throw ViceError(.internal, "the blob store keeps no local file for \(file.digest)") }
         let etag = "\"\(file.digest)\""
         var headers: HTTPFields = [
             .contentType: Self.mediaType(of: file.image.contenttype),
@@ -85,6 +84,14 @@ extension ViceAPI {
                     message: "the range \(header) is outside the \(file.size) bytes of the image", context: context,
                     headers: [.contentRange: "bytes */\(file.size)"])
             }
+        }
+        guard let url = file.file else {
+            // An object store: the bytes stream through (ranged GETs for ranges).
+            let status: HTTPResponse.Status = range == nil ? .ok : .partialContent
+            if let range { headers[.contentRange] = "bytes \(range.lowerBound)-\(range.upperBound)/\(file.size)" }
+            headers[.contentLength] = String(range?.count ?? Int(file.size))
+            let bytes = try await registry.bytes(of: file, range: range)
+            return Response(status: status, headers: headers, body: ResponseBody(asyncSequence: bytes.map { ByteBuffer(bytes: $0) }))
         }
         if let range {
             headers[.contentRange] = "bytes \(range.lowerBound)-\(range.upperBound)/\(file.size)"
