@@ -33,33 +33,8 @@ struct RegistryAssembly {
     init(configuration: ViceConfiguration, logger: Logger) async throws {
         self.configuration = configuration
         let cipher = try CredentialCipher.loadOrCreate(keyFile: configuration.security.credentialKeyFile)
-        if let postgres = configuration.database.postgres {
-            let settings = try PostgresStore.Settings(url: postgres.url, password: postgres.password, poolSize: postgres.poolSize)
-            let shared = try await PostgresStore(settings: settings, logger: logger)
-            store = shared
-            sharedStore = shared
-        } else {
-            store = try SQLiteStore(path: configuration.database.sqlite)
-            sharedStore = nil
-        }
-        if let s3 = configuration.storage.s3 {
-            let store = S3BlobStore(location: S3Location(endpoint: s3.endpoint, bucket: s3.bucket, region: s3.region,
-                                                         accessKeyID: s3.accessKeyId, secretAccessKey: s3.secretAccessKey,
-                                                         pathStyle: s3.pathStyle, prefix: s3.prefix),
-                                    partSize: s3.partSizeMiB << 20,
-                                    // Nodes sharing the bucket keep their blob leases where all of them see them.
-                                    leases: sharedStore.map { PostgresBlobLeases(store: $0) } ?? LocalBlobLeaseKeeper())
-            try await store.prepare()
-            // Adapters' temporary files and conversions stay on this machine.
-            try FileManager.default.createDirectory(at: URL(fileURLWithPath: configuration.storage.path).appendingPathComponent("tmp"),
-                                                    withIntermediateDirectories: true)
-            blobs = store
-            fileBlobs = nil
-        } else {
-            let store = try FileBlobStore(root: URL(fileURLWithPath: configuration.storage.path, isDirectory: true))
-            blobs = store
-            fileBlobs = store
-        }
+        let stores = try await Self.openStores(configuration, logger: logger)
+        (store, sharedStore, blobs, fileBlobs) = (stores.store, stores.shared, stores.blobs, stores.files)
         let catalog = AdapterCatalog()
         if configuration.adapters.memory.enabled {
             catalog.register(InMemoryAdapter.self)
@@ -94,6 +69,37 @@ struct RegistryAssembly {
             hasher: BcryptPasswordHasher(cost: configuration.security.bcryptCost), cipher: cipher,
             options: options,
             converter: QemuImgConverter(), webhookTransport: CurlWebhookTransport(), logger: logger)
+    }
+
+    /// The stores a configuration names: metadata and jobs (SQLite or PostgreSQL) and blobs (local
+    /// files or S3), the PostgreSQL store when it is shared, and the file store when blobs are local.
+    static func openStores(_ configuration: ViceConfiguration, logger: Logger) async throws
+        -> (store: any MetadataStore & JobQueue, shared: PostgresStore?, blobs: any BlobStore, files: FileBlobStore?) {
+        let store: any MetadataStore & JobQueue
+        let shared: PostgresStore?
+        if let postgres = configuration.database.postgres {
+            let settings = try PostgresStore.Settings(url: postgres.url, password: postgres.password, poolSize: postgres.poolSize)
+            shared = try await PostgresStore(settings: settings, logger: logger)
+            store = shared!
+        } else {
+            store = try SQLiteStore(path: configuration.database.sqlite)
+            shared = nil
+        }
+        guard let s3 = configuration.storage.s3 else {
+            let files = try FileBlobStore(root: URL(fileURLWithPath: configuration.storage.path, isDirectory: true))
+            return (store, shared, files, files)
+        }
+        let blobs = S3BlobStore(location: S3Location(endpoint: s3.endpoint, bucket: s3.bucket, region: s3.region,
+                                                     accessKeyID: s3.accessKeyId, secretAccessKey: s3.secretAccessKey,
+                                                     pathStyle: s3.pathStyle, prefix: s3.prefix),
+                                partSize: s3.partSizeMiB << 20,
+                                // Nodes sharing the bucket keep their blob leases where all of them see them.
+                                leases: shared.map { PostgresBlobLeases(store: $0) } ?? LocalBlobLeaseKeeper())
+        try await blobs.prepare()
+        // Adapters' temporary files and conversions stay on this machine.
+        try FileManager.default.createDirectory(at: URL(fileURLWithPath: configuration.storage.path).appendingPathComponent("tmp"),
+                                                withIntermediateDirectories: true)
+        return (store, shared, blobs, nil)
     }
 
     static func loadConfiguration(_ path: String) throws -> ViceConfiguration {

@@ -6,7 +6,7 @@ struct ViceCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "vice",
         abstract: "ViCE Registry: import, store, search and deploy virtual environments.",
-        subcommands: [ServeCommand.self, ConfigCommand.self, UserCommand.self, EnvCommand.self],
+        subcommands: [ServeCommand.self, ConfigCommand.self, UserCommand.self, EnvCommand.self, MigrateCommand.self],
         defaultSubcommand: ServeCommand.self)
 }
 
