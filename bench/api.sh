@@ -41,7 +41,7 @@ measure() {  # name, path, with-auth
 }
 
 echo
-echo "vice registry API benchmark — $(nproc) cores, release build, SQLite, $images images (created through POST /v1/images at $rate/s)"
+echo "vice registry API benchmark — $(nproc) cores, release build, ${BENCH_STORES:-SQLite}, $images images (created through POST /v1/images at $rate/s)"
 echo "wrk: 2 threads, $connections connections, ${duration}s per run"
 printf '%-42s %12s %10s %10s %12s\n' "request" "requests/s" "p50" "p99" "non-2xx"
 measure "baseline: 401 without credentials" "/v1/image/$id" no

@@ -50,12 +50,14 @@ ensure_python_module() {
 BUILD_PACKAGES=(libcurl4-openssl-dev libyaml-dev libsqlite3-dev liblz4-dev pkg-config)
 
 # For the benchmarks: starts `vice serve` ($1, the binary) in the folder $2 with a minimal
-# configuration; sets vice_pid and vice_port. The admin password is bench-admin-password.
+# configuration (plus the YAML in BENCH_VICE_EXTRA, e.g. other stores); sets vice_pid and
+# vice_port. The admin password is bench-admin-password.
 start_bench_vice() {
     cat > "$2/vice.yaml" <<YAML
 server: {host: 127.0.0.1, port: 0}
 security: {bcryptCost: 10}
 logging: {level: warning}
+${BENCH_VICE_EXTRA:-}
 YAML
     (cd "$2" && VICE_ADMIN_PASSWORD=bench-admin-password exec "$1" serve --config vice.yaml > server.out 2> server.err) &
     vice_pid=$!

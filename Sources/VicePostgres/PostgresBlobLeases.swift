@@ -19,7 +19,7 @@ package final class PostgresBlobLeases: BlobLeaseKeeper {
     package func lease(_ blob: BlobRef, while body: @Sendable () async throws -> Void) async throws -> BlobLease {
         let id = IDGenerator.make(length: 24)
         while true {
-            let (leaseLifetime) = (self.leaseLifetime)
+            let leaseLifetime = self.leaseLifetime
             let taken = try await store.transaction(begin: "BEGIN", lock: false) { sql -> Bool in
                 let now = Date().timeIntervalSince1970
                 try sql.run("SELECT pg_advisory_xact_lock(hashtext(?))", [blob.digest])
@@ -36,13 +36,7 @@ package final class PostgresBlobLeases: BlobLeaseKeeper {
         let lease = BlobLease(blob: blob) {
             Task { _ = try? await store.statement { try $0.run("DELETE FROM blob_leases WHERE id = ?", [id]) } }
         }
-        do {
-            try await body()
-        } catch {
-            lease.release()
-            throw error
-        }
-        return lease
+        return try await lease.holding(while: body)
     }
 
     package func delete(_ digest: String, ifUnused isUnused: @Sendable () async throws -> Bool,

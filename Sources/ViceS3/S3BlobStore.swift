@@ -184,7 +184,7 @@ final class S3Ingest: BlobIngest, @unchecked Sendable {
             buffer.append(contentsOf: bytes)
         }
         size += Int64(chunk.byteCount)
-        if buffer.count >= store.partSize {
+        while buffer.count >= store.partSize {
             let part = Array(buffer.prefix(store.partSize))
             buffer.removeFirst(part.count)
             try await send(part)

@@ -47,13 +47,7 @@ package final class LocalBlobLeaseKeeper: BlobLeaseKeeper {
                 entries[blob.digest] = entry.isIdle ? nil : entry
             }
         }
-        do {
-            try await body()
-        } catch {
-            lease.release()
-            throw error
-        }
-        return lease
+        return try await lease.holding(while: body)
     }
 
     package func delete(_ digest: String, ifUnused isUnused: @Sendable () async throws -> Bool,
@@ -95,5 +89,18 @@ package final class LocalBlobLeaseKeeper: BlobLeaseKeeper {
         defer { end(removing: false) }
         try await remove()
         return true
+    }
+}
+
+extension BlobLease {
+    /// Runs `body` (putting the bytes in place) under this lease; releases it when `body` throws.
+    package func holding(while body: @Sendable () async throws -> Void) async throws -> BlobLease {
+        do {
+            try await body()
+        } catch {
+            release()
+            throw error
+        }
+        return self
     }
 }
