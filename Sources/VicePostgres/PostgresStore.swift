@@ -42,6 +42,7 @@ package final class PostgresStore: MetadataStore, JobQueue, @unchecked Sendable 
     static let eventChannel = "vice_events"
 
     private let pool: PostgresConnectionPool
+    private let poolSize: Int
     /// Store bodies run here, one per connection: they block on each query.
     private let threads: NIOThreadPool
     private let logger: Logger
@@ -61,6 +62,7 @@ package final class PostgresStore: MetadataStore, JobQueue, @unchecked Sendable 
         self.logger = logger
         pool = PostgresConnectionPool(configuration: configuration, group: MultiThreadedEventLoopGroup.singleton,
                                       size: settings.poolSize, logger: logger)
+        poolSize = max(1, settings.poolSize)
         threads = NIOThreadPool(numberOfThreads: max(1, settings.poolSize))
         threads.start()
         do {
@@ -104,19 +106,27 @@ package final class PostgresStore: MetadataStore, JobQueue, @unchecked Sendable 
     }
 
     /// Runs `body` in one transaction on a thread of the store's, again (up to three times) when
-    /// PostgreSQL resolved a deadlock or serialization conflict by aborting it.
+    /// PostgreSQL resolved a deadlock or serialization conflict by aborting it, and on another
+    /// connection when the one lent was found broken before the transaction began (the server
+    /// restarted or ended the session: every idle connection of the pool is broken then).
     func transaction<T: Sendable>(begin: String, lock: Bool,
                                           _ body: @escaping @Sendable (SQLRunner) throws -> T) async throws -> T {
+        let attemptsOnBrokenConnections = poolSize + 1
         do {
             return try await threads.runIfActive { [pool, logger] in
-                var attempt = 1
+                var conflicts = 1, broken = 1
                 while true {
                     do {
                         return try pool.withConnection { connection in
                             try Self.run(SQLRunner(connection: connection, logger: logger), begin: begin, lock: lock, body)
                         }
-                    } catch where PostgresErrors.isRetryable(error) && attempt < 3 {
-                        attempt += 1
+                    } catch where PostgresErrors.isRetryable(error) && conflicts < 3 {
+                        conflicts += 1
+                    } catch let failure as BeginFailed where broken < attemptsOnBrokenConnections {
+                        _ = failure
+                        broken += 1
+                    } catch let failure as BeginFailed {
+                        throw failure.cause
                     }
                 }
             }
@@ -125,8 +135,19 @@ package final class PostgresStore: MetadataStore, JobQueue, @unchecked Sendable 
         }
     }
 
+    /// The transaction could not even begin: nothing of it ran, so it may run on another connection.
+    private struct BeginFailed: Error {
+        let cause: any Error
+    }
+
     private static func run<T>(_ sql: SQLRunner, begin: String, lock: Bool, _ body: (SQLRunner) throws -> T) throws -> T {
-        try sql.run(begin)
+        do {
+            try sql.run(begin)
+        } catch {
+            // Closed, so that the pool does not lend it again.
+            _ = try? sql.connection.close().wait()
+            throw BeginFailed(cause: error)
+        }
         do {
             if lock { try sql.run("SELECT pg_advisory_xact_lock(?)", [PostgresSchema.writeLock]) }
             let result = try body(sql)

@@ -69,9 +69,9 @@ import ViceTestSupport
     /// Starts an import of the slow in-memory cloud's sample through `server` and waits until a
     /// node is importing it.
     static func startImport(through server: ServerProcess, cloud: String) async throws -> (image: String, job: String) {
-        // 16 chunks of 800 ms: the import is still running when the second node is up, also on a
+        // 16 chunks of 1.2 s: the import is still running when the second node is up, also on a
         // busy machine where starting a node takes seconds.
-        let environment = try await server.slowEnvironment(cloud: cloud, chunkDelayMs: 800)
+        let environment = try await server.slowEnvironment(cloud: cloud, chunkDelayMs: 1200)
         let image = try await server.object("POST", "/v1/images", json: """
             {"title": "moved between nodes", "originEnvironment": "\(environment)", "environmentReference": "sample-raw"}
             """)
@@ -99,7 +99,7 @@ import ViceTestSupport
         one.signal(SIGKILL)
         _ = try await one.waitForExit()
         var record: [String: Any] = [:]
-        #expect(await eventually(timeout: .seconds(90)) {
+        #expect(await eventually(timeout: .seconds(180)) {
             record = (try? await two.object("GET", "/v1/image/\(image)")) ?? [:]
             return record["status"] as? String == "active"
         }, "\(record)")
@@ -126,7 +126,7 @@ import ViceTestSupport
         let beforeStop = try await two.object("GET", "/v1/image/\(image)")
         try #require(beforeStop["status"] as? String == "importing", "node 1 was still importing when it stopped: \(beforeStop)")
         var record: [String: Any] = [:]
-        #expect(await eventually(timeout: .seconds(90)) {
+        #expect(await eventually(timeout: .seconds(180)) {
             record = (try? await two.object("GET", "/v1/image/\(image)")) ?? [:]
             return record["status"] as? String == "active"
         }, "\(record)")
@@ -135,7 +135,7 @@ import ViceTestSupport
 
         // Node 1 wakes up and finishes its now stale attempt: the fencing token refuses its writes.
         one.signal(SIGCONT)
-        #expect(await eventually(timeout: .seconds(60)) {
+        #expect(await eventually(timeout: .seconds(120)) {
             one.log.contains("taken over by another worker; nothing recorded")
         }, "node 1's log: \(one.log)")
         let after = try await two.object("GET", "/v1/jobs/\(job)")
@@ -181,7 +181,7 @@ import ViceTestSupport
         }
         func active(_ id: String, on server: ServerProcess) async -> [String: Any] {
             var record: [String: Any] = [:]
-            _ = await eventually(timeout: .seconds(90)) {
+            _ = await eventually(timeout: .seconds(180)) {
                 record = (try? await server.object("GET", "/v1/image/\(id)")) ?? [:]
                 return record["status"] as? String == "active"
             }

@@ -41,7 +41,15 @@ import ViceTestSupport
             heard = await eventually(timeout: .milliseconds(200)) { woken.withLock { $0.contains("export") && $0.contains("event") } }
         }
         #expect(heard, "heard: \(woken.withLock { $0 })")
-        // A job that only changes (claimed, not due) wakes nobody.
+        // A job that only changes (claimed, not due) wakes nobody. (First the notifications of the
+        // attempts above, some perhaps still on their way, settle.)
+        var settled = woken.withLock { $0.count }
+        while true {
+            try await Task.sleep(for: .milliseconds(500))
+            let now = woken.withLock { $0.count }
+            if now == settled { break }
+            settled = now
+        }
         woken.withLock { $0 = [] }
         _ = try await writer.claim(queue: .export, owner: "A", lease: 30, now: Date())
         try await Task.sleep(for: .milliseconds(300))
@@ -68,12 +76,19 @@ import ViceTestSupport
         let fixture = try await StoreBackend.postgres.makeStore()
         let store = try #require(fixture.store as? PostgresStore)
         try await store.write { try $0.insertJob(Job(id: "before", kind: .importImage, subjectID: "s")) }
+        // Several connections in the pool (reads at once each need one).
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for _ in 0..<4 { group.addTask { _ = try await store.read { try $0.userCount() } } }
+            try await group.waitForAll()
+        }
         // The server ends every other session of this database (a failover, an operator's kill).
         let killer = try await fixture.reopen() as! PostgresStore
         _ = try await killer.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()")
-        // The first use may fail with the broken connection; the store then uses a fresh one.
-        _ = try? await store.read { try $0.job(id: "before") }
+        // Every pooled connection is broken now: the store finds out before a transaction begins
+        // and takes a fresh connection, so no caller sees the failure.
         #expect(try await store.read { try $0.job(id: "before") }?.id == "before")
+        try await store.write { try $0.insertJob(Job(id: "after", kind: .importImage, subjectID: "s")) }
+        #expect(try await store.read { try $0.jobs(subjectID: "s") }.map(\.id) == ["before", "after"])
     }
 
     @Test func settingsComeFromAURL() throws {
