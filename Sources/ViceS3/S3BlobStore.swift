@@ -79,7 +79,12 @@ package final class S3BlobStore: BlobStore {
         for upload in (try? await client.multipartUploads(prefix: data)) ?? [] where upload.key == data {
             try? await client.abortMultipartUpload(data, uploadID: upload.uploadID)
         }
-        try? await client.delete(data)
+        await deleteObjects(of: id)
+    }
+
+    /// Deletes an ingest's bytes and seal (an ingest that knows it has no upload under way).
+    func deleteObjects(of id: IngestID) async {
+        try? await client.delete(Self.dataKey(id))
         try? await client.delete(Self.sealKey(id))
     }
 
@@ -256,7 +261,7 @@ final class S3Ingest: BlobIngest, @unchecked Sendable {
         }
         let lease = try await store.place(id, as: blob)
         lock.withLock { state = .committed(blob) }
-        await store.discardIngest(id)
+        await store.deleteObjects(of: id)   // sealed: its upload was completed
         return lease
     }
 
@@ -270,7 +275,7 @@ final class S3Ingest: BlobIngest, @unchecked Sendable {
         _ = try? await inFlight?.value
         inFlight = nil
         if let uploadID { try? await store.client.abortMultipartUpload(key, uploadID: uploadID) }
-        await store.discardIngest(id)
+        await store.deleteObjects(of: id)
     }
 }
 

@@ -149,10 +149,15 @@ package struct S3Client: Sendable {
         _ = try? await response.collect(upTo: 1 << 20)
     }
 
+    /// The `x-amz-copy-source` of a key of this bucket.
+    private func copySource(_ key: String) -> String {
+        "/" + Self.encode(location.bucket) + "/" + Self.encode(location.prefix + key)
+    }
+
     /// Copies `source` to `target` inside the store (no bytes through this process). With
     /// `ifNoneMatch` an existing target is kept: answers false then.
     package func copy(_ source: String, to target: String, ifNoneMatch: Bool) async throws -> Bool {
-        var headers: [(name: String, value: String)] = [("x-amz-copy-source", "/" + Self.encode(location.bucket) + "/" + Self.encode(location.prefix + source))]
+        var headers: [(name: String, value: String)] = [("x-amz-copy-source", copySource(source))]
         if ifNoneMatch { headers.append(("If-None-Match", "*")) }
         let response = try await send("PUT", target, headers: headers, accepted: [200, 412])
         let text = try await self.text(response)
@@ -253,7 +258,7 @@ package struct S3Client: Sendable {
             while offset < size {
                 let last = min(size, offset + part) - 1
                 let response = try await send("PUT", target, query: [("partNumber", String(etags.count + 1)), ("uploadId", uploadID)],
-                                              headers: [("x-amz-copy-source", "/" + Self.encode(location.bucket) + "/" + Self.encode(location.prefix + source)),
+                                              headers: [("x-amz-copy-source", copySource(source)),
                                                         ("x-amz-copy-source-range", "bytes=\(offset)-\(last)")])
                 let text = try await self.text(response)
                 guard let etag = S3XML.first("ETag", in: text) else {

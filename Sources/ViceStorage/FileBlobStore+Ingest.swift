@@ -49,29 +49,28 @@ extension FileBlobStore {
 
     package func retain(_ digest: String) async throws -> BlobLease? {
         let final = try path(of: digest)
-        let leases = self.leases
-        return try await BlockingIO.run { () -> BlobLease? in
-            guard let size = (try? FileManager.default.attributesOfItem(atPath: final.path)[.size] as? NSNumber)?.int64Value else {
-                return nil
+        func currentSize() async throws -> Int64? {
+            try await BlockingIO.run {
+                (try? FileManager.default.attributesOfItem(atPath: final.path)[.size] as? NSNumber)?.int64Value
             }
-            let lease = leases.lease(BlobRef(digest: digest, size: size)) {}
-            // Deleted between the look and the lease: nothing to hold.
-            guard FileManager.default.fileExists(atPath: final.path) else {
-                lease.release()
-                return nil
-            }
-            return lease
         }
+        guard let size = try await currentSize() else { return nil }
+        let lease = try await leases.lease(BlobRef(digest: digest, size: size)) {}
+        // Deleted between the look and the lease: nothing to hold.
+        guard try await currentSize() != nil else {
+            lease.release()
+            return nil
+        }
+        return lease
     }
 
-    /// Moves a sealed file into place under `blob.digest` while taking a lease on it, so that a
-    /// delete of the same digest either ran before (and the file is put back) or waits for the
-    /// lease. Identical content already in place is kept once.
+    /// Moves a sealed file into place under `blob.digest` under a lease on it, so that a delete
+    /// of the same digest either ran before (and the file is put back) or gives way to the lease.
+    /// Identical content already in place is kept once.
     func place(_ staged: URL, as blob: BlobRef) async throws -> BlobLease {
         let final = try path(of: blob.digest)
-        let leases = self.leases
-        return try await BlockingIO.run {
-            try leases.lease(blob) {
+        return try await leases.lease(blob) {
+            try await BlockingIO.run {
                 let fm = FileManager.default
                 try fm.createDirectory(at: final.deletingLastPathComponent(), withIntermediateDirectories: true)
                 if fm.fileExists(atPath: final.path) {

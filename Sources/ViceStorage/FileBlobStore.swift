@@ -13,10 +13,11 @@ package final class FileBlobStore: BlobStore {
     package let root: URL
     let chunkSize = 1 << 20
     /// Commits hold their digest here until the caller has recorded it; deletes skip held digests.
-    let leases = BlobLeases()
+    let leases: any BlobLeaseKeeper
 
-    package init(root: URL) throws {
+    package init(root: URL, leases: any BlobLeaseKeeper = LocalBlobLeaseKeeper()) throws {
         self.root = root
+        self.leases = leases
         for directory in [blobsDirectory, stagingDirectory, temporaryDirectory] {
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         }
@@ -48,43 +49,29 @@ package final class FileBlobStore: BlobStore {
     }
 
     package func get(_ digest: String) async throws -> ByteStream {
-        let path = try path(of: digest).path
-        let file = try await BlockingIO.run { () throws -> FileDescriptor in
-            guard let file = FileDescriptor.openForReading(path) else {
-                throw ViceError.notFound("blob \(digest) is not in the store")
-            }
-            return file
-        }
-        let chunkSize = self.chunkSize
-        return ByteStream {
-            let chunk = try await BlockingIO.run { try file.read(upTo: chunkSize) }
-            if chunk.isEmpty {
-                file.close()
-                return nil
-            }
-            return chunk
-        }
+        try await read(digest, from: 0, through: nil)
     }
 
     package func get(_ digest: String, range: ClosedRange<Int64>) async throws -> ByteStream {
+        try await read(digest, from: range.lowerBound, through: range.upperBound)
+    }
+
+    /// The blob's bytes from `start` to `end` (inclusive; nil: to the end of the file).
+    private func read(_ digest: String, from start: Int64, through end: Int64?) async throws -> ByteStream {
         let path = try path(of: digest).path
         let file = try await BlockingIO.run { () throws -> FileDescriptor in
             guard let file = FileDescriptor.openForReading(path) else {
                 throw ViceError.notFound("blob \(digest) is not in the store")
             }
-            try file.seek(to: range.lowerBound)
+            if start > 0 { try file.seek(to: start) }
             return file
         }
         let chunkSize = self.chunkSize
-        let position = LockedBox(range.lowerBound)
+        let position = LockedBox(start)
         return ByteStream {
             let offset = position.withLock { $0 }
-            let wanted = min(Int64(chunkSize), range.upperBound + 1 - offset)
-            guard wanted > 0 else {
-                file.close()
-                return nil
-            }
-            let chunk = try await BlockingIO.run { try file.read(upTo: Int(wanted)) }
+            let wanted = end.map { min(Int64(chunkSize), $0 + 1 - offset) } ?? Int64(chunkSize)
+            let chunk = wanted > 0 ? try await BlockingIO.run { try file.read(upTo: Int(wanted)) } : []
             if chunk.isEmpty {
                 file.close()
                 return nil
@@ -101,9 +88,12 @@ package final class FileBlobStore: BlobStore {
     @discardableResult
     package func delete(_ digest: String, ifUnused isUnused: @escaping @Sendable () async throws -> Bool) async throws -> Bool {
         let path = try path(of: digest).path
+        // The removal (an unlink can take a while for a large file) runs off the cooperative pool.
         return try await leases.delete(digest, ifUnused: isUnused) {
-            if unlink(path) != 0 && errno != ENOENT {
-                throw ViceError(.internal, "cannot delete blob \(digest): \(String(cString: strerror(errno)))")
+            try await BlockingIO.run {
+                if unlink(path) != 0 && errno != ENOENT {
+                    throw ViceError(.internal, "cannot delete blob \(digest): \(String(cString: strerror(errno)))")
+                }
             }
         }
     }

@@ -70,6 +70,7 @@ struct HookedBlobStore: BlobStore {
     func discardIngest(_ id: IngestID) async { await base.discardIngest(id) }
     func retain(_ digest: String) async throws -> BlobLease? { try await base.retain(digest) }
     func get(_ digest: String) async throws -> ByteStream { try await base.get(digest) }
+    func get(_ digest: String, range: ClosedRange<Int64>) async throws -> ByteStream { try await base.get(digest, range: range) }
     func contains(_ digest: String) async throws -> Bool { try await base.contains(digest) }
     func delete(_ digest: String, ifUnused isUnused: @escaping @Sendable () async throws -> Bool) async throws -> Bool {
         try await base.delete(digest, ifUnused: isUnused)

@@ -22,10 +22,15 @@ struct SlowBlobStore: BlobStore {
     /// No local file: adapters read the (slow) stream.
     func localFile(of digest: String) throws -> URL? { nil }
 
-    func get(_ digest: String) async throws -> ByteStream {
+    func get(_ digest: String) async throws -> ByteStream { slowed(try await base.get(digest)) }
+    func get(_ digest: String, range: ClosedRange<Int64>) async throws -> ByteStream {
+        slowed(try await base.get(digest, range: range))
+    }
+
+    private func slowed(_ stream: ByteStream) -> ByteStream {
         let (after, rate) = (Int64(after), Int64(bytesPerSecond))
         let previous = LockedBox<Int64>(0)
-        return try await base.get(digest).observed { total in
+        return stream.observed { total in
             let chunk = previous.withLock { last -> Int64 in defer { last = total }; return total - last }
             if total > after { try await Task.sleep(for: .milliseconds(chunk * 1000 / rate)) }
         }

@@ -85,24 +85,20 @@ extension ViceAPI {
                     headers: [.contentRange: "bytes */\(file.size)"])
             }
         }
-        guard let url = file.file else {
-            // An object store: the bytes stream through (ranged GETs for ranges).
-            let status: HTTPResponse.Status = range == nil ? .ok : .partialContent
-            if let range { headers[.contentRange] = "bytes \(range.lowerBound)-\(range.upperBound)/\(file.size)" }
-            headers[.contentLength] = String(range?.count ?? Int(file.size))
-            let bytes = try await registry.bytes(of: file, range: range)
-            return Response(status: status, headers: headers, body: ResponseBody(asyncSequence: bytes.map { ByteBuffer(bytes: $0) }))
+        if let range { headers[.contentRange] = "bytes \(range.lowerBound)-\(range.upperBound)/\(file.size)" }
+        headers[.contentLength] = String(range?.count ?? Int(file.size))
+        let body: ResponseBody
+        switch (file.file, range) {
+        case (let url?, let range?):
+            body = try await fileIO.loadFile(path: url.path, range: Int(range.lowerBound)...Int(range.upperBound),
+                                             context: context, chunkLength: 256 << 10)
+        case (let url?, nil):
+            body = try await fileIO.loadFile(path: url.path, context: context, chunkLength: 256 << 10)
+        case (nil, _):
+            // An object store: the bytes stream through (a ranged GET for a range).
+            body = ResponseBody(asyncSequence: try await registry.bytes(of: file, range: range).map { ByteBuffer(bytes: $0) })
         }
-        if let range {
-            headers[.contentRange] = "bytes \(range.lowerBound)-\(range.upperBound)/\(file.size)"
-            headers[.contentLength] = String(range.count)
-            let body = try await fileIO.loadFile(path: url.path, range: Int(range.lowerBound)...Int(range.upperBound),
-                                                 context: context, chunkLength: 256 << 10)
-            return Response(status: .partialContent, headers: headers, body: body)
-        }
-        headers[.contentLength] = String(file.size)
-        let body = try await fileIO.loadFile(path: url.path, context: context, chunkLength: 256 << 10)
-        return Response(status: .ok, headers: headers, body: body)
+        return Response(status: range == nil ? .ok : .partialContent, headers: headers, body: body)
     }
 
     static func mediaType(of type: ContentType?) -> String {
