@@ -12,6 +12,7 @@ package struct ViceConfiguration: Decodable, Sendable, Equatable {
     package var security = SecuritySettings()
     package var adapters = AdapterSettings()
     package var logging = LoggingSettings()
+    package var metrics = MetricsSettings()
     /// Environments declared here (see `EnvironmentDefinition`).
     package var environments: [EnvironmentDefinition] = []
     /// A folder of `*.yaml` files with more of them (`environments:` lists), one file per team or
@@ -23,7 +24,7 @@ package struct ViceConfiguration: Decodable, Sendable, Equatable {
     package init() {}
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case server, storage, database, workers, security, adapters, logging, environments, environmentsDirectory, pidFile
+        case server, storage, database, workers, security, adapters, logging, metrics, environments, environmentsDirectory, pidFile
     }
 
     package init(from decoder: any Decoder) throws {
@@ -35,6 +36,7 @@ package struct ViceConfiguration: Decodable, Sendable, Equatable {
         security = try c.decodeIfPresent(SecuritySettings.self, forKey: .security) ?? security
         adapters = try c.decodeIfPresent(AdapterSettings.self, forKey: .adapters) ?? adapters
         logging = try c.decodeIfPresent(LoggingSettings.self, forKey: .logging) ?? logging
+        metrics = try c.decodeIfPresent(MetricsSettings.self, forKey: .metrics) ?? metrics
         environments = try c.decodeIfPresent([EnvironmentDefinition].self, forKey: .environments) ?? []
         environmentsDirectory = try c.decodeIfPresent(String.self, forKey: .environmentsDirectory)
         pidFile = try c.decodeIfPresent(String.self, forKey: .pidFile) ?? pidFile
@@ -493,6 +495,45 @@ package struct LoggingSettings: Decodable, Sendable, Equatable {
                 throw DecodingError.dataCorruptedError(forKey: .format, in: c, debugDescription: "'\(text)' is not one of: text, json")
             }
             self.format = format
+        }
+    }
+}
+
+/// `metrics`: the Prometheus endpoint `GET /metrics` (`/health` and `/ready` are always open).
+package struct MetricsSettings: Decodable, Sendable, Equatable {
+    package enum Access: String, Decodable, Sendable, CaseIterable {
+        /// No endpoint (404): the default, since metrics name routes, environments and volumes.
+        case off
+        /// Anyone who reaches the listener (loopback, or a network only the scraper is on).
+        case open
+        /// `Authorization: Bearer <metrics.token>`, as Prometheus sends with `authorization.credentials_file`.
+        case token
+    }
+
+    package var access = Access.off
+    /// The scrape token for `access: token`: `file:PATH` or `${VARIABLE}` (or the token itself).
+    package var token: String?
+    /// How often every environment's health is checked for `vice_environment_healthy`; 0 = only
+    /// when someone asks (`GET /v1/environment/{id}/health`).
+    package var environmentHealthSeconds = 300
+
+    package init() {}
+    enum CodingKeys: String, CodingKey, CaseIterable { case access, token, environmentHealthSeconds }
+
+    package init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        access = try c.decodeIfPresent(Access.self, forKey: .access) ?? access
+        if let value = try c.decodeIfPresent(String.self, forKey: .token) {
+            token = try ConfigSecret.resolve(value, forKey: .token, in: c)
+        }
+        environmentHealthSeconds = try c.decodeIfPresent(Int.self, forKey: .environmentHealthSeconds) ?? environmentHealthSeconds
+        if access == .token && (token ?? "").count < 16 {
+            throw DecodingError.dataCorruptedError(forKey: .token, in: c,
+                debugDescription: "access: token needs a token of at least 16 characters (file:PATH or ${VARIABLE})")
+        }
+        guard environmentHealthSeconds == 0 || (10...86_400).contains(environmentHealthSeconds) else {
+            throw DecodingError.dataCorruptedError(forKey: .environmentHealthSeconds, in: c,
+                                                   debugDescription: "must be 0 (off) or from 10 to 86400 seconds")
         }
     }
 }

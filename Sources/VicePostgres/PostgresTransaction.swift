@@ -353,6 +353,22 @@ struct PostgresTransaction: MetadataWriter {
             .get("n", as: Int.self) ?? 0
     }
 
+    func jobCounts() throws -> [JobCount] {
+        try sql.rows("SELECT queue, kind, state, COUNT(*) AS n FROM jobs GROUP BY queue, kind, state").compactMap { row in
+            guard let queue = JobQueueName(rawValue: try row.get("queue")), let kind = JobKind(rawValue: try row.get("kind")),
+                  let state = JobState(rawValue: try row.get("state")) else { return nil }
+            return JobCount(queue: queue, kind: kind, state: state, count: try row.get("n", as: Int.self))
+        }
+    }
+
+    func imageCounts() throws -> [String: Int] {
+        var counts: [String: Int] = [:]
+        for row in try sql.rows("SELECT status, COUNT(*) AS n FROM images GROUP BY status") {
+            counts[try row.get("status", as: String?.self) ?? "unknown", default: 0] += try row.get("n", as: Int.self)
+        }
+        return counts
+    }
+
     func job(id: String) throws -> Job? {
         try sql.row("SELECT * FROM jobs WHERE id = ?\(lock)", [id]).map(Self.job(from:))
     }

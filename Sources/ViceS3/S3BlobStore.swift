@@ -64,7 +64,7 @@ package final class S3BlobStore: BlobStore {
     package func pendingIngests() async throws -> [IngestID] {
         let cutoff = Date().addingTimeInterval(-orphanAge)
         var ids = Set<IngestID>()
-        for (key, modified) in try await client.listWithDates(prefix: Self.ingestPrefix) where modified <= cutoff {
+        for (key, modified, _) in try await client.listWithDates(prefix: Self.ingestPrefix) where modified <= cutoff {
             let name = key.dropFirst(Self.ingestPrefix.count)
             if let id = IngestID(rawValue: String(name.prefix { $0 != "." })) { ids.insert(id) }
         }
@@ -150,6 +150,11 @@ package final class S3BlobStore: BlobStore {
     }
 
     package func localFile(of digest: String) throws -> URL? { nil }
+
+    package func usage() async throws -> BlobUsage {
+        let blobs = try await client.listWithDates(prefix: Self.blobPrefix).filter { $0.key.count == Self.blobPrefix.count + 64 }
+        return BlobUsage(blobs: blobs.count, bytes: blobs.reduce(0) { $0 + $1.size })
+    }
 }
 
 /// One ingest of an `S3BlobStore`: parts go up while the next fills (one upload in flight, so a

@@ -232,8 +232,8 @@ package struct S3Client: Sendable {
     }
 
     /// Keys under `prefix` with the time each was last written.
-    package func listWithDates(prefix: String) async throws -> [(key: String, modified: Date)] {
-        var entries: [(key: String, modified: Date)] = []
+    package func listWithDates(prefix: String) async throws -> [(key: String, modified: Date, size: Int64)] {
+        var entries: [(key: String, modified: Date, size: Int64)] = []
         var token: String?
         repeat {
             var query = [("list-type", "2"), ("prefix", location.prefix + prefix)]
@@ -241,7 +241,8 @@ package struct S3Client: Sendable {
             let text = try await self.text(try await send("GET", nil, query: query.sorted { $0.0 < $1.0 }))
             entries += S3XML.all("Contents", in: text).map { item in
                 (String((S3XML.first("Key", in: item) ?? "").dropFirst(location.prefix.count)),
-                 S3XML.date(S3XML.first("LastModified", in: item)) ?? Date())
+                 S3XML.date(S3XML.first("LastModified", in: item)) ?? Date(),
+                 Int64(S3XML.first("Size", in: item) ?? "") ?? 0)
             }
             token = S3XML.first("IsTruncated", in: text) == "true" ? S3XML.first("NextContinuationToken", in: text) : nil
         } while token != nil

@@ -359,6 +359,22 @@ struct SQLiteTransaction: MetadataWriter {
                          arguments: [queue.rawValue]) ?? 0
     }
 
+    func jobCounts() throws -> [JobCount] {
+        try Row.fetchAll(db, sql: "SELECT queue, kind, state, COUNT(*) AS n FROM jobs GROUP BY queue, kind, state").compactMap { row in
+            guard let queue = JobQueueName(rawValue: row["queue"]), let kind = JobKind(rawValue: row["kind"]),
+                  let state = JobState(rawValue: row["state"]) else { return nil }
+            return JobCount(queue: queue, kind: kind, state: state, count: row["n"])
+        }
+    }
+
+    func imageCounts() throws -> [String: Int] {
+        var counts: [String: Int] = [:]
+        for row in try Row.fetchAll(db, sql: "SELECT status, COUNT(*) AS n FROM images GROUP BY status") {
+            counts[(row["status"] as String?) ?? "unknown", default: 0] += row["n"]
+        }
+        return counts
+    }
+
     func job(id: String) throws -> Job? {
         try Row.fetchOne(db, sql: "SELECT * FROM jobs WHERE id = ?", arguments: [id]).map(Self.job(from:))
     }

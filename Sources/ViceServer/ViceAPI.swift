@@ -15,26 +15,32 @@ package struct ViceAPI: Sendable {
 
     /// Origins whose pages may call the API from a browser (`server.corsOrigins`).
     let corsOrigins: Set<String>
+    /// `/health`, `/ready` and `/metrics`.
+    let operations: OperationsOptions
 
     package init(registry: Registry, maxUploadBytes: Int64 = 1 << 40, uploadsPerUser: Int = 4, uploadsInTotal: Int = 32,
-                corsOrigins: [String] = []) {
+                corsOrigins: [String] = [], operations: OperationsOptions = OperationsOptions()) {
         self.registry = registry
+        self.operations = operations
         self.corsOrigins = Set(corsOrigins.map { $0.lowercased() })
         self.maxUploadBytes = maxUploadBytes
         self.uploads = UploadAdmission(perUser: uploadsPerUser, total: uploadsInTotal)
     }
 
-    /// A router with every route of `APIRoute.all` and the middleware chain: CORS, request log,
-    /// JSON errors, 405 for methods a path does not have, authentication, audit.
+    /// A router with every route of `APIRoute.all` and the middleware chain: CORS, the operators'
+    /// endpoints, request log, JSON errors, 405 for methods a path does not have, request
+    /// metrics, authentication, audit.
     package func makeRouter() -> Router<ViceRequestContext> {
         let router = Router(context: ViceRequestContext.self)
         // Cross-origin requests only from the origins the configuration lists (none by default).
         if !corsOrigins.isEmpty {
             router.add(middleware: CORSAllowList(origins: corsOrigins))
         }
+        router.add(middleware: OperationsMiddleware(registry: registry, options: operations))
         router.add(middleware: RequestLogMiddleware())
         router.add(middleware: ErrorMiddleware())
         router.add(middleware: MethodCheck())
+        router.add(middleware: MetricsMiddleware())
         router.add(middleware: BasicAuthMiddleware(registry: registry))
         router.add(middleware: AuditMiddleware(registry: registry))
         for route in APIRoute.all {

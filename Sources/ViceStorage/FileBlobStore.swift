@@ -113,4 +113,16 @@ package final class FileBlobStore: BlobStore {
     package func localFile(of digest: String) throws -> URL? {
         try path(of: digest)
     }
+
+    package func usage() async throws -> BlobUsage {
+        let digests = try await digests()
+        let paths = try digests.map { try path(of: $0) }
+        return try await BlockingIO.run {
+            var bytes: Int64 = 0
+            for path in paths {
+                bytes += ((try? FileManager.default.attributesOfItem(atPath: path.path)[.size]) as? NSNumber)?.int64Value ?? 0
+            }
+            return BlobUsage(blobs: digests.count, bytes: bytes)
+        }
+    }
 }

@@ -7,12 +7,14 @@ import Glibc
 import ViceCore
 #endif
 
-/// `vice env`: the environments declared in the configuration.
+/// `vice env`: a registry's environments (client commands), and the environments the
+/// configuration declares (`check`, `reload`, for the operator on the server's machine).
 struct EnvCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "env", abstract: "Environments declared in the configuration.", subcommands: [List.self, Reload.self])
+        commandName: "env", abstract: "Execution environments: list, show, create, delete, health, images; check and reload the configured ones.",
+        subcommands: [EnvList.self, EnvShow.self, EnvCreate.self, EnvDelete.self, EnvHealth.self, EnvImages.self, Check.self, Reload.self])
 
-    struct List: AsyncParsableCommand {
+    struct Check: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Check the environment files and list what they declare.")
         @OptionGroup var options: ConfigOption
 

@@ -32,6 +32,8 @@ struct ServeCommand: AsyncParsableCommand {
         let logger = Logger(label: "vice")
         let assembly = try await RegistryAssembly(configuration: configuration, logger: logger)
         let registry = assembly.registry
+        let metrics = MetricsSetup(registry: registry, logger: logger)
+        metrics.bootstrap()
         // Jobs enqueued and events recorded by other nodes wake this node's workers and streams.
         assembly.sharedStore?.listen(job: { registry.signal(for: $0).notify() }, event: { registry.events.notify() })
         defer { assembly.sharedStore?.shutdown() }
@@ -57,6 +59,7 @@ struct ServeCommand: AsyncParsableCommand {
         let grace = Duration.seconds(configuration.workers.shutdownGraceSeconds)
         let limit = Duration.seconds(configuration.workers.jobTimeLimitSeconds)
         let lease = TimeInterval(configuration.workers.leaseSeconds)
+        let workersRunning = LockedBox(0)
         let pools = [
             registry.makeWorkerPool(queue: .import, concurrency: configuration.workers.import, jobs: assembly.store, lease: lease,
                                     grace: grace, timeLimit: limit),
@@ -86,7 +89,11 @@ struct ServeCommand: AsyncParsableCommand {
             router: ViceAPI(registry: registry, maxUploadBytes: configuration.storage.maxUploadBytes,
                             uploadsPerUser: configuration.server.uploadsPerUser,
                             uploadsInTotal: configuration.server.uploadsInTotal,
-                            corsOrigins: configuration.server.corsOrigins).makeRouter(),
+                            corsOrigins: configuration.server.corsOrigins,
+                            operations: OperationsOptions(
+                                metricsAccess: Self.metricsAccess(configuration.metrics),
+                                renderMetrics: { await metrics.render() },
+                                workersRunning: { workersRunning.withLock { $0 } == pools.count })).makeRouter(),
             server: server,
             configuration: .init(address: .hostname(host, port: configuration.server.port), serverName: "vice-registry"),
             onServerRunning: { channel in
@@ -99,7 +106,7 @@ struct ServeCommand: AsyncParsableCommand {
         // workers finish their running jobs within the grace period, then the plugin monitors and
         // the configuration reloader end.
         let services: [any Service] = [reloader] + assembly.plugins.map(PluginMonitorService.init)
-            + pools.map(WorkerPoolService.init) + [app]
+            + pools.map { WorkerPoolService(pool: $0, running: workersRunning) } + [app]
         let group = ServiceGroup(configuration: .init(
             services: services.map { .init(service: $0) },
             gracefulShutdownSignals: [.sigterm, .sigint],
@@ -113,6 +120,15 @@ struct ServeCommand: AsyncParsableCommand {
             }
         }
         defer { pruning.cancel() }
+        let healthChecks = Task {
+            let interval = configuration.metrics.environmentHealthSeconds
+            guard interval > 0, configuration.metrics.access != .off else { return }
+            while !Task.isCancelled {
+                do { try await registry.checkEnvironmentHealth() } catch { logger.warning("checking the environments' health failed: \(error)") }
+                try? await Task.sleep(for: .seconds(interval))
+            }
+        }
+        defer { healthChecks.cancel() }
         try await group.run()
         logger.info("stopped")
     }
@@ -127,6 +143,14 @@ struct ServeCommand: AsyncParsableCommand {
             return configuration
         } catch {
             throw ViceError(.internal, "server.tls: cannot load \(files.certificate) / \(files.key): \(error)")
+        }
+    }
+
+    static func metricsAccess(_ settings: MetricsSettings) -> OperationsOptions.MetricsAccess {
+        switch settings.access {
+        case .off: .off
+        case .open: .open
+        case .token: .token(settings.token ?? "")
         }
     }
 
@@ -169,13 +193,17 @@ struct ServeCommand: AsyncParsableCommand {
 }
 
 /// Runs a worker pool as a service: graceful shutdown stops claiming and drains running jobs.
+/// `running` counts the pools that run and have not been told to stop (for `GET /ready`).
 struct WorkerPoolService: Service {
     let pool: WorkerPool
+    let running: LockedBox<Int>
 
     func run() async throws {
+        running.withLock { $0 += 1 }
         await withGracefulShutdownHandler {
             await pool.run()
         } onGracefulShutdown: {
+            running.withLock { $0 -= 1 }
             pool.shutdown()
         }
     }

@@ -77,6 +77,7 @@ struct HookedBlobStore: BlobStore {
     }
     func digests() async throws -> [String] { try await base.digests() }
     func localFile(of digest: String) throws -> URL? { try base.localFile(of: digest) }
+    func usage() async throws -> BlobUsage { try await base.usage() }
 }
 
 final class HookedIngest: BlobIngest {

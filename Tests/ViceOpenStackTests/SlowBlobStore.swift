@@ -21,6 +21,7 @@ struct SlowBlobStore: BlobStore {
     func digests() async throws -> [String] { try await base.digests() }
     /// No local file: adapters read the (slow) stream.
     func localFile(of digest: String) throws -> URL? { nil }
+    func usage() async throws -> BlobUsage { try await base.usage() }
 
     func get(_ digest: String) async throws -> ByteStream { slowed(try await base.get(digest)) }
     func get(_ digest: String, range: ClosedRange<Int64>) async throws -> ByteStream {

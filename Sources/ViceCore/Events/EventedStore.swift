@@ -153,6 +153,8 @@ final class EventedWriter: MetadataWriter {
     func jobs(subjectID: String) throws -> [Job] { try tx.jobs(subjectID: subjectID) }
     func jobs(kind: JobKind) throws -> [Job] { try tx.jobs(kind: kind) }
     func pendingJobCount(queue: JobQueueName) throws -> Int { try tx.pendingJobCount(queue: queue) }
+    func jobCounts() throws -> [JobCount] { try tx.jobCounts() }
+    func imageCounts() throws -> [String: Int] { try tx.imageCounts() }
     func job(id: String) throws -> Job? { try tx.job(id: id) }
     func jobs(_ query: JobQuery) throws -> [Job] { try tx.jobs(query) }
     func events(after seq: Int64, ownerID: String?, limit: Int) throws -> [RegistryEvent] { try tx.events(after: seq, ownerID: ownerID, limit: limit) }

@@ -99,9 +99,9 @@ package final class WorkerPool: Sendable {
                 await signal.wait(timeout: pollInterval)
                 continue
             }
-            running.withLock { $0 += 1 }
+            RegistryMetrics.workersBusy(queue: queue, running.withLock { $0 += 1; return $0 })
             await execute(job)
-            running.withLock { $0 -= 1 }
+            RegistryMetrics.workersBusy(queue: queue, running.withLock { $0 -= 1; return $0 })
         }
     }
 
@@ -127,10 +127,17 @@ package final class WorkerPool: Sendable {
         // A caller's cancel stops the work (the adapter call is cancelled with it); a shutdown
         // cancels this task instead, and the job waits for the next start.
         let cancelledByCaller = LockedBox(job.cancelRequested)
+        let adapterLabel = LockedBox<String?>(nil)
+        func measure(_ outcome: String) {
+            RegistryMetrics.jobFinished(kind: job.kind, adapter: adapterLabel.withLock { $0 }, outcome: outcome,
+                                        after: ContinuousClock.now - started)
+        }
         let work = Task { [timeLimit] in
+            try await JobAdapterLabel.$current.withValue(adapterLabel) {
             guard !cancelledByCaller.withLock({ $0 }) else { throw CancellationError() }
             try await self.withLeaseHeartbeat(job, onCancelRequest: { self.cancellations.cancel(jobID: job.id) }) {
                 try await Self.withTimeLimit(timeLimit) { try await self.handler.perform(job) }
+            }
             }
         }
         cancellations.register(job.id, token: job.leaseToken) {
@@ -143,9 +150,11 @@ package final class WorkerPool: Sendable {
             let elapsed = (ContinuousClock.now - started).components
             let seconds = Double(elapsed.seconds) + Double(elapsed.attoseconds) / 1e18
             logger.info("job finished", metadata: ["seconds": "\((seconds * 1000).rounded() / 1000)"])
+            measure("succeeded")
         } catch {
             if cancelledByCaller.withLock({ $0 }) && !Task.isCancelled {
                 logger.notice("job cancelled by a caller")
+                measure("cancelled")
                 do {
                     try await handler.recordCancellation(of: job)
                 } catch {
@@ -172,6 +181,7 @@ package final class WorkerPool: Sendable {
             switch (decision, failure) {
             case (.retry(let at, _), _):
                 logger.warning("job failed, will retry", metadata: ["error": "\(error)", "retryAt": "\(at)"])
+                RegistryMetrics.jobRetried(kind: job.kind)
             case (.giveUp, .permanent) where !RetryPolicy.isKnown(error):
                 // Nobody said what this is: it is not retried, and it is worth a look.
                 logger.error("job failed with an unexpected error; not retried", metadata: [
@@ -179,6 +189,7 @@ package final class WorkerPool: Sendable {
             case (.giveUp, _):
                 logger.error("job failed for good", metadata: ["error": "\(error)"])
             }
+            if case .retry = decision { measure("retried") } else { measure("failed") }
             do {
                 try await handler.recordFailure(of: lifecycle.job, decision: decision)
             } catch {

@@ -64,6 +64,9 @@ extension JobInfo {
 }
 
 extension JobState {
+    /// The name the API uses (`pending` is `queued`).
+    package var apiName: String { self == .pending ? "queued" : rawValue }
+
     /// The state as the API names it (`pending` is `queued`).
     package init?(apiName: String) {
         if apiName == "queued" { self = .pending } else if apiName != "pending", let state = JobState(rawValue: apiName) { self = state } else { return nil }

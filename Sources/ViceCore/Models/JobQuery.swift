@@ -16,3 +16,18 @@ public struct JobQuery: Sendable, Hashable {
         self.page = page
     }
 }
+
+/// How many jobs of a queue and kind are in a state: the metrics' job gauges.
+package struct JobCount: Sendable, Hashable {
+    package var queue: JobQueueName
+    package var kind: JobKind
+    package var state: JobState
+    package var count: Int
+
+    package init(queue: JobQueueName, kind: JobKind, state: JobState, count: Int) {
+        self.queue = queue
+        self.kind = kind
+        self.state = state
+        self.count = count
+    }
+}

@@ -5,7 +5,7 @@ extension Registry {
     /// rule and location patterns for users who are not admins, and an egress policy that grants
     /// loopback and unix sockets only to trusted environments (an admin's, or declared in the
     /// configuration). Every route and job makes its adapters here.
-    func adapter(for environment: Environment, ownerID: String?, progress: ProgressReporter = .ignored) async throws -> any RuntimeAdapter {
+    func adapter(for environment: Environment, ownerID: String?, progress: ProgressReporter = .ignored) async throws -> MeteredAdapter {
         let configured = isConfigured(environment)
         let owner = try await user(id: ownerID)
         // Trust follows whoever defined the environment: a member of an admin's environment uses
@@ -14,8 +14,9 @@ extension Registry {
         let trusted = configured || definer?.isAdmin == true
         let policy = options.environmentPolicy
         if !configured { try policy.authorize(environment, trusted: trusted) }
-        return try catalog.makeAdapter(for: environment, logger: logger, egress: policy.egress(trusted: trusted),
-                                       ownerName: owner?.username, progress: progress)
+        let adapter = try catalog.makeAdapter(for: environment, logger: logger, egress: policy.egress(trusted: trusted),
+                                              ownerName: owner?.username, progress: progress)
+        return MeteredAdapter(adapter, environmentID: environment.id)
     }
 
     /// Whether `environment` is one the configuration declares (never a caller's copy of one).

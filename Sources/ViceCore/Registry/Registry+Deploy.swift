@@ -178,7 +178,7 @@ extension Registry {
 
     /// Sends the image (or a converted copy) to the adapter; answers where it went.
     private func deploy(_ image: StoredImage, checksum: String, size: Int64, plan: DeployPlan, source: ContentType,
-                        format: ContentType, deployment: Deployment, to adapter: any RuntimeAdapter,
+                        format: ContentType, deployment: Deployment, to adapter: MeteredAdapter,
                         progress: ProgressReporter) async throws -> DeploymentReference {
         // Checked again before anything leaves: the rules may be stricter than when it came in.
         progress.phase(.verifying)

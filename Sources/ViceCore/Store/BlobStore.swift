@@ -64,6 +64,8 @@ package protocol BlobStore: Sendable {
     func digests() async throws -> [String]
     /// The blob as a local file, when the store keeps blobs on this machine (for zero-copy serving).
     func localFile(of digest: String) throws -> URL?
+    /// How many blobs the store holds and their bytes (for the metrics; it may walk the store).
+    func usage() async throws -> BlobUsage
 }
 
 /// Bytes on their way into a `BlobStore`: hashed and counted by the store as they are written.
@@ -145,5 +147,15 @@ extension BlobStore {
             await ingest.cancel()
             throw error
         }
+    }
+}
+
+/// What a blob store holds.
+package struct BlobUsage: Sendable, Hashable {
+    package var blobs: Int
+    package var bytes: Int64
+    package init(blobs: Int, bytes: Int64) {
+        self.blobs = blobs
+        self.bytes = bytes
     }
 }

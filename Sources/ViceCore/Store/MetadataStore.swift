@@ -39,6 +39,10 @@ package protocol MetadataReader {
     /// The unfinished jobs of a kind, oldest first.
     func jobs(kind: JobKind) throws -> [Job]
     func pendingJobCount(queue: JobQueueName) throws -> Int
+    /// How many jobs there are per queue, kind and state (finished ones until they are pruned).
+    func jobCounts() throws -> [JobCount]
+    /// How many images there are per status.
+    func imageCounts() throws -> [String: Int]
     /// Any job, finished or not.
     func job(id: String) throws -> Job?
     /// Newest first; `query.page.marker` is the id of the last job of the previous page.

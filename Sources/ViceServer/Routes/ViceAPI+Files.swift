@@ -1,3 +1,4 @@
+import CoreMetrics
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -26,6 +27,7 @@ extension ViceAPI {
             // inside it (counted here; the blob store hashes what it is given).
             let received = UploadMeter(limit: maxUploadBytes + 1 << 20, hashing: boundary != nil && declared.content != nil)
             let file = UploadMeter(limit: maxUploadBytes, hashing: false)
+            defer { Counter(label: RegistryMetrics.uploadBytes).increment(by: file.bytes) }
             let body = Metered(base: request.body, meter: received)
             if let boundary {
                 let found = MultipartFile<Metered<RequestBody>>.FoundFlag()
@@ -98,7 +100,8 @@ extension ViceAPI {
             // An object store: the bytes stream through (a ranged GET for a range).
             body = ResponseBody(asyncSequence: try await registry.bytes(of: file, range: range).map { ByteBuffer(bytes: $0) })
         }
-        return Response(status: range == nil ? .ok : .partialContent, headers: headers, body: body)
+        return Response(status: range == nil ? .ok : .partialContent, headers: headers,
+                        body: body.counted(by: RegistryMetrics.downloadBytes))
     }
 
     static func mediaType(of type: ContentType?) -> String {

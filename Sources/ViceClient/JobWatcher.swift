@@ -1,0 +1,118 @@
+package import ViceCore
+import Foundation
+import ViceHTTP
+import ViceSupport
+
+/// Follows a job to its end through the event stream (`GET /v1/events`), drawing its progress,
+/// and reconnecting with `Last-Event-ID` when the stream breaks. The job is read once after the
+/// stream opens, so a job that ended before is not waited for.
+package struct JobWatcher: Sendable {
+    package let client: APIClient
+
+    package init(client: APIClient) {
+        self.client = client
+    }
+
+    /// Waits for job `id` to finish; answers the finished job. Throws `.jobFailed` with the job's
+    /// error when it failed or was cancelled.
+    package func wait(for id: String, progress: TransferProgress?) async throws -> JSONValue {
+        var lastEventID: String?
+        var failures = 0
+        while true {
+            do {
+                var headers = [("Accept", "text/event-stream")]
+                if let lastEventID { headers.append(("Last-Event-ID", lastEventID)) }
+                let response = try await client.send("GET", "/events", query: [("kinds", "job.state,job.progress")], headers: headers)
+                // Read after the stream is open: whatever happens from here on arrives as an event.
+                let (current, _) = try await client.json("GET", "/jobs/\(id)")
+                show(current, progress)
+                if let ended = try finished(current, progress) { return ended }
+                var parser = ServerSentEvents()
+                for try await chunk in response.body {
+                    for event in parser.feed(chunk) {
+                        if let eventID = event.id { lastEventID = eventID }
+                        guard let data = try? JSONValue.decode(Array(event.data.utf8)), data["id"]?.string == id else { continue }
+                        failures = 0
+                        show(data, progress)
+                        if let ended = try finished(data, progress) { return ended }
+                    }
+                }
+            } catch let error as ClientError where error.kind == .unreachable && failures < 10 {
+                failures += 1
+            } catch is HTTPClientError where failures < 10 {
+                failures += 1
+            }
+            // The stream ended (the server restarted, an hour passed): pick up where it stopped.
+            try await Task.sleep(for: .seconds(min(10, failures)))
+        }
+    }
+
+    private func show(_ job: JSONValue, _ progress: TransferProgress?) {
+        guard let progress else { return }
+        progress.update(done: job["bytesDone"]?.int64 ?? 0, total: job["bytesTotal"]?.int64,
+                        phase: job["phase"]?.string ?? job["state"]?.string)
+    }
+
+    /// The job, when it is finished; throws when it finished badly.
+    private func finished(_ job: JSONValue, _ progress: TransferProgress?) throws -> JSONValue? {
+        switch job["state"]?.string {
+        case "succeeded":
+            progress?.finish()
+            return job
+        case "failed", "cancelled":
+            let state = job["state"]?.string ?? "failed"
+            progress?.finish(message: "job \(state)")
+            let reason = job["error"]?["message"]?.string ?? job["note"]?.string ?? "no reason given"
+            throw ClientError(.jobFailed, "job \(job["id"]?.string ?? "?") (\(job["kind"]?.string ?? "?")) \(state): \(reason)")
+        default:
+            return nil
+        }
+    }
+}
+
+/// The `text/event-stream` format, fed in chunks: `id:`, `event:`, `data:` lines, an event per
+/// blank line; comments (`:`) and `retry:` are skipped.
+package struct ServerSentEvents: Sendable {
+    package struct Event: Sendable, Equatable {
+        package var id: String?
+        package var kind: String?
+        package var data: String
+    }
+
+    private var buffer: [UInt8] = []
+    private var current = Event(data: "")
+    private var hasData = false
+
+    package init() {}
+
+    package mutating func feed(_ chunk: [UInt8]) -> [Event] {
+        buffer += chunk
+        var events: [Event] = []
+        while let newline = buffer.firstIndex(of: UInt8(ascii: "\n")) {
+            var line = String(decoding: buffer[..<newline], as: UTF8.self)
+            buffer.removeSubrange(...newline)
+            if line.hasSuffix("\r") { line.removeLast() }
+            if line.isEmpty {
+                if hasData { events.append(current) }
+                current = Event(data: "")
+                hasData = false
+                continue
+            }
+            if line.hasPrefix(":") { continue }
+            let (field, value) = line.firstIndex(of: ":").map { index -> (String, String) in
+                var value = String(line[line.index(after: index)...])
+                if value.hasPrefix(" ") { value.removeFirst() }
+                return (String(line[..<index]), value)
+            } ?? (line, "")
+            switch field {
+            case "id": current.id = value
+            case "event": current.kind = value
+            case "data":
+                current.data += (hasData ? "\n" : "") + value
+                hasData = true
+            default: break
+            }
+        }
+        return events
+    }
+}

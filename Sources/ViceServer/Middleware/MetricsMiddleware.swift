@@ -1,0 +1,45 @@
+import CoreMetrics
+import Hummingbird
+import ViceCore
+
+/// Counts every API request by method, route (the path template, so ids make no new series) and
+/// status, and times it to its response head. Errors are counted with the status the error
+/// middleware gives them.
+struct MetricsMiddleware: RouterMiddleware {
+    typealias Context = ViceRequestContext
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let start = ContinuousClock.now
+        let method = request.method == .head ? "HEAD" : request.method.rawValue
+        let route = context.route?.path ?? "unmatched"
+        func record(_ status: Int) {
+            Counter(label: RegistryMetrics.httpRequests, dimensions: [("method", method), ("route", route), ("status", String(status))])
+                .increment()
+            let elapsed = ContinuousClock.now - start
+            Timer(label: RegistryMetrics.httpDuration, dimensions: [("method", method), ("route", route)])
+                .recordNanoseconds(elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
+        }
+        do {
+            let response = try await next(request, context)
+            record(response.status.code)
+            return response
+        } catch {
+            record(ErrorMiddleware.answer(for: error, requestID: "").status.code)
+            throw error
+        }
+    }
+}
+
+extension ResponseBody {
+    /// The same body, with the bytes it writes added to `counter` as they go.
+    func counted(by label: String) -> ResponseBody {
+        let counter = Counter(label: label)
+        let base = self
+        return ResponseBody(contentLength: base.contentLength) { writer in
+            try await base.write(writer.map { buffer in
+                counter.increment(by: buffer.readableBytes)
+                return buffer
+            })
+        }
+    }
+}
