@@ -294,6 +294,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "ViceClientTests",
+            dependencies: ["ViceClient", "ViceConfig", "ViceCore", "ViceTestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "ViceS3Tests",
             dependencies: ["ViceS3"],
             swiftSettings: swiftSettings

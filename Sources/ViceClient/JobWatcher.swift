@@ -77,6 +77,12 @@ package struct ServerSentEvents: Sendable {
         package var id: String?
         package var kind: String?
         package var data: String
+
+        package init(id: String? = nil, kind: String? = nil, data: String) {
+            self.id = id
+            self.kind = kind
+            self.data = data
+        }
     }
 
     private var buffer: [UInt8] = []

@@ -104,7 +104,8 @@ enum YAMLText {
         case .object: return "{}"
         case .array: return "[]"
         case .string(let text):
-            let plain = !text.isEmpty && text.allSatisfy { $0.isLetter || $0.isNumber || "-_./@".contains($0) }
+            let plain = !text.isEmpty && text.allSatisfy { $0.isLetter || $0.isNumber || "-_./@ ".contains($0) }
+                && text.first != " " && text.last != " "
                 && !["true", "false", "null", "yes", "no", "on", "off", "~"].contains(text.lowercased())
                 && Double(text) == nil && !text.hasPrefix("-")
             if plain { return text }

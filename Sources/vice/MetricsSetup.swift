@@ -10,8 +10,9 @@ final class MetricsSetup: Sendable {
     let prometheus = PrometheusCollectorRegistry()
     private let registry: Registry
     private let logger: Logger
-    /// The blob store's usage walks the store: read at most once a minute.
-    private let usage = LockedBox<(at: ContinuousClock.Instant, usage: BlobUsage)?>(nil)
+    /// The blob store's usage walks the store: a walk that took more than a second is reused for
+    /// a minute, so a large store is not walked on every scrape.
+    private let usage = LockedBox<(until: ContinuousClock.Instant, usage: BlobUsage)?>(nil)
 
     init(registry: Registry, logger: Logger) {
         self.registry = registry
@@ -48,11 +49,14 @@ final class MetricsSetup: Sendable {
     }
 
     private func refreshGauges() async throws {
-        let now = ContinuousClock.now
+        let started = ContinuousClock.now
         let cached = usage.withLock { $0 }
-        let fresh = cached.map { now - $0.at < .seconds(60) } ?? false
+        let fresh = cached.map { started < $0.until } ?? false
         let snapshot = try await registry.snapshot(includeStore: !fresh)
-        if let store = snapshot.store { usage.withLock { $0 = (now, store) } }
+        if let store = snapshot.store {
+            let took = ContinuousClock.now - started
+            usage.withLock { $0 = (took > .seconds(1) ? started + .seconds(60) : started, store) }
+        }
         // Every combination is written, zeros too: a state that empties must drop to 0, not keep
         // its last value.
         var jobs: [String: Int] = [:]

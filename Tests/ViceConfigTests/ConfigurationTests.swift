@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import ViceConfig
+import ViceTestSupport
 
 @Suite struct ConfigurationTests {
     func load(_ text: String, environment: [String: String] = [:]) throws -> ViceConfiguration {
@@ -98,6 +99,20 @@ import ViceConfig
             .contains("cannot read the file") == true)
         #expect(error("workers:\n  leaseSeconds: 1\n")?.reason.contains("between 3 and 3600") == true)
         #expect(try load("workers:\n  leaseSeconds: 10\n").workers.leaseSeconds == 10)
+    }
+
+    @Test func metricsAreOffUnlessConfiguredAndATokenMustBeLongEnough() throws {
+        #expect(try load("").metrics.access == .off)
+        #expect(try load("metrics:\n  access: open\n").metrics.access == .open)
+        #expect(error("metrics:\n  access: token\n")?.reason.contains("at least 16 characters") == true)
+        #expect(error("metrics:\n  access: token\n  token: short\n")?.reason.contains("at least 16 characters") == true)
+        #expect(error("metrics:\n  access: everyone\n") != nil)
+        #expect(error("metrics:\n  environmentHealthSeconds: 5\n")?.reason.contains("0 (off) or from 10") == true)
+        let dir = try TemporaryDirectory()
+        let file = dir.url.appendingPathComponent("scrape-token")
+        try "a-scrape-token-from-a-file\n".write(to: file, atomically: true, encoding: .utf8)
+        let metrics = try load("metrics:\n  access: token\n  token: file:\(file.path)\n").metrics
+        #expect(metrics.token == "a-scrape-token-from-a-file")
     }
 
     @Test func aMissingVariableIsAnErrorAtItsPlace() {

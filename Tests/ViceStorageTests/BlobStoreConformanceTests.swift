@@ -87,6 +87,8 @@ enum BlobBackend: String, CaseIterable, CustomTestStringConvertible, Sendable {
             }
         }
         #expect(try await store.pendingIngests().isEmpty, "committed ingests leave nothing staged")
+        // The empty blob, 1000 bytes and 12 MiB + 123, as the metrics count them.
+        #expect(try await store.usage() == BlobUsage(blobs: 3, bytes: 1000 + (12 << 20) + 123))
     }
 
     @Test(arguments: BlobBackend.allCases) func sealedBytesCanBeReadAtRandomBeforeTheCommit(_ backend: BlobBackend) async throws {

@@ -34,6 +34,25 @@ import ViceTestSupport
         }
     }
 
+    @Test(arguments: StoreBackend.allCases) func countsForTheMetricsGroupJobsAndImages(_ backend: StoreBackend) async throws {
+        let fixture = try await backend.makeStore()
+        let store = fixture.store
+        try await store.write { tx in
+            try tx.insertImage(image("a", title: "a"))
+            try tx.insertImage(image("b", title: "b"))
+            try tx.insertImage(image("c", title: "c", status: .failed))
+            try tx.insertJob(Job(id: "j1", kind: .importImage, subjectID: "a"))
+            try tx.insertJob(Job(id: "j2", kind: .importImage, subjectID: "b"))
+            var failed = Job(id: "j3", kind: .deploy, subjectID: "d")
+            failed.state = .failed
+            try tx.insertJob(failed)
+        }
+        let (jobs, images) = try await store.read { (try $0.jobCounts(), try $0.imageCounts()) }
+        #expect(Set(jobs) == [JobCount(queue: .import, kind: .importImage, state: .pending, count: 2),
+                              JobCount(queue: .export, kind: .deploy, state: .failed, count: 1)])
+        #expect(images == ["active": 2, "failed": 1])
+    }
+
     @Test(arguments: StoreBackend.allCases) func imageSearchMatchesTitleTextAndFilters(_ backend: StoreBackend) async throws {
         let fixture = try await backend.makeStore()
         let store = fixture.store
