@@ -1,9 +1,10 @@
 package import ViceCore
 import Foundation
 
-/// How a command prints what it got: a table for people, JSON or YAML for scripts.
+/// How a command prints what it got: a table for people, JSON or YAML for scripts, or only the
+/// ids (one per line, for `$(…)` in shell scripts).
 package enum OutputFormat: String, Sendable, CaseIterable {
-    case table, json, yaml
+    case table, json, yaml, id
 
     /// Prints `value` (an object or a list of them). `columns` are the table's: a header and the
     /// field it shows (a dotted path into nested objects).
@@ -13,6 +14,9 @@ package enum OutputFormat: String, Sendable, CaseIterable {
             return ((try? value.encoded(pretty: true)).map { String(decoding: $0, as: UTF8.self) } ?? "null") + "\n"
         case .yaml:
             return YAMLText.document(value)
+        case .id:
+            let items = value.array ?? [value]
+            return items.compactMap { $0["id"]?.string }.map { $0 + "\n" }.joined()
         case .table:
             if case .array(let items) = value {
                 return TableText.render(headers: columns.map(\.header),

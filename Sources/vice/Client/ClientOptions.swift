@@ -18,7 +18,7 @@ struct ClientOptions: ParsableArguments {
     @Option(help: "The user name, instead of the profile's (also VICE_USER; the password comes from VICE_PASSWORD or a prompt).")
     var user: String?
 
-    @Option(name: [.customShort("o"), .customLong("output")], help: "Output format: table, json or yaml.")
+    @Option(name: [.customShort("o"), .customLong("output")], help: "Output format: table, json, yaml, or id (only the ids, one per line).")
     var output: OutputFormat = .table
 
     @Option(help: "A PEM file of certificate authorities to trust for the registry's TLS.")
