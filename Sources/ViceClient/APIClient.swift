@@ -1,7 +1,7 @@
 package import ViceCore
 import Foundation
 package import ViceHTTP
-package import ViceSupport
+import ViceSupport
 
 /// How the client proves who it is.
 package enum ClientCredentials: Sendable, Equatable {

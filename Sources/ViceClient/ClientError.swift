@@ -1,4 +1,4 @@
-package import ViceCore
+import ViceCore
 import Foundation
 
 /// Why a client command failed, with the exit code it ends the process with (docs/client.md).

@@ -1,7 +1,7 @@
 package import ViceCore
 import Crypto
 import Foundation
-package import ViceHTTP
+import ViceHTTP
 import ViceSupport
 
 #if canImport(Glibc)

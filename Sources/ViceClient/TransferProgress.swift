@@ -1,5 +1,5 @@
 import Foundation
-package import ViceSupport
+import ViceSupport
 
 #if canImport(Glibc)
 import Glibc

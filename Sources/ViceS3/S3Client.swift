@@ -1,6 +1,6 @@
 package import Foundation
 import Crypto
-package import ViceCore
+import ViceCore
 package import ViceHTTP
 import ViceSupport
 

@@ -1,5 +1,5 @@
 import CoreMetrics
-package import Foundation
+import Foundation
 
 /// The names and label sets of the registry's metrics, in one place. They are recorded through
 /// swift-metrics, so the core knows no exposition format: the executable bootstraps a Prometheus

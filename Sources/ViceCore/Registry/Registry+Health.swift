@@ -1,4 +1,4 @@
-package import Foundation
+import Foundation
 
 /// What `GET /ready` reports of one dependency.
 package struct ProbeResult: Sendable, Hashable, Codable {

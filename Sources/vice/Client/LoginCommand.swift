@@ -99,7 +99,7 @@ struct LoginCommand: AsyncParsableCommand {
     private func makeToken(_ api: APIClient, admin: Bool) async throws -> JSONValue {
         var host = [CChar](repeating: 0, count: 256)
         gethostname(&host, host.count - 1)
-        let hostName = String(cString: host)
+        let hostName = String(decoding: host.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
         let name = "vice client on \(hostName.isEmpty ? "?" : hostName)"
         let scopes = scope.map { [$0] } ?? (admin ? ["admin"] : ["deploy", "read"])
         var lastError: ClientError?
