@@ -151,16 +151,8 @@ import Glibc
 
         // A proxy that breaks the first download after 10 MB, as a flaky network would.
         let log = directory.url.appendingPathComponent("proxy.jsonl")
-        let proxy = Process()
-        proxy.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Peers/cutting_proxy.py")
-        proxy.arguments = [script.path, String(server.port), String(10_000_000), log.path]
-        let output = Pipe()
-        proxy.standardOutput = output
-        try proxy.run()
+        let (proxy, port) = try await Self.cuttingProxy(to: server, after: 10_000_000, log: log, mode: "download")
         defer { kill(proxy.processIdentifier, SIGKILL) }
-        let line = try await BlockingRun.read(line: output.fileHandleForReading)
-        let port = try #require(Int(line.replacingOccurrences(of: "listening ", with: "")), "proxy said: \(line)")
 
         let copy = directory.url.appendingPathComponent("copy.img")
         let downloaded = try await client.run(["image", "download", id, "-O", copy.path, "-o", "json", "--url", "http://127.0.0.1:\(port)"],
@@ -175,6 +167,50 @@ import Glibc
         let ranges = requests.compactMap { $0["range"] as? String }
         #expect(ranges.count == 1 && ranges[0].hasPrefix("bytes=") && ranges[0] != "bytes=0-", "\(ranges)")
         #expect(downloaded.errors.contains("trying again"), "a person is told: \(downloaded.errors)")
+    }
+
+    /// `Peers/cutting_proxy.py` in front of `server`: it cuts the first download (or upload) of
+    /// an image file after `bytes`.
+    static func cuttingProxy(to server: ServerProcess, after bytes: Int, log: URL, mode: String) async throws -> (Process, Int) {
+        let proxy = Process()
+        proxy.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Peers/cutting_proxy.py")
+        proxy.arguments = [script.path, String(server.port), String(bytes), log.path, mode]
+        let output = Pipe()
+        proxy.standardOutput = output
+        try proxy.run()
+        let line = try await BlockingRun.read(line: output.fileHandleForReading)
+        guard let port = Int(line.replacingOccurrences(of: "listening ", with: "")) else {
+            kill(proxy.processIdentifier, SIGKILL)
+            throw ProcessTestError(description: "proxy said: \(line)")
+        }
+        return (proxy, port)
+    }
+
+    @Test func anUploadCutOffMidwayIsSentAgainAndTheRegistryKeepsOnlyTheWholeFile() async throws {
+        let directory = try TemporaryDirectory()
+        let server = try await Self.server(directory)
+        let client = try await Self.loggedIn(directory, server)
+        let file = directory.url.appendingPathComponent("disk.img")
+        let digest = try randomFile(file, megabytes: 32)
+        let created = try await client.run(["image", "create", "--title", "cut up", "--content-type", "disk-raw", "-o", "json"])
+        let id = try #require(try created.object()["id"] as? String)
+        let log = directory.url.appendingPathComponent("proxy.jsonl")
+        let (proxy, port) = try await Self.cuttingProxy(to: server, after: 12_000_000, log: log, mode: "upload")
+        defer { kill(proxy.processIdentifier, SIGKILL) }
+
+        let uploaded = try await client.run(["image", "upload", id, file.path, "-o", "json", "--url", "http://127.0.0.1:\(port)"],
+                                            environment: ["VICE_USER": "admin", "VICE_PASSWORD": "admin-password"])
+        #expect(uploaded.status == 0, "\(uploaded.errors)")
+        let image = try uploaded.object()
+        #expect(image["checksum"] as? String == "sha256:" + digest && image["size"] as? Int == 32 << 20)
+        #expect(uploaded.errors.contains("trying again"), "\(uploaded.errors)")
+        let requests = try String(contentsOf: log, encoding: .utf8).split(separator: "\n")
+            .compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        #expect(requests.contains { $0["cut"] != nil }, "the proxy cut the upload")
+        #expect(requests.filter { ($0["request"] as? String)?.hasPrefix("POST /v1/image/\(id)/file") == true }.count == 2)
+        let jobs = try await client.run(["job", "list", "--image", id, "-o", "json"]).json() as? [[String: Any]] ?? []
+        #expect(jobs.count == 1 && jobs.first?["state"] as? String == "succeeded", "one store job: the broken upload left none")
     }
 
     @Test func waitFollowsADockerImportFromTheTestEngineAndAFailedOneExitsWithTheEnginesMessage() async throws {
