@@ -170,6 +170,20 @@ let package = Package(
             resources: [.embedInCode("OpenAPI/openapi.json")],
             swiftSettings: swiftSettings
         ),
+        // The web dashboard at /ui/: server-rendered pages, a small script of its own against the
+        // /v1 API and the event stream; assets embedded, no build step.
+        .target(
+            name: "ViceDashboard",
+            dependencies: [
+                "ViceCore", "ViceServer",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            resources: [.embedInCode("Assets/dashboard.js"), .embedInCode("Assets/dashboard.css")],
+            swiftSettings: swiftSettings
+        ),
         // The in-memory adapter: environments that live in the process (demos, tests, the
         // reference for adapter authors). The executable may link it.
         .target(
@@ -187,7 +201,7 @@ let package = Package(
         .executableTarget(
             name: "vice",
             dependencies: [
-                "ViceCore", "ViceStorage", "ViceS3", "ViceSQLite", "VicePostgres", "ViceConfig", "ViceServer", "ViceClient", "ViceInMemory", "ViceDocker", "ViceOpenStack", "ViceExternal", "ViceBwLehrpool", "ViceConversion", /* new-adapter: vice dependencies */
+                "ViceCore", "ViceStorage", "ViceS3", "ViceSQLite", "VicePostgres", "ViceConfig", "ViceServer", "ViceDashboard", "ViceClient", "ViceInMemory", "ViceDocker", "ViceOpenStack", "ViceExternal", "ViceBwLehrpool", "ViceConversion", /* new-adapter: vice dependencies */
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -290,6 +304,15 @@ let package = Package(
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ViceDashboardTests",
+            dependencies: [
+                "ViceDashboard", "ViceServer", "ViceCore", "ViceTestSupport",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -9,6 +9,7 @@ import ServiceLifecycle
 import ViceConfig
 import ViceCore
 import ViceServer
+import ViceDashboard
 import ViceStorage
 import ViceSQLite
 import VicePostgres
@@ -85,15 +86,18 @@ struct ServeCommand: AsyncParsableCommand {
                 logger.warning("listening on \(host) without TLS: Basic credentials cross the network in clear; set server.tls or put a TLS proxy in front")
             }
         }
-        let app = Application(
-            router: ViceAPI(registry: registry, maxUploadBytes: configuration.storage.maxUploadBytes,
+        let api = ViceAPI(registry: registry, maxUploadBytes: configuration.storage.maxUploadBytes,
                             uploadsPerUser: configuration.server.uploadsPerUser,
                             uploadsInTotal: configuration.server.uploadsInTotal,
                             corsOrigins: configuration.server.corsOrigins,
                             operations: OperationsOptions(
                                 metricsAccess: Self.metricsAccess(configuration.metrics),
                                 renderMetrics: { await metrics.render() },
-                                workersRunning: { workersRunning.withLock { $0 } == pools.count })).makeRouter(),
+                                workersRunning: { workersRunning.withLock { $0 } == pools.count }))
+        let router = api.makeRouter()
+        Dashboard(registry: registry, secureCookies: configuration.server.tls != nil).register(on: router)
+        let app = Application(
+            router: router,
             server: server,
             configuration: .init(address: .hostname(host, port: configuration.server.port), serverName: "vice-registry"),
             onServerRunning: { channel in

@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import Hummingbird
 import ViceCore
 import Logging
@@ -40,6 +41,24 @@ struct BasicAuthMiddleware: RouterMiddleware {
             context.principal = user
             context.scope = principal.scope
             context.viaToken = viaToken
+            context.logger[metadataKey: "user"] = "\(principal.user.id)"
+        } else if let route, !route.isPublic, let session = SessionCookie.token(in: request) {
+            // The dashboard's script calls the API with the session cookie; what changes
+            // something needs the session's CSRF token too (SameSite=Strict already keeps other
+            // sites' pages from sending the cookie at all).
+            let principal = try await registry.authenticate(token: session, username: nil, address: context.clientAddress)
+            if ![.get, .head, .options].contains(request.method),
+               !SessionCookie.checks(request.headers[HTTPField.Name(SessionCookie.csrfHeader)!], session: session) {
+                throw ViceError(.forbidden, "a request with the dashboard's session cookie needs its \(SessionCookie.csrfHeader) header")
+            }
+            if principal.scope < route.scope {
+                throw ViceError(.forbidden, "this session's scope is \(principal.scope.rawValue); \(route.operationId) needs \(route.scope.rawValue)")
+            }
+            var user = principal.user
+            if principal.scope < .admin { user.isAdmin = false }
+            context.principal = user
+            context.scope = principal.scope
+            context.viaToken = true
             context.logger[metadataKey: "user"] = "\(principal.user.id)"
         } else if route?.isPublic != true && route != nil {
             throw ViceError(.unauthorized, "authentication required (HTTP Basic or a Bearer token)")

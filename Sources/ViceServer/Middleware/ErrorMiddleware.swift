@@ -1,5 +1,5 @@
 import Foundation
-import Hummingbird
+package import Hummingbird
 import Logging
 import ViceCore
 
@@ -67,4 +67,12 @@ struct ErrorMiddleware: RouterMiddleware {
         try JSONBody.response(ErrorBody(code: status.code, error: kind, message: message, requestId: context.id),
                               status: status, headers: headers)
     }
+}
+
+/// What the API would answer for `error` — its status, its message for the caller, and whether
+/// it is this server's fault (worth a log line) — for front ends that render errors otherwise
+/// (the dashboard's HTML pages).
+package func describeForCaller(_ error: any Error, requestID: String) -> (status: HTTPResponse.Status, message: String, isServerFault: Bool) {
+    let answer = ErrorMiddleware.answer(for: error, requestID: requestID)
+    return (answer.status, answer.message, answer.isServerFault)
 }

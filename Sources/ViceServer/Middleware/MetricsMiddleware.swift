@@ -11,7 +11,8 @@ struct MetricsMiddleware: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let start = ContinuousClock.now
         let method = request.method == .head ? "HEAD" : request.method.rawValue
-        let route = context.route?.path ?? "unmatched"
+        // The dashboard's pages are one series: their paths carry ids.
+        let route = context.route?.path ?? (request.uri.path == "/" || request.uri.path.hasPrefix("/ui/") ? "/ui" : "unmatched")
         func record(_ status: Int) {
             Counter(label: RegistryMetrics.httpRequests, dimensions: [("method", method), ("route", route), ("status", String(status))])
                 .increment()
