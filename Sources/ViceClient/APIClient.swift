@@ -69,7 +69,7 @@ package struct APIClient: Sendable {
         }
         if response.status >= 400 && !accepting.contains(response.status) {
             let body = (try? await response.collect(upTo: 1 << 20)) ?? []
-            throw ClientError.answer(status: response.status, body: body)
+            throw ClientError.answer(status: response.status, body: body, retryAfter: response.header("Retry-After"))
         }
         return response
     }

@@ -26,6 +26,8 @@ package struct ClientError: Error, Sendable, CustomStringConvertible {
     package var status: Int?
     /// The server's request id, to quote in a report.
     package var requestID: String?
+    /// For 429 and 503: how long the server asked to wait before trying again.
+    package var retryAfter: Int?
 
     package init(_ kind: Kind, _ message: String, status: Int? = nil, requestID: String? = nil) {
         self.kind = kind
@@ -53,7 +55,7 @@ package struct ClientError: Error, Sendable, CustomStringConvertible {
     }
 
     /// The error for a server's answer: its JSON error body's message, when it has one.
-    package static func answer(status: Int, body: [UInt8]) -> ClientError {
+    package static func answer(status: Int, body: [UInt8], retryAfter: String? = nil) -> ClientError {
         var message = "the server answered \(status)"
         var requestID: String?
         if case .object(let fields)? = try? JSONValue.decode(body) {
@@ -67,6 +69,8 @@ package struct ClientError: Error, Sendable, CustomStringConvertible {
         case 404: .notFound
         default: .refused
         }
-        return ClientError(kind, message, status: status, requestID: requestID)
+        var error = ClientError(kind, message, status: status, requestID: requestID)
+        if status == 429 || status == 503 { error.retryAfter = retryAfter.flatMap { Int($0.trimmingCharacters(in: .whitespaces)) } }
+        return error
     }
 }

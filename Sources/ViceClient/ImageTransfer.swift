@@ -63,6 +63,9 @@ package struct ImageTransfer: Sendable {
                 return (try JSONValue.decode(bytes), digest)
             } catch let error as ClientError where error.kind == .unreachable && attempt < attempts {
                 try await pause(before: attempt, because: error.message, progress: progress)
+            } catch let error as ClientError where error.retryAfter != nil && attempt < attempts {
+                // Too many uploads at once (429) or the registry is busy (503): as long as it asks.
+                try await pause(before: attempt, because: error.message, progress: progress, seconds: Double(min(60, error.retryAfter ?? 1)))
             } catch let error as HTTPClientError where attempt < attempts {
                 try await pause(before: attempt, because: error.message, progress: progress)
             } catch let error as HTTPClientError {
@@ -181,8 +184,8 @@ package struct ImageTransfer: Sendable {
         contentRange?.split(separator: "/").last.flatMap { Int64($0) }
     }
 
-    private func pause(before attempt: Int, because reason: String, progress: TransferProgress) async throws {
-        let seconds = min(30, Self.seconds(backoff) * Double(1 << (attempt - 1)))
+    private func pause(before attempt: Int, because reason: String, progress: TransferProgress, seconds asked: Double? = nil) async throws {
+        let seconds = asked ?? min(30, Self.seconds(backoff) * Double(1 << (attempt - 1)))
         if !progress.isEnabled {
             FileHandle.standardError.write(Data("vice: the transfer broke off (\(reason)); trying again in \(Int(seconds.rounded(.up))) s\n".utf8))
         }
