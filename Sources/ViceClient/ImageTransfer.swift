@@ -139,11 +139,21 @@ package struct ImageTransfer: Sendable {
                 if !toStdout { try? (tag + "\n").write(toFile: tagFile, atomically: true, encoding: .utf8) }
                 let total = response.status == 206 ? Self.totalSize(response.header("Content-Range")) : response.header("Content-Length").flatMap(Int64.init)
                 if response.status != 416 {
-                    for try await chunk in response.body {
-                        hasher.update(data: chunk)
-                        try await sink.write(chunk)
-                        offset += Int64(chunk.count)
-                        progress.update(done: offset, total: total)
+                    // Hashing and writing overlap: a batch of 1 MiB is written while the next
+                    // arrives and is hashed. What arrived before a break is written before the
+                    // retry asks for the rest.
+                    let writer = WriteBehind(sink)
+                    do {
+                        for try await chunk in response.body {
+                            hasher.update(data: chunk)
+                            try await writer.add(chunk)
+                            offset += Int64(chunk.count)
+                            progress.update(done: offset, total: total)
+                        }
+                        try await writer.finish()
+                    } catch {
+                        try await writer.finish()
+                        throw error
                     }
                 }
                 break
@@ -194,6 +204,39 @@ package struct ImageTransfer: Sendable {
 
     static func seconds(_ duration: Duration) -> Double {
         Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+    }
+}
+
+/// Batches chunks to 1 MiB and writes each batch while the next one fills, one write in flight.
+final class WriteBehind {
+    private let sink: FileSink
+    private var batch: [UInt8] = []
+    private var inFlight: Task<Void, any Error>?
+
+    init(_ sink: FileSink) {
+        self.sink = sink
+        batch.reserveCapacity(1 << 20)
+    }
+
+    func add(_ chunk: [UInt8]) async throws {
+        batch += chunk
+        if batch.count >= 1 << 20 { try await flush() }
+    }
+
+    /// Writes what is batched and waits for every write.
+    func finish() async throws {
+        try await flush()
+        try await inFlight?.value
+        inFlight = nil
+    }
+
+    private func flush() async throws {
+        try await inFlight?.value
+        guard !batch.isEmpty else { inFlight = nil; return }
+        let bytes = batch, sink = self.sink
+        batch = []
+        batch.reserveCapacity(1 << 20)
+        inFlight = Task { try await sink.write(bytes) }
     }
 }
 
