@@ -118,19 +118,29 @@ package struct ImageTransfer: Sendable {
         while true {
             do {
                 var headers = [("Accept", "*/*")]
-                if offset > 0, let etag {
-                    headers += [("Range", "bytes=\(offset)-"), ("If-Range", etag)]
-                    resumes += 1
-                }
+                let resuming = offset > 0 && etag != nil
+                if resuming, let etag { headers += [("Range", "bytes=\(offset)-"), ("If-Range", etag)] }
                 let response = try await client.send("GET", "/image/\(imageID)/file", headers: headers, accepting: [416])
+                if response.status == 416 {
+                    // Nothing after `offset`: what the part file holds is the whole (the 416 has no
+                    // ETag; the digest check below decides whether it is the image).
+                    _ = try? await response.collect(upTo: 1 << 16)
+                    guard resuming, Self.totalSize(response.header("Content-Range")) == offset else {
+                        throw ClientError(.refused, "the server refused the range bytes=\(offset)- of an image of another size")
+                    }
+                    break
+                }
                 guard let tag = response.header("ETag") else {
                     throw ClientError(.refused, "the server sent the file without its digest (no ETag)")
                 }
-                if response.status == 416 {
-                    // Everything was already there.
-                    _ = try? await response.collect(upTo: 1 << 16)
-                } else if response.status != 206 || tag != etag {
-                    // A whole file (the first request, or the bytes changed): start over.
+                let continues = response.status == 206 && tag == etag && Self.rangeStart(response.header("Content-Range")) == offset
+                if resuming && continues { resumes += 1 }
+                if !continues {
+                    // The whole file after all (the first request, or the bytes changed): start over.
+                    if offset > 0 && toStdout {
+                        throw ClientError(.refused, "the server sent the image again from the start after \(offset) bytes were "
+                                          + "written to standard output; download to a file to resume")
+                    }
                     offset = 0
                     hasher = SHA256()
                     try await sink.truncate()
@@ -138,7 +148,7 @@ package struct ImageTransfer: Sendable {
                 etag = tag
                 if !toStdout { try? (tag + "\n").write(toFile: tagFile, atomically: true, encoding: .utf8) }
                 let total = response.status == 206 ? Self.totalSize(response.header("Content-Range")) : response.header("Content-Length").flatMap(Int64.init)
-                if response.status != 416 {
+                do {
                     // Hashing and writing overlap: a batch of 1 MiB is written while the next
                     // arrives and is hashed. What arrived before a break is written before the
                     // retry asks for the rest.
@@ -189,9 +199,15 @@ package struct ImageTransfer: Sendable {
         return Downloaded(bytes: offset, sha256: digest, resumedFrom: resumedFrom, resumes: resumes)
     }
 
-    /// `bytes 100-199/1000` → 1000.
+    /// `bytes 100-199/1000` (or `bytes */1000`) → 1000.
     static func totalSize(_ contentRange: String?) -> Int64? {
         contentRange?.split(separator: "/").last.flatMap { Int64($0) }
+    }
+
+    /// `bytes 100-199/1000` → 100.
+    static func rangeStart(_ contentRange: String?) -> Int64? {
+        guard let range = contentRange?.split(separator: " ").last?.split(separator: "-").first else { return nil }
+        return Int64(range)
     }
 
     private func pause(before attempt: Int, because reason: String, progress: TransferProgress, seconds asked: Double? = nil) async throws {
@@ -253,7 +269,8 @@ final class FileSink: @unchecked Sendable {
     }
 
     init(path: String, append: Bool) throws {
-        let fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | (append ? O_APPEND : O_TRUNC), 0o644)
+        // Private until it is complete: the image may be someone's private disk.
+        let fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW | (append ? O_APPEND : O_TRUNC), 0o600)
         guard fd >= 0 else { throw ClientError(.usage, "cannot write \(path): \(String(cString: strerror(errno)))") }
         self.descriptor = fd
         self.owned = true

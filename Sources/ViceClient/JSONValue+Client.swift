@@ -10,14 +10,14 @@ extension JSONValue {
     package var string: String? {
         switch self {
         case .string(let text): text
-        case .number(let value): value.rounded() == value ? String(Int64(value)) : String(value)
+        case .number(let value): value.rounded() == value && abs(value) < 9.0e18 ? String(Int64(value)) : String(value)
         case .bool(let value): String(value)
         default: nil
         }
     }
 
     package var int64: Int64? {
-        if case .number(let value) = self { return Int64(value) }
+        if case .number(let value) = self, value.isFinite, abs(value) < 9.0e18 { return Int64(value) }
         return nil
     }
 

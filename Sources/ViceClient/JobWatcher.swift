@@ -17,8 +17,11 @@ package struct JobWatcher: Sendable {
     /// error when it failed or was cancelled.
     package func wait(for id: String, progress: TransferProgress?) async throws -> JSONValue {
         var lastEventID: String?
+        // Streams that broke or ended within seconds, in a row: the pause before the next try
+        // grows with them, and ten mean the server keeps turning the stream away.
         var failures = 0
         while true {
+            let opened = ContinuousClock.now
             do {
                 var headers = [("Accept", "text/event-stream")]
                 if let lastEventID { headers.append(("Last-Event-ID", lastEventID)) }
@@ -32,18 +35,21 @@ package struct JobWatcher: Sendable {
                     for event in parser.feed(chunk) {
                         if let eventID = event.id { lastEventID = eventID }
                         guard let data = try? JSONValue.decode(Array(event.data.utf8)), data["id"]?.string == id else { continue }
-                        failures = 0
                         show(data, progress)
                         if let ended = try finished(data, progress) { return ended }
                     }
                 }
-            } catch let error as ClientError where error.kind == .unreachable && failures < 10 {
-                failures += 1
-            } catch is HTTPClientError where failures < 10 {
-                failures += 1
+                // The stream ended (an hour passed, the server restarted): pick up where it stopped.
+            } catch let error as ClientError where error.kind == .unreachable {
+                if failures >= 10 { throw error }
+            } catch let error as HTTPClientError {
+                if failures >= 10 { throw ClientError(.unreachable, "the event stream keeps breaking: \(error.message)") }
             }
-            // The stream ended (the server restarted, an hour passed): pick up where it stopped.
-            try await Task.sleep(for: .seconds(min(10, failures)))
+            failures = ContinuousClock.now - opened < .seconds(5) ? failures + 1 : 0
+            if failures >= 10 {
+                throw ClientError(.unreachable, "the registry keeps ending the event stream at once; job \(id) is not followed further")
+            }
+            try await Task.sleep(for: .seconds(max(1, min(10, failures))))
         }
     }
 

@@ -108,20 +108,33 @@ enum YAMLText {
         case .object: return "{}"
         case .array: return "[]"
         case .string(let text):
-            let plain = !text.isEmpty && text.allSatisfy { $0.isLetter || $0.isNumber || "-_./@ ".contains($0) }
-                && text.first != " " && text.last != " "
-                && !["true", "false", "null", "yes", "no", "on", "off", "~"].contains(text.lowercased())
-                && Double(text) == nil && !text.hasPrefix("-")
-            if plain { return text }
-            return quoted(text)
+            // Plain only when no YAML reader could take it for anything else: a letter first, then
+            // letters, digits and a few marks, and none of YAML 1.1's words for true, false and null.
+            let plain = text.first.map { $0.isASCII && $0.isLetter } == true
+                && text.unicodeScalars.allSatisfy { $0.isASCII && (CharacterSet.alphanumerics.contains($0) || "-_./ ".unicodeScalars.contains($0)) }
+                && text.last != " " && !text.contains(": ") && !text.contains(" #")
+                && !["true", "false", "null", "yes", "no", "on", "off", "y", "n"].contains(text.lowercased())
+            return plain ? text : quoted(text)
         }
     }
 }
 
-/// A double-quoted string as JSON writes it, which YAML reads back as the same text.
+/// A double-quoted string that YAML (and JSON) read back as the same text: `"` and `\\`
+/// escaped, and every control character, DEL, the C1 range and the Unicode line and paragraph
+/// separators as `\\uXXXX` (YAML would refuse some and fold the others into spaces).
 func quoted(_ text: String) -> String {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.withoutEscapingSlashes]
-    let data = (try? encoder.encode(text)) ?? Data("\"\"".utf8)
-    return String(decoding: data, as: UTF8.self)
+    var out = "\""
+    for scalar in text.unicodeScalars {
+        switch scalar {
+        case "\"": out += "\\\""
+        case "\\": out += "\\\\"
+        case "\n": out += "\\n"
+        case "\t": out += "\\t"
+        case _ where scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value) || scalar.value == 0x2028 || scalar.value == 0x2029
+            || scalar.value == 0xFEFF:
+            out += String(format: "\\u%04X", scalar.value)
+        default: out.unicodeScalars.append(scalar)
+        }
+    }
+    return out + "\""
 }

@@ -66,8 +66,13 @@ extension Dashboard {
         guard IDGenerator.isPlausible(id) else { throw ViceError.notFound("image \(id) not found") }
         let image = try await registry.image(id: id, owner: visitor.user)
         let environments = try await registry.environments(owner: visitor.user, filter: EnvironmentFilter())
-        let deployments = try await registry.deployments(owner: visitor.user, page: PageRequest(limit: PageRequest.maximumLimit))
-            .items.filter { $0.imageid == id }
+        var deployments: [Deployment] = []
+        var marker: String?
+        repeat {
+            let page = try await registry.deployments(owner: visitor.user, page: PageRequest(limit: PageRequest.maximumLimit, marker: marker))
+            deployments += page.items.filter { $0.imageid == id }
+            marker = page.nextMarker
+        } while marker != nil
         let names = Dictionary(environments.compactMap { env in env.id.map { ($0, env.title ?? $0) } }, uniquingKeysWith: { a, _ in a })
         let origin = image.originEnvironment.map { env in
             HTML("<a href=\"/ui/environments/\(env.id ?? "")\">\(env.title ?? env.id ?? "?")</a> (\(env.managementlayer?.software ?? "?"))")

@@ -56,6 +56,8 @@ package struct Dashboard: Sendable {
                 var response = Self.redirect(Self.loginURL(for: request))
                 response.headers[.setCookie] = SessionCookie.header(nil, secure: secure(request))
                 return response
+            } catch {
+                return errorPage(error, visitor: nil, context: context)
             }
             var user = principal.user
             if principal.scope < .admin { user.isAdmin = false }

@@ -28,8 +28,8 @@ package struct ViceAPI: Sendable {
     }
 
     /// A router with every route of `APIRoute.all` and the middleware chain: CORS, the operators'
-    /// endpoints, request log, JSON errors, 405 for methods a path does not have, request
-    /// metrics, authentication, audit.
+    /// endpoints, request log, request metrics, JSON errors, 405 for methods a path does not
+    /// have, authentication, audit.
     package func makeRouter() -> Router<ViceRequestContext> {
         let router = Router(context: ViceRequestContext.self)
         // Cross-origin requests only from the origins the configuration lists (none by default).
@@ -38,9 +38,9 @@ package struct ViceAPI: Sendable {
         }
         router.add(middleware: OperationsMiddleware(registry: registry, options: operations))
         router.add(middleware: RequestLogMiddleware())
+        router.add(middleware: MetricsMiddleware())
         router.add(middleware: ErrorMiddleware())
         router.add(middleware: MethodCheck())
-        router.add(middleware: MetricsMiddleware())
         router.add(middleware: BasicAuthMiddleware(registry: registry))
         router.add(middleware: AuditMiddleware(registry: registry))
         for route in APIRoute.all {

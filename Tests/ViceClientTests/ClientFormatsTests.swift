@@ -28,7 +28,10 @@ import ViceTestSupport
     @Test func yamlOutputReadsBackAsTheSameValues() throws {
         let value: JSONValue = .array([.object([
             "title": .string("Renamed disk"), "size": .number(65536), "imported": .bool(true), "note": .null,
-            "tricky": .array([.string("yes"), .string("-dash"), .string("1.0.0"), .string("a: b"), .string(" padded"), .string("#hash"), .string("")]),
+            "tricky": .array([.string("yes"), .string("-dash"), .string("1.0.0"), .string("a: b"), .string(" padded"), .string("#hash"), .string(""),
+                              .string("@at"), .string("2024-01-01"), .string("line\u{2028}break"), .string("bell\u{7}"), .string("c1\u{85}"),
+                              .string("quote \" and \\ backslash"), .string("ünïcode")]),
+            "huge": .number(1e20),
             "specifics": .object(["os": .string("linux"), "nested": .object(["deep": .array([.number(1.5)])])]),
             "members": .array([]), "empty": .object([:]),
         ])])
@@ -37,6 +40,8 @@ import ViceTestSupport
         let indented = "items:\n" + text.split(separator: "\n", omittingEmptySubsequences: false).map { "  " + $0 }.joined(separator: "\n")
         let decoded = try YAMLDecoder(environment: [:]).decode(Wrapper.self, from: indented, file: "output.yaml")
         #expect(decoded.items == value.array, "\(text)")
+        #expect(!text.contains("\u{2028}") && !text.contains("\u{85}") && !text.contains("\u{7}"), "control characters are escaped")
+        #expect(OutputFormat.table.render(value, columns: [("HUGE", "huge")]).contains("1e+20"), "no trap on numbers past Int64")
     }
 
     @Test func tablesAlignColumnsAndRecordsListEveryField() {

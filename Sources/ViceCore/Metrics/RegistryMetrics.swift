@@ -43,6 +43,11 @@ package enum RegistryMetrics {
     package static func environmentHealth(id: String, adapter: String, healthy: Bool) {
         Gauge(label: environmentHealthy, dimensions: [("environment", id), ("adapter", adapter)]).record(healthy ? 1 : 0)
     }
+
+    /// An environment that is gone takes its health series with it (an alert on it then clears).
+    package static func environmentRemoved(id: String, adapter: String) {
+        Gauge(label: environmentHealthy, dimensions: [("environment", id), ("adapter", adapter)]).destroy()
+    }
 }
 
 /// The adapter a job's attempt used, set when the registry makes one, so that the attempt's

@@ -67,12 +67,14 @@ extension Registry {
     /// environment stay listed, and removing them later only drops the record.
     package func deleteEnvironment(id: String, owner: UserRecord) async throws {
         try refuseChanges(toConfigured: id, owner: owner)
-        try await store.write { tx in
+        let kind = try await store.write { tx -> String in
             guard let stored = try tx.environment(id: id), owner.mayManage(stored.userid) else {
                 throw ViceError.notFound("environment \(id) not found")
             }
             try tx.deleteEnvironment(id: id)
+            return stored.environment.adapterKind ?? "none"
         }
+        RegistryMetrics.environmentRemoved(id: id, adapter: kind)
     }
 
     package func environments(owner: UserRecord, filter: EnvironmentFilter) async throws -> [Environment] {

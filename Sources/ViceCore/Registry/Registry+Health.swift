@@ -29,22 +29,30 @@ extension Registry {
     }
 
     private static func probe(_ timeout: Duration, _ body: @escaping @Sendable () async throws -> Void) async -> ProbeResult {
-        await withTaskGroup(of: ProbeResult.self) { group in
-            group.addTask {
+        // An unstructured task, raced against the clock and abandoned when it loses: a store call
+        // that ignores cancellation (a blocking read on a dead socket) cannot hold the probe up.
+        await withCheckedContinuation { (continuation: CheckedContinuation<ProbeResult, Never>) in
+            let answered = LockedBox(false)
+            @Sendable func answer(_ result: ProbeResult) {
+                let first = answered.withLock { done -> Bool in
+                    defer { done = true }
+                    return !done
+                }
+                if first { continuation.resume(returning: result) }
+            }
+            let work = Task {
                 do {
                     try await body()
-                    return ProbeResult(ok: true)
+                    answer(ProbeResult(ok: true))
                 } catch {
-                    return ProbeResult(ok: false, message: JobLifecycle.describe(error))
+                    answer(ProbeResult(ok: false, message: JobLifecycle.describe(error)))
                 }
             }
-            group.addTask {
+            Task {
                 try? await Task.sleep(for: timeout)
-                return ProbeResult(ok: false, message: "no answer within \(timeout)")
+                answer(ProbeResult(ok: false, message: "no answer within \(timeout)"))
+                work.cancel()
             }
-            let first = await group.next() ?? ProbeResult(ok: false)
-            group.cancelAll()
-            return first
         }
     }
 
@@ -75,7 +83,7 @@ extension Registry {
                         _ = await (try await self.adapter(for: environment, ownerID: environment.userid)).health()
                     } catch {
                         RegistryMetrics.environmentHealth(id: environment.id ?? "?", adapter: environment.adapterKind ?? "none",
-                                                          healthy: false)
+                                                          healthy: false)   // (adapterKind is the descriptor's kind, lower-cased)
                     }
                 }
             }

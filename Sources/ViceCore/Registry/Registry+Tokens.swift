@@ -67,6 +67,21 @@ extension Registry {
         }
     }
 
+    /// Revokes the token `text` (a whole `vice_<id>_<secret>`) if its secret matches: signing out
+    /// of the dashboard. No login limit applies (a user whose address is rate-limited must still
+    /// be able to end a session); answers whether a token was deleted.
+    @discardableResult
+    package func revoke(token text: String) async throws -> Bool {
+        let parts = text.split(separator: "_", omittingEmptySubsequences: false)
+        guard parts.count == 3, Self.looksLikeToken(text) else { return false }
+        let id = String(parts[1]), digest = Self.digest(String(parts[2]))
+        return try await store.write { tx in
+            guard let token = try tx.token(id: id), token.secretHash == digest else { return false }
+            try tx.deleteToken(id: id)
+            return true
+        }
+    }
+
     /// Whether `text` has the form of a token (so a Basic password is checked as one).
     package static func looksLikeToken(_ text: String) -> Bool {
         text.hasPrefix(tokenPrefix) && text.split(separator: "_").count == 3

@@ -128,8 +128,11 @@
         }
       }
       onEvent(function (kind, data) { if (kind === "job.state" || kind === "job.progress") show(data); });
-      // Read once after subscribing: a job that ended before is not waited for.
-      api("GET", "/v1/jobs/" + encodeURIComponent(jobId)).then(show).catch(function () {});
+      // The stream opens asynchronously, so an event can pass before it does: the job is also
+      // read now and every two seconds until it ends.
+      function poll() { api("GET", "/v1/jobs/" + encodeURIComponent(jobId)).then(show).catch(function () {}); }
+      poll();
+      const timer = setInterval(function () { if (done) clearInterval(timer); else poll(); }, 2000);
     });
   }
 

@@ -3,16 +3,19 @@ import Hummingbird
 import ViceCore
 
 /// Counts every API request by method, route (the path template, so ids make no new series) and
-/// status, and times it to its response head. Errors are counted with the status the error
-/// middleware gives them.
+/// status, and times it to its response head. It runs outside the error middleware, so errors
+/// are counted with the status they are answered with.
 struct MetricsMiddleware: RouterMiddleware {
     typealias Context = ViceRequestContext
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let start = ContinuousClock.now
         let method = request.method == .head ? "HEAD" : request.method.rawValue
+        // Outside the method check (so its 405s count too): the route's template, found here.
         // The dashboard's pages are one series: their paths carry ids.
-        let route = context.route?.path ?? (request.uri.path == "/" || request.uri.path.hasPrefix("/ui/") ? "/ui" : "unmatched")
+        let path = request.uri.path
+        let route = APIRoute.routes(forPath: path).first?.path
+            ?? (path == "/" || path == "/ui" || path.hasPrefix("/ui/") ? "/ui" : "unmatched")
         func record(_ status: Int) {
             Counter(label: RegistryMetrics.httpRequests, dimensions: [("method", method), ("route", route), ("status", String(status))])
                 .increment()
@@ -20,6 +23,7 @@ struct MetricsMiddleware: RouterMiddleware {
             Timer(label: RegistryMetrics.httpDuration, dimensions: [("method", method), ("route", route)])
                 .recordNanoseconds(elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
         }
+        // Errors are answered by the error middleware inside this one: they arrive as responses.
         do {
             let response = try await next(request, context)
             record(response.status.code)

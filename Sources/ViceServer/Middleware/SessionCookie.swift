@@ -36,8 +36,13 @@ package enum SessionCookie {
 
     /// Whether `given` is the session's CSRF token, compared as digests.
     package static func checks(_ given: String?, session: String) -> Bool {
+        same(given, csrf(for: session))
+    }
+
+    /// Whether two secrets are equal, compared as digests (no early exit on the first byte).
+    package static func same(_ given: String?, _ expected: String) -> Bool {
         guard let given else { return false }
-        return Data(SHA256.hash(data: Data(given.utf8))) == Data(SHA256.hash(data: Data(csrf(for: session).utf8)))
+        return Data(SHA256.hash(data: Data(given.utf8))) == Data(SHA256.hash(data: Data(expected.utf8)))
     }
 
     /// `Set-Cookie` for a session (nil: the cookie is cleared).

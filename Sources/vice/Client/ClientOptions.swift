@@ -88,12 +88,16 @@ enum ClientSetup {
         guard let url = options.url ?? value("VICE_URL") ?? profile?.url else {
             throw ClientError(.authentication, "no registry: run 'vice login URL' or set VICE_URL")
         }
-        // A URL or user given apart from the profile does not borrow the profile's secrets.
-        if let given = options.url ?? value("VICE_URL"), given != profile?.url { profile = nil }
+        // A URL or user given apart from the profile does not borrow the profile's secrets
+        // (URLs compared as the client normalises them: a trailing slash or /v1 is the same).
+        if let given = options.url ?? value("VICE_URL"), let profileURL = profile?.url,
+           (try? APIClient(url: given, credentials: .none).root) != (try? APIClient(url: profileURL, credentials: .none).root) {
+            profile = nil
+        }
         let user = options.user ?? value("VICE_USER")
         if let user, user != profile?.user { profile = nil }
         let credentials: ClientCredentials
-        if let token = value("VICE_TOKEN") {
+        if let token = value("VICE_TOKEN"), options.user == nil {
             credentials = .token(token)
         } else if let user {
             guard let password = value("VICE_PASSWORD") ?? profile?.password ?? profile?.token ?? readPassword("Password for \(user): ") else {

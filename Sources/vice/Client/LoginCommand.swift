@@ -26,7 +26,7 @@ struct LoginCommand: AsyncParsableCommand {
     @Flag(help: "Read the password from standard input (default: VICE_PASSWORD, else asked).")
     var passwordStdin = false
 
-    @Flag(help: "Read an API token from standard input instead of logging in with a password (also VICE_TOKEN).")
+    @Flag(help: "Read an API token from standard input instead of logging in with a password.")
     var withToken = false
 
     @Flag(help: "Keep the password in the profile instead of an API token.")
@@ -58,8 +58,9 @@ struct LoginCommand: AsyncParsableCommand {
         func value(_ name: String) -> String? { environment[name].flatMap { $0.isEmpty ? nil : $0 } }
         var entry = ClientProfile(url: url, caBundle: caBundle, insecure: insecure ? true : nil)
         let credentials: ClientCredentials
-        if withToken || (value("VICE_TOKEN") != nil && user == nil && value("VICE_USER") == nil) {
-            guard let token = withToken ? Self.readLine() : value("VICE_TOKEN") else {
+        // A token only when asked for: one exported for another registry is never sent here.
+        if withToken {
+            guard let token = Self.readLine() else {
                 throw ClientError(.usage, "no token on standard input")
             }
             credentials = .token(token)
