@@ -31,17 +31,7 @@ struct BasicAuthMiddleware: RouterMiddleware {
             } else {
                 throw ViceError(.unauthorized, "the Authorization header is neither HTTP Basic nor a Bearer token")
             }
-            if let route, principal.scope < route.scope {
-                throw ViceError(.forbidden, "this credential's scope is \(principal.scope.rawValue); \(route.operationId) needs \(route.scope.rawValue)")
-            }
-            // A token below `admin` scope carries none of its owner's admin rights (nor the trust
-            // an admin's environments get).
-            var user = principal.user
-            if principal.scope < .admin { user.isAdmin = false }
-            context.principal = user
-            context.scope = principal.scope
-            context.viaToken = viaToken
-            context.logger[metadataKey: "user"] = "\(principal.user.id)"
+            try Self.adopt(principal, for: route, viaToken: viaToken, into: &context)
         } else if let route, !route.isPublic, let session = SessionCookie.token(in: request) {
             // The dashboard's script calls the API with the session cookie; what changes
             // something needs the session's CSRF token too (SameSite=Strict already keeps other
@@ -51,19 +41,26 @@ struct BasicAuthMiddleware: RouterMiddleware {
                !SessionCookie.checks(request.headers[HTTPField.Name(SessionCookie.csrfHeader)!], session: session) {
                 throw ViceError(.forbidden, "a request with the dashboard's session cookie needs its \(SessionCookie.csrfHeader) header")
             }
-            if principal.scope < route.scope {
-                throw ViceError(.forbidden, "this session's scope is \(principal.scope.rawValue); \(route.operationId) needs \(route.scope.rawValue)")
-            }
-            var user = principal.user
-            if principal.scope < .admin { user.isAdmin = false }
-            context.principal = user
-            context.scope = principal.scope
-            context.viaToken = true
-            context.logger[metadataKey: "user"] = "\(principal.user.id)"
+            try Self.adopt(principal, for: route, viaToken: true, into: &context)
         } else if route?.isPublic != true && route != nil {
             throw ViceError(.unauthorized, "authentication required (HTTP Basic or a Bearer token)")
         }
         return try await next(request, context)
+    }
+
+    /// Holds the credential's scope against the route's and makes its user the caller. A token
+    /// below `admin` scope carries none of its owner's admin rights (nor the trust an admin's
+    /// environments get).
+    static func adopt(_ principal: Principal, for route: APIRoute?, viaToken: Bool, into context: inout Context) throws {
+        if let route, principal.scope < route.scope {
+            throw ViceError(.forbidden, "this credential's scope is \(principal.scope.rawValue); \(route.operationId) needs \(route.scope.rawValue)")
+        }
+        var user = principal.user
+        if principal.scope < .admin { user.isAdmin = false }
+        context.principal = user
+        context.scope = principal.scope
+        context.viaToken = viaToken
+        context.logger[metadataKey: "user"] = "\(principal.user.id)"
     }
 
     static func parse(_ header: String) -> (String, String)? {

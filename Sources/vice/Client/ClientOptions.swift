@@ -152,3 +152,29 @@ func keyValues(_ pairs: [String]) throws -> [String: JSONValue] {
     }
     return object
 }
+
+extension ClientContext {
+    /// Deletes each record at `path(id)`, telling people which went.
+    func deleteEach(_ ids: [String], noun: String, path: (String) -> String) async throws {
+        for id in ids {
+            try await api.json("DELETE", path(id))
+            say("deleted \(noun) \(id)")
+        }
+    }
+}
+
+extension ClientContext {
+    /// Shows what a POST made; with `wait`, first follows its job to the end and shows the
+    /// record as it is then (read again at `path(id)`).
+    func show(created: JSONValue, following wait: Bool, verb: String, columns: [(header: String, field: String)],
+              path: (String) -> String) async throws {
+        guard wait, let id = created["id"]?.string else {
+            show(created, columns: columns)
+            return
+        }
+        if let job = created["jobId"]?.string {
+            _ = try await watcher.wait(for: job, progress: progress("\(verb) \(id)"))
+        }
+        show(try await api.json("GET", path(id)).value, columns: columns)
+    }
+}

@@ -20,14 +20,7 @@ struct DeployCommand: ClientCommand {
         var body: [String: JSONValue] = ["imageid": .string(image), "environmentId": .string(environment)]
         if let title { body["title"] = .string(title) }
         let created = try await context.api.json("POST", "/deploy", body: .object(body)).value
-        guard wait, let id = created["id"]?.string else {
-            context.show(created, columns: deploymentColumns)
-            return
-        }
-        if let job = created["jobId"]?.string {
-            _ = try await context.watcher.wait(for: job, progress: context.progress("deploy \(id)"))
-        }
-        context.show(try await context.api.json("GET", "/deployment/\(id)").value, columns: deploymentColumns)
+        try await context.show(created: created, following: wait, verb: "deploy", columns: deploymentColumns) { "/deployment/\($0)" }
     }
 }
 

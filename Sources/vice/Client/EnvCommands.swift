@@ -85,10 +85,7 @@ struct EnvDelete: ClientCommand {
     @Argument(help: "The environments' ids.") var ids: [String]
 
     func run(_ context: ClientContext) async throws {
-        for id in ids {
-            try await context.api.json("DELETE", "/environment/\(id)")
-            context.say("deleted environment \(id)")
-        }
+        try await context.deleteEach(ids, noun: "environment") { "/environment/\($0)" }
     }
 }
 

@@ -110,10 +110,7 @@ struct ImageDelete: ClientCommand {
     @Argument(help: "The images' ids.") var ids: [String]
 
     func run(_ context: ClientContext) async throws {
-        for id in ids {
-            try await context.api.json("DELETE", "/image/\(id)")
-            context.say("deleted image \(id)")
-        }
+        try await context.deleteEach(ids, noun: "image") { "/image/\($0)" }
     }
 }
 
@@ -182,13 +179,6 @@ struct ImageImport: ClientCommand {
         try fields.apply(to: &image)
         if image["title"] == nil { image["title"] = .string(reference) }
         let created = try await context.api.json("POST", "/images", body: .object(image)).value
-        guard wait, let id = created["id"]?.string else {
-            context.show(created, columns: imageColumns)
-            return
-        }
-        if let job = created["jobId"]?.string {
-            _ = try await context.watcher.wait(for: job, progress: context.progress("import \(id)"))
-        }
-        context.show(try await context.api.json("GET", "/image/\(id)").value, columns: imageColumns)
+        try await context.show(created: created, following: wait, verb: "import", columns: imageColumns) { "/image/\($0)" }
     }
 }
