@@ -80,4 +80,20 @@ import ViceTestSupport
         await #expect(throws: ViceError.self) { try await harness.fixture.registry.authenticate(token: tampered, username: "bob") }
         #expect(try await harness.fixture.registry.authenticate(token: good.token!, username: "bob").scope == .read)
     }
+
+    @Test func expiredTokensDoNotCountAgainstTheCapAndGoWhenANewOneIsMade() async throws {
+        let harness = try await APIHarness.make()
+        let bob = Principal(user: harness.bob, scope: .deploy)
+        // 100 one-day sessions from long ago, as a dashboard user who never signs out leaves them.
+        let past = Date().addingTimeInterval(-30 * 86_400)
+        for i in 0..<100 {
+            _ = try await harness.fixture.registry.createToken(APIToken(name: "session \(i)", expiresInDays: 1), by: bob, now: past)
+        }
+        let live = try await harness.fixture.registry.createToken(APIToken(name: "today"), by: bob)
+        #expect(live.token != nil)
+        #expect(try await harness.fixture.registry.tokens(of: harness.bob).map(\.name) == ["today"], "the expired ones are gone")
+        for i in 0..<99 { _ = try await harness.fixture.registry.createToken(APIToken(name: "live \(i)"), by: bob) }
+        await #expect { _ = try await harness.fixture.registry.createToken(APIToken(name: "one too many"), by: bob) }
+            throws: { ($0 as? ViceError)?.message.contains("at most 100") == true }
+    }
 }

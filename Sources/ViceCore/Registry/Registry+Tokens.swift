@@ -42,7 +42,12 @@ extension Registry {
             let token = StoredToken(id: id, userID: owner, name: name, scope: scope, secretHash: Self.digest(secret),
                                     createdAt: now, expiresAt: now.addingTimeInterval(TimeInterval(days) * 86_400))
             try await self.store.write { tx in
-                guard try tx.tokens(userID: owner).count < 100 else {
+                // Expired tokens (dashboard sessions among them) go first: they count for nothing.
+                var live = 0
+                for existing in try tx.tokens(userID: owner) {
+                    if existing.expiresAt <= now { try tx.deleteToken(id: existing.id) } else { live += 1 }
+                }
+                guard live < 100 else {
                     throw ViceError.invalidInput("a user has at most 100 tokens; revoke one first")
                 }
                 try tx.insertToken(token)
