@@ -107,7 +107,7 @@ package struct APIClient: Sendable {
             var pageQuery = query
             if let marker { pageQuery.append(("marker", marker)) }
             let (value, response) = try await json("GET", path, query: pageQuery)
-            items += value.array ?? []
+            items += value.arrayValue ?? []
             marker = response.header("X-Next-Marker")
             if let limit, items.count >= limit { return Array(items.prefix(limit)) }
         } while marker != nil

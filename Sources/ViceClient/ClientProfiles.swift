@@ -1,5 +1,6 @@
 import Foundation
 import ViceConfig
+import ViceCore
 
 #if canImport(Glibc)
 import Glibc
@@ -66,14 +67,13 @@ package struct ClientProfiles: Codable, Sendable, Equatable {
         }
     }
 
-    /// Writes the file whole, readable only by its owner: a new file of a random name (created
-    /// 0600, never through a link), synced, then renamed over the old one. A folder that others
-    /// may write to is refused: they could swap the file.
+    /// Writes the file whole, readable only by its owner: a new file of a random name (a
+    /// `SecretFile`: created 0600, never through a link, synced), then renamed over the old one.
+    /// A folder that others may write to is refused: they could swap the file.
     package func save(to path: String) throws {
         let directory = (path as NSString).deletingLastPathComponent
         do {
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true,
-                                                    attributes: [.posixPermissions: 0o700])
+            try SecretFile.makePrivateDirectory(for: path)
         } catch {
             throw ClientError(.usage, "cannot make \(directory): \(error.localizedDescription)")
         }
@@ -83,14 +83,13 @@ package struct ClientProfiles: Codable, Sendable, Equatable {
             throw ClientError(.usage, "\(directory) may be written by others; make it private (chmod 700 \(directory)) before keeping credentials in it")
         }
         let temporary = directory + "/.config.yaml." + String(UInt64.random(in: .min ... .max), radix: 36) + ".tmp"
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw ClientError(.usage, "cannot write \(temporary): \(String(cString: strerror(errno)))") }
-        let bytes = Array(yaml.utf8)
-        let written = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-        let private_ = fchmod(fd, 0o600) == 0
-        let synced = fsync(fd) == 0
-        close(fd)
-        guard written == bytes.count, private_, synced, rename(temporary, path) == 0 else {
+        do {
+            try SecretFile.create(temporary, contents: Data(yaml.utf8))
+        } catch {
+            unlink(temporary)
+            throw ClientError(.usage, "cannot write \(path): \(error)")
+        }
+        guard rename(temporary, path) == 0 else {
             let reason = String(cString: strerror(errno))
             unlink(temporary)
             throw ClientError(.usage, "cannot write \(path): \(reason)")

@@ -42,23 +42,15 @@ package struct ImageTransfer: Sendable {
         while true {
             let hasher = LockedBox(SHA256())
             do {
-                let content = try ByteStream.file(URL(fileURLWithPath: file))
-                let sent = LockedBox<Int64>(0)
-                let iterator = LockedBox(content.makeAsyncIterator())
-                let body = ByteStream {
-                    var current = iterator.withLock { $0 }
-                    let chunk = try await current.next()
-                    iterator.withLock { $0 = current }
-                    guard let chunk else { return nil }
+                let body = try ByteStream.file(URL(fileURLWithPath: file)).observed { chunk, sent in
                     hasher.withLock { $0.update(data: chunk) }
-                    progress.update(done: sent.withLock { $0 += Int64(chunk.count); return $0 }, total: size)
-                    return chunk
+                    progress.update(done: sent, total: size)
                 }
                 let response = try await client.send("POST", "/image/\(imageID)/file",
                                                      headers: [("Content-Type", "application/octet-stream"), ("Accept", "application/json")],
                                                      body: HTTPRequestBody(body, length: size))
                 let bytes = try await response.collect(upTo: 16 << 20)
-                let digest = hasher.withLock { $0.finalize() }.map { String(format: "%02x", $0) }.joined()
+                let digest = hasher.withLock { $0.finalize() }.hexString
                 progress.finish()
                 return (try JSONValue.decode(bytes), digest)
             } catch let error as ClientError where error.kind == .unreachable && attempt < attempts {
@@ -172,13 +164,13 @@ package struct ImageTransfer: Sendable {
             } catch let error as HTTPClientError where attempt < attempts {
                 try await pause(before: attempt, because: error.message, progress: progress)
             } catch let error as HTTPClientError {
-                progress.finish(message: "download broke off at \(TransferProgress.bytes(offset))")
+                progress.finish(message: "download broke off at \(offset.byteCountText)")
                 throw ClientError(.unreachable, "the download broke off after \(attempts) tries: \(error.message)"
                                   + (toStdout ? "" : "; run the command again to continue from \(part)"))
             }
             attempt += 1
         }
-        let digest = hasher.finalize().map { String(format: "%02x", $0) }.joined()
+        let digest = hasher.finalize().hexString
         let expected = (etag ?? "").trimmingCharacters(in: CharacterSet(charactersIn: "\"W/")).replacingOccurrences(of: "sha256:", with: "")
         guard digest == expected else {
             progress.finish(message: "digest mismatch")
@@ -211,15 +203,11 @@ package struct ImageTransfer: Sendable {
     }
 
     private func pause(before attempt: Int, because reason: String, progress: TransferProgress, seconds asked: Double? = nil) async throws {
-        let seconds = asked ?? min(30, Self.seconds(backoff) * Double(1 << (attempt - 1)))
+        let seconds = asked ?? min(30, backoff.inSeconds * Double(1 << (attempt - 1)))
         if !progress.isEnabled {
             FileHandle.standardError.write(Data("vice: the transfer broke off (\(reason)); trying again in \(Int(seconds.rounded(.up))) s\n".utf8))
         }
         try await Task.sleep(for: .milliseconds(Int(seconds * 1000)))
-    }
-
-    static func seconds(_ duration: Duration) -> Double {
-        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
     }
 }
 

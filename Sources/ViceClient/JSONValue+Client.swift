@@ -7,22 +7,8 @@ extension JSONValue {
         try JSONDecoder().decode(JSONValue.self, from: Data(bytes))
     }
 
-    package var string: String? {
-        switch self {
-        case .string(let text): text
-        case .number(let value): value.rounded() == value && abs(value) < 9.0e18 ? String(Int64(value)) : String(value)
-        case .bool(let value): String(value)
-        default: nil
-        }
-    }
-
     package var int64: Int64? {
         if case .number(let value) = self, value.isFinite, abs(value) < 9.0e18 { return Int64(value) }
-        return nil
-    }
-
-    package var array: [JSONValue]? {
-        if case .array(let items) = self { return items }
         return nil
     }
 
@@ -37,7 +23,7 @@ extension JSONValue {
     package var cell: String {
         switch self {
         case .null: ""
-        case .string, .number, .bool: string ?? ""
+        case .string, .number, .bool: textValue ?? ""
         default: (try? encoded()).map { String(decoding: $0, as: UTF8.self) } ?? ""
         }
     }

@@ -34,7 +34,7 @@ package struct JobWatcher: Sendable {
                 for try await chunk in response.body {
                     for event in parser.feed(chunk) {
                         if let eventID = event.id { lastEventID = eventID }
-                        guard let data = try? JSONValue.decode(Array(event.data.utf8)), data["id"]?.string == id else { continue }
+                        guard let data = try? JSONValue.decode(Array(event.data.utf8)), data["id"]?.textValue == id else { continue }
                         show(data, progress)
                         if let ended = try finished(data, progress) { return ended }
                     }
@@ -56,20 +56,20 @@ package struct JobWatcher: Sendable {
     private func show(_ job: JSONValue, _ progress: TransferProgress?) {
         guard let progress else { return }
         progress.update(done: job["bytesDone"]?.int64 ?? 0, total: job["bytesTotal"]?.int64,
-                        phase: job["phase"]?.string ?? job["state"]?.string)
+                        phase: job["phase"]?.textValue ?? job["state"]?.textValue)
     }
 
     /// The job, when it is finished; throws when it finished badly.
     private func finished(_ job: JSONValue, _ progress: TransferProgress?) throws -> JSONValue? {
-        switch job["state"]?.string {
+        switch job["state"]?.textValue {
         case "succeeded":
             progress?.finish()
             return job
         case "failed", "cancelled":
-            let state = job["state"]?.string ?? "failed"
+            let state = job["state"]?.textValue ?? "failed"
             progress?.finish(message: "job \(state)")
-            let reason = job["error"]?["message"]?.string ?? job["note"]?.string ?? "no reason given"
-            throw ClientError(.jobFailed, "job \(job["id"]?.string ?? "?") (\(job["kind"]?.string ?? "?")) \(state): \(reason)")
+            let reason = job["error"]?["message"]?.textValue ?? job["note"]?.textValue ?? "no reason given"
+            throw ClientError(.jobFailed, "job \(job["id"]?.textValue ?? "?") (\(job["kind"]?.textValue ?? "?")) \(state): \(reason)")
         default:
             return nil
         }

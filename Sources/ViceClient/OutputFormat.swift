@@ -15,8 +15,8 @@ package enum OutputFormat: String, Sendable, CaseIterable {
         case .yaml:
             return YAMLText.document(value)
         case .id:
-            let items = value.array ?? [value]
-            return items.compactMap { $0["id"]?.string }.map { $0 + "\n" }.joined()
+            let items = value.arrayValue ?? [value]
+            return items.compactMap { $0["id"]?.textValue }.map { $0 + "\n" }.joined()
         case .table:
             if case .array(let items) = value {
                 return TableText.render(headers: columns.map(\.header),
@@ -104,7 +104,7 @@ enum YAMLText {
         switch value {
         case .null: return "null"
         case .bool(let flag): return flag ? "true" : "false"
-        case .number: return value.string ?? "0"
+        case .number: return value.textValue ?? "0"
         case .object: return "{}"
         case .array: return "[]"
         case .string(let text):

@@ -74,18 +74,18 @@ package final class TransferProgress: Sendable {
     private func render(_ state: State, now: ContinuousClock.Instant) -> String {
         let rate: Double = {
             guard let first = state.samples.first, let last = state.samples.last, last.0 > first.0 else { return 0 }
-            let seconds = Self.seconds(last.0 - first.0)
+            let seconds = (last.0 - first.0).inSeconds
             return seconds > 0 ? Double(last.1 - first.1) / seconds : 0
         }()
         var head = label
         if let phase = state.phase { head += " " + phase }
-        var tail = Self.bytes(state.done)
+        var tail = state.done.byteCountText
         var fraction: Double?
         if let total = state.total, total > 0 {
             fraction = min(1, Double(state.done) / Double(total))
-            tail += "/" + Self.bytes(total) + String(format: " %3d%%", Int(fraction! * 100))
+            tail += "/" + total.byteCountText + String(format: " %3d%%", Int(fraction! * 100))
         }
-        if rate > 0 { tail += " " + Self.bytes(Int64(rate)) + "/s" }
+        if rate > 0 { tail += " " + Int64(rate).byteCountText + "/s" }
         if let total = state.total, rate > 0, state.done < total {
             tail += " ETA " + Self.clock(Double(total - state.done) / rate)
         }
@@ -104,19 +104,6 @@ package final class TransferProgress: Sendable {
     private func emit(_ text: String) {
         let bytes = Array(text.utf8)
         bytes.withUnsafeBytes { _ = try? writeFully(output, $0) }
-    }
-
-    static func seconds(_ duration: Duration) -> Double {
-        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
-    }
-
-    /// 1.5 GiB, 12.0 MiB, 512 B.
-    package static func bytes(_ count: Int64) -> String {
-        let units = ["B", "KiB", "MiB", "GiB", "TiB"]
-        var value = Double(count)
-        var unit = 0
-        while value >= 1024 && unit < units.count - 1 { value /= 1024; unit += 1 }
-        return unit == 0 ? "\(count) B" : String(format: "%.1f ", value) + units[unit]
     }
 
     /// 1:05:09 or 4:07.

@@ -5,7 +5,7 @@ import ViceServer
 
 extension Dashboard {
     func deploymentsPage(_ request: Request, _ visitor: Visitor) async throws -> Response {
-        let deployments = try await registry.deployments(owner: visitor.user, page: PageRequest(limit: PageRequest.maximumLimit, marker: Query(request).string("marker")))
+        let deployments = try await registry.deployments(owner: visitor.user, page: PageRequest(limit: PageRequest.maximumLimit, marker: Query(request: request).string("marker")))
         let rows: [[HTML]] = deployments.items.map { deployment in
             let id = deployment.id ?? ""
             return [HTML("<a href=\"/ui/images/\(deployment.imageid ?? "")\">\(deployment.title ?? deployment.imageid ?? "?")</a>"),
@@ -15,7 +15,7 @@ extension Dashboard {
                     Markup.apiButton("Remove", method: "DELETE", path: "/v1/deployment/\(id)",
                                      confirm: "Take this deployment out of its environment?", style: "danger")]
         }
-        let next: HTML = deployments.nextMarker.map { HTML("<p><a class=\"button\" rel=\"next\" href=\"/ui/deployments?marker=\(HTML.urlEncode($0))\">Next page</a></p>") } ?? ""
+        let next = Markup.nextPage(deployments.nextLink(for: request))
         let body: HTML = """
             <h1>Deployments</h1>
             \(Markup.table(caption: "Your deployments", headers: ["Image", "Environment", "Status", "Reference", "Created", ""],
@@ -26,7 +26,7 @@ extension Dashboard {
     }
 
     func jobsPage(_ request: Request, _ visitor: Visitor) async throws -> Response {
-        let query = Query(request)
+        let query = Query(request: request)
         var states: Set<JobState> = []
         if let state = query.string("state").flatMap(JobState.init(apiName:)) { states = [state] }
         let jobs = try await registry.jobs(JobQuery(states: states, page: PageRequest(limit: 50, marker: query.string("marker"))),
@@ -48,7 +48,8 @@ extension Dashboard {
                     HTML("\(job.error?.message ?? job.note ?? "")"), HTML("\(Markup.date(job.createdAt))"), HTML("\(actions)")]
         }
         let stateOptions = [("", "any")] + ["queued", "running", "succeeded", "failed", "cancelled"].map { ($0, $0) }
-        let next: HTML = jobs.nextMarker.map { HTML("<p><a class=\"button\" rel=\"next\" href=\"/ui/jobs?marker=\(HTML.urlEncode($0))\">Next page</a></p>") } ?? ""
+        // (The link keeps the state filter.)
+        let next = Markup.nextPage(jobs.nextLink(for: request))
         let body: HTML = """
             <h1>Jobs</h1>
             <form method="get" action="/ui/jobs" class="filters">\(Markup.select("State", name: "state", options: stateOptions, selected: query.string("state")))

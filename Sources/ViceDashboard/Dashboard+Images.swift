@@ -7,7 +7,7 @@ extension Dashboard {
     /// Search, filters and pages of the images the visitor may see; a form that makes a record
     /// and uploads a file into it.
     func imagesPage(_ request: Request, _ visitor: Visitor) async throws -> Response {
-        let query = Query(request)
+        let query = Query(request: request)
         let text = query.string("q")
         let status = query.string("status").flatMap(ImageStatus.init(rawValue:))
         let type = query.string("contenttype").flatMap(ContentType.init(rawValue:))
@@ -25,13 +25,7 @@ extension Dashboard {
         func options<E: RawRepresentable & CaseIterable>(_ type: E.Type) -> [(value: String, label: String)] where E.RawValue == String {
             [("", "any")] + E.allCases.map { ($0.rawValue, $0.rawValue) }
         }
-        var nextLink: HTML = ""
-        if let marker = page.nextMarker {
-            var items = request.uri.queryParameters.filter { $0.key != "marker" }.map { (String($0.key), String($0.value)) }
-            items.append(("marker", marker))
-            let href = "/ui/images?" + items.map { HTML.urlEncode($0.0) + "=" + HTML.urlEncode($0.1) }.joined(separator: "&")
-            nextLink = "<p><a class=\"button\" rel=\"next\" href=\"\(href)\">Next page</a></p>"
-        }
+        let nextLink = Markup.nextPage(page.nextLink(for: request))
         let contentTypes = ContentType.allCases.map { (value: $0.rawValue, label: $0.rawValue) }
         let body: HTML = """
             <h1>Images</h1>

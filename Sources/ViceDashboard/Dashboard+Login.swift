@@ -9,7 +9,7 @@ extension Dashboard {
     /// share (double submit): another site can neither read the cookie nor set the field.
     func loginPage(_ request: Request, _ context: ViceRequestContext, error: String?, status: HTTPResponse.Status = .ok) async throws -> Response {
         let token = SessionCookie.cookie("vice_login", in: request) ?? IDGenerator.make(length: 32)
-        let next = Query(request).string("next") ?? "/ui/images"
+        let next = Query(request: request).string("next") ?? "/ui/images"
         let alert: HTML = error.map { HTML("<p role=\"alert\" class=\"error\" id=\"login-error\">\($0)</p>") } ?? ""
         let body: HTML = """
             <h1>Sign in</h1>
@@ -23,9 +23,8 @@ extension Dashboard {
             </form>
             """
         var response = Self.html(Layout.page(title: "Sign in", visitor: nil, body: body), status: status)
-        var cookie = "vice_login=\(token); Path=/ui/login; HttpOnly; SameSite=Strict; Max-Age=3600"
-        if secure(request) { cookie += "; Secure" }
-        response.headers[.setCookie] = cookie
+        response.headers[.setCookie] = SessionCookie.header(name: "vice_login", value: token, path: "/ui/login", maxAge: 3600,
+                                                            secure: secure(request))
         return response
     }
 
@@ -33,7 +32,7 @@ extension Dashboard {
     /// day and sets it as the cookie.
     func login(_ request: Request, _ context: ViceRequestContext) async throws -> Response {
         let form = try await Form(request)
-        guard let expected = SessionCookie.cookie("vice_login", in: request), SessionCookie.same(form["csrf"], expected) else {
+        guard let expected = SessionCookie.cookie("vice_login", in: request), Registry.secretsMatch(form["csrf"], expected) else {
             return try await loginPage(request, context, error: "The form expired; please sign in again.", status: .forbidden)
         }
         let user: UserRecord
@@ -87,14 +86,4 @@ struct Form {
     }
 
     subscript(name: String) -> String? { values[name] }
-}
-
-/// A request's query parameters.
-struct Query {
-    let request: Request
-    init(_ request: Request) { self.request = request }
-
-    func string(_ name: String) -> String? {
-        request.uri.queryParameters.get(name).flatMap { $0.isEmpty ? nil : $0 }
-    }
 }

@@ -59,9 +59,7 @@ package struct Dashboard: Sendable {
             } catch {
                 return errorPage(error, visitor: nil, context: context)
             }
-            var user = principal.user
-            if principal.scope < .admin { user.isAdmin = false }
-            let visitor = Visitor(user: user, session: token, csrf: SessionCookie.csrf(for: token))
+            let visitor = Visitor(user: principal.actingUser, session: token, csrf: SessionCookie.csrf(for: token))
             do {
                 return try await body(request, visitor)
             } catch {

@@ -1,4 +1,5 @@
 import Foundation
+import ViceCore
 
 /// Markup that is already safe to send: built only from escaped text and the helpers below.
 struct HTML: Sendable, ExpressibleByStringInterpolation, CustomStringConvertible {
@@ -90,17 +91,17 @@ enum Markup {
             """
     }
 
+    /// The link to the next page of a list, when there is one.
+    static func nextPage(_ link: String?) -> HTML {
+        link.map { HTML("<p><a class=\"button\" rel=\"next\" href=\"\($0)\">Next page</a></p>") } ?? ""
+    }
+
     static func status(_ text: String?) -> HTML {
         "<span class=\"status status-\(text ?? "unknown")\">\(text ?? "—")</span>"
     }
 
     static func bytes(_ count: Int64?) -> String {
-        guard let count else { return "—" }
-        let units = ["B", "KiB", "MiB", "GiB", "TiB"]
-        var value = Double(count)
-        var unit = 0
-        while value >= 1024 && unit < units.count - 1 { value /= 1024; unit += 1 }
-        return unit == 0 ? "\(count) B" : String(format: "%.1f ", value) + units[unit]
+        count?.byteCountText ?? "—"
     }
 
     static func date(_ date: Date?) -> String {

@@ -312,7 +312,7 @@ final class Transfer: @unchecked Sendable {
     }
 
     static func milliseconds(_ duration: Duration) -> Int {
-        Int(duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000)
+        Int(duration.inNanoseconds / 1_000_000)
     }
 }
 

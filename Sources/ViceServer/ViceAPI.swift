@@ -72,10 +72,15 @@ package struct ViceAPI: Sendable {
 }
 
 /// Query parameters, validated.
-struct Query {
+package struct Query {
     let request: Request
 
-    func string(_ name: String) -> String? {
+    package init(request: Request) {
+        self.request = request
+    }
+
+    /// A parameter's value; an empty one counts as absent.
+    package func string(_ name: String) -> String? {
         request.uri.queryParameters.get(name).flatMap { $0.isEmpty ? nil : $0 }
     }
 
@@ -104,16 +109,25 @@ extension Page {
     /// `Link: <…>; rel="next"` and `X-Next-Marker` for a page that has a successor.
     func headers(for request: Request) -> HTTPFields {
         guard let nextMarker else { return [:] }
+        var headers: HTTPFields = [:]
+        if let link = nextLink(for: request) {
+            headers[HTTPField.Name("Link")!] = "<\(link)>; rel=\"next\""
+        }
+        headers[HTTPField.Name("X-Next-Marker")!] = nextMarker
+        return headers
+    }
+
+    /// The request's path and query with `marker` set to the next page's (nil on the last page):
+    /// the API's `Link` header, and the dashboard's "Next page".
+    package func nextLink(for request: Request) -> String? {
+        guard let nextMarker else { return nil }
         var items = request.uri.queryParameters.filter { $0.key != "marker" }.map { (String($0.key), String($0.value)) }
         items.append(("marker", nextMarker))
         var components = URLComponents()
         components.path = request.uri.path
         components.queryItems = items.map { URLQueryItem(name: $0.0, value: $0.1) }
-        var headers: HTTPFields = [:]
-        if let link = components.string {
-            headers[HTTPField.Name("Link")!] = "<\(link)>; rel=\"next\""
-        }
-        headers[HTTPField.Name("X-Next-Marker")!] = nextMarker
-        return headers
+        // A literal `+` is a space to form decoders: sent encoded, it means itself everywhere.
+        components.percentEncodedQuery = components.percentEncodedQuery?.replacingOccurrences(of: "+", with: "%2B")
+        return components.string
     }
 }

@@ -6,6 +6,9 @@ package struct ViceRequestContext: RequestContext {
     package var coreContext: CoreRequestContextStorage
     /// The operation the request is for, found once by `MethodCheck` (nil for unknown paths).
     package var route: APIRoute?
+    /// The routes of the request's path (any method), looked up once by `MetricsMiddleware`
+    /// for its label and used by `MethodCheck`; nil until looked up.
+    var pathRoutes: [APIRoute]?
     /// Set by `BasicAuthMiddleware` once the caller's credentials check out.
     package var principal: UserRecord?
     /// How far the caller's credentials reach: a token's scope, or what a password grants.

@@ -36,11 +36,17 @@ public struct ByteStream: AsyncSequence, Sendable {
     /// The same bytes; after each chunk `passed` is told how many bytes have gone by in all, and
     /// may throw to end the stream (a size limit) or wait (a throttle).
     public func observed(_ passed: @escaping @Sendable (_ total: Int64) async throws -> Void) -> ByteStream {
+        observed { _, total in try await passed(total) }
+    }
+
+    /// The same bytes; each chunk, and how many bytes have gone by in all with it, is shown to
+    /// `passed` on its way (to hash what is sent, say) before it goes on.
+    public func observed(_ passed: @escaping @Sendable (_ chunk: [UInt8], _ total: Int64) async throws -> Void) -> ByteStream {
         let counted = LockedBox<Int64>(0)
         let box = IteratorBox(makeAsyncIterator())
         return ByteStream {
             guard let chunk = try await box.next() else { return nil }
-            try await passed(counted.withLock { total -> Int64 in total += Int64(chunk.count); return total })
+            try await passed(chunk, counted.withLock { total -> Int64 in total += Int64(chunk.count); return total })
             return chunk
         }
     }

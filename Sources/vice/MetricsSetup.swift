@@ -36,15 +36,15 @@ final class MetricsSetup: Sendable {
 
     /// The exposition: refreshes the scrape-time gauges, then renders everything.
     func render() async -> [UInt8] {
+        var storeUp = 1
         do {
             try await refreshGauges()
         } catch {
             // The counters still go out; the stale gauges say so by `vice_metrics_store_up 0`.
             logger.warning("reading the store for the metrics failed: \(error)")
-            Gauge(label: "vice_metrics_store_up").record(0)
-            return prometheus.emitToBuffer()
+            storeUp = 0
         }
-        Gauge(label: "vice_metrics_store_up").record(1)
+        Gauge(label: RegistryMetrics.metricsStoreUp).record(storeUp)
         return prometheus.emitToBuffer()
     }
 
@@ -63,19 +63,19 @@ final class MetricsSetup: Sendable {
         for count in snapshot.jobs { jobs["\(count.kind.rawValue)/\(count.state.rawValue)", default: 0] += count.count }
         for kind in JobKind.allCases {
             for state in JobState.allCases {
-                Gauge(label: "vice_jobs", dimensions: [("queue", kind.queue.rawValue), ("kind", kind.rawValue), ("state", state.apiName)])
+                Gauge(label: RegistryMetrics.jobs, dimensions: [("queue", kind.queue.rawValue), ("kind", kind.rawValue), ("state", state.apiName)])
                     .record(jobs["\(kind.rawValue)/\(state.rawValue)"] ?? 0)
             }
         }
         for status in ImageStatus.allCases {
-            Gauge(label: "vice_images", dimensions: [("status", status.rawValue)]).record(snapshot.images[status.rawValue] ?? 0)
+            Gauge(label: RegistryMetrics.images, dimensions: [("status", status.rawValue)]).record(snapshot.images[status.rawValue] ?? 0)
         }
         for queue in JobQueueName.allCases {
-            Gauge(label: "vice_workers", dimensions: [("queue", queue.rawValue)]).record(snapshot.workerSlots[queue] ?? 0)
+            Gauge(label: RegistryMetrics.workers, dimensions: [("queue", queue.rawValue)]).record(snapshot.workerSlots[queue] ?? 0)
         }
         if let store = snapshot.store ?? cached?.usage {
-            Gauge(label: "vice_store_blobs").record(store.blobs)
-            Gauge(label: "vice_store_bytes").record(store.bytes)
+            Gauge(label: RegistryMetrics.storeBlobs).record(store.blobs)
+            Gauge(label: RegistryMetrics.storeBytes).record(store.bytes)
         }
     }
 }

@@ -39,7 +39,7 @@ import ViceTestSupport
         struct Wrapper: Decodable { var items: [JSONValue] }
         let indented = "items:\n" + text.split(separator: "\n", omittingEmptySubsequences: false).map { "  " + $0 }.joined(separator: "\n")
         let decoded = try YAMLDecoder(environment: [:]).decode(Wrapper.self, from: indented, file: "output.yaml")
-        #expect(decoded.items == value.array, "\(text)")
+        #expect(decoded.items == value.arrayValue, "\(text)")
         #expect(!text.contains("\u{2028}") && !text.contains("\u{85}") && !text.contains("\u{7}"), "control characters are escaped")
         #expect(OutputFormat.table.render(value, columns: [("HUGE", "huge")]).contains("1e+20"), "no trap on numbers past Int64")
     }
@@ -76,8 +76,8 @@ import ViceTestSupport
     }
 
     @Test func theProgressLineSaysBytesRateAndTimeLeft() {
-        #expect(TransferProgress.bytes(512) == "512 B")
-        #expect(TransferProgress.bytes(3 << 29) == "1.5 GiB")
+        #expect(Int64(512).byteCountText == "512 B")
+        #expect(Int64(3 << 29).byteCountText == "1.5 GiB")
         let off = TransferProgress(label: "x", total: 10, enabled: false)
         off.update(done: 5)
         off.finish()

@@ -184,8 +184,7 @@ final class ExactReader: ChannelInboundHandler, @unchecked Sendable {
             return
         }
         let loop = promise.futureResult.eventLoop
-        pending?.timer = loop.scheduleTask(in: .nanoseconds(Int64(timeout.components.seconds) * 1_000_000_000
-                                                                 + timeout.components.attoseconds / 1_000_000_000)) { [self] in
+        pending?.timer = loop.scheduleTask(in: .nanoseconds(timeout.inNanoseconds)) { [self] in
             fail("no data from \(peer) for \(timeout)", timeout: true)
         }
     }

@@ -134,10 +134,10 @@ package final class WorkerPool: Sendable {
         }
         let work = Task { [timeLimit] in
             try await JobAdapterLabel.$current.withValue(adapterLabel) {
-            guard !cancelledByCaller.withLock({ $0 }) else { throw CancellationError() }
-            try await self.withLeaseHeartbeat(job, onCancelRequest: { self.cancellations.cancel(jobID: job.id) }) {
-                try await Self.withTimeLimit(timeLimit) { try await self.handler.perform(job) }
-            }
+                guard !cancelledByCaller.withLock({ $0 }) else { throw CancellationError() }
+                try await self.withLeaseHeartbeat(job, onCancelRequest: { self.cancellations.cancel(jobID: job.id) }) {
+                    try await Self.withTimeLimit(timeLimit) { try await self.handler.perform(job) }
+                }
             }
         }
         cancellations.register(job.id, token: job.leaseToken) {
@@ -147,8 +147,7 @@ package final class WorkerPool: Sendable {
         defer { cancellations.unregister(job.id, token: job.leaseToken) }
         do {
             try await withTaskCancellationHandler { try await work.value } onCancel: { work.cancel() }
-            let elapsed = (ContinuousClock.now - started).components
-            let seconds = Double(elapsed.seconds) + Double(elapsed.attoseconds) / 1e18
+            let seconds = (ContinuousClock.now - started).inSeconds
             logger.info("job finished", metadata: ["seconds": "\((seconds * 1000).rounded() / 1000)"])
             measure("succeeded")
         } catch {

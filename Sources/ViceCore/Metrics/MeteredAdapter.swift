@@ -15,24 +15,26 @@ package struct MeteredAdapter: Sendable {
         JobAdapterLabel.current?.withLock { $0 = kind }
     }
 
+    /// The counter of `label` (calls or errors) for `operation` of this adapter.
+    private func counter(_ label: String, _ operation: String) -> Counter {
+        Counter(label: label, dimensions: [("adapter", kind), ("operation", operation)])
+    }
+
     private func call<T>(_ operation: String, _ body: () async throws -> T) async throws -> T {
-        Counter(label: RegistryMetrics.adapterCalls, dimensions: [("adapter", kind), ("operation", operation)]).increment()
+        counter(RegistryMetrics.adapterCalls, operation).increment()
         do {
             return try await body()
         } catch {
-            if !(error is CancellationError) {
-                Counter(label: RegistryMetrics.adapterErrors, dimensions: [("adapter", kind), ("operation", operation)]).increment()
-            }
+            // A cancel is no failure of the backend.
+            if !(error is CancellationError) { counter(RegistryMetrics.adapterErrors, operation).increment() }
             throw error
         }
     }
 
     func health() async -> AdapterHealth {
-        Counter(label: RegistryMetrics.adapterCalls, dimensions: [("adapter", kind), ("operation", "health")]).increment()
+        counter(RegistryMetrics.adapterCalls, "health").increment()
         let health = await base.health()
-        if health.status != .healthy {
-            Counter(label: RegistryMetrics.adapterErrors, dimensions: [("adapter", kind), ("operation", "health")]).increment()
-        }
+        if health.status != .healthy { counter(RegistryMetrics.adapterErrors, "health").increment() }
         if let environmentID {
             RegistryMetrics.environmentHealth(id: environmentID, adapter: kind, healthy: health.status == .healthy)
         }

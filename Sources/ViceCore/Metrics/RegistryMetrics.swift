@@ -24,12 +24,23 @@ package enum RegistryMetrics {
     package static let adapterErrors = "vice_adapter_errors_total"
     /// `vice_environment_healthy{environment,adapter}`: 1 or 0, from the last health check.
     package static let environmentHealthy = "vice_environment_healthy"
+    // Gauges read from the stores at scrape time:
+    /// `vice_jobs{queue,kind,state}`.
+    package static let jobs = "vice_jobs"
+    /// `vice_images{status}`.
+    package static let images = "vice_images"
+    /// `vice_workers{queue}`: this node's worker slots.
+    package static let workers = "vice_workers"
+    /// `vice_store_blobs` and `vice_store_bytes`: what the blob store holds.
+    package static let storeBlobs = "vice_store_blobs"
+    package static let storeBytes = "vice_store_bytes"
+    /// `vice_metrics_store_up`: 0 when the last scrape could not read the store.
+    package static let metricsStoreUp = "vice_metrics_store_up"
 
     /// Records how a job attempt ended.
     package static func jobFinished(kind: JobKind, adapter: String?, outcome: String, after elapsed: Duration) {
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
         Timer(label: jobDuration, dimensions: [("kind", kind.rawValue), ("adapter", adapter ?? "none"), ("outcome", outcome)])
-            .recordNanoseconds(Int64(seconds * 1e9))
+            .recordNanoseconds(elapsed.inNanoseconds)
     }
 
     package static func jobRetried(kind: JobKind) {

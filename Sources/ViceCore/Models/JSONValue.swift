@@ -50,6 +50,12 @@ public enum JSONValue: Sendable, Hashable, Codable {
         return nil
     }
 
+    /// The items of an array, or nil for any other kind of value.
+    public var arrayValue: [JSONValue]? {
+        if case .array(let items) = self { return items }
+        return nil
+    }
+
     public var stringValue: String? {
         if case .string(let value) = self { return value }
         return nil
@@ -59,7 +65,8 @@ public enum JSONValue: Sendable, Hashable, Codable {
     public var textValue: String? {
         switch self {
         case .string(let value): return value
-        case .number(let value): return value.rounded() == value ? String(Int64(value)) : String(value)
+        // Whole numbers as integers, unless past what Int64 holds (converting those would trap).
+        case .number(let value): return value.rounded() == value && abs(value) < 9.0e18 ? String(Int64(value)) : String(value)
         case .bool(let value): return String(value)
         default: return nil
         }

@@ -11,6 +11,14 @@ package struct Principal: Sendable, Hashable {
         self.user = user
         self.scope = scope
     }
+
+    /// The user as far as this credential reaches: below `admin` scope, none of the owner's
+    /// admin rights (nor the trust an admin's environments get).
+    package var actingUser: UserRecord {
+        var user = self.user
+        if scope < .admin { user.isAdmin = false }
+        return user
+    }
 }
 
 extension Registry {
@@ -122,6 +130,14 @@ extension Registry {
 
     static func digest(_ secret: String) -> String {
         SHA256.hash(data: Data(secret.utf8)).hexString
+    }
+
+    /// Whether a secret someone sent is the one expected (a scrape token, a CSRF token): their
+    /// digests compared in constant time, so neither the length nor the first differing byte
+    /// shows in the timing.
+    package static func secretsMatch(_ given: String?, _ expected: String) -> Bool {
+        guard let given else { return false }
+        return constantTimeEqual(digest(given), digest(expected))
     }
 
     static func constantTimeEqual(_ a: String, _ b: String) -> Bool {

@@ -48,16 +48,13 @@ struct BasicAuthMiddleware: RouterMiddleware {
         return try await next(request, context)
     }
 
-    /// Holds the credential's scope against the route's and makes its user the caller. A token
-    /// below `admin` scope carries none of its owner's admin rights (nor the trust an admin's
-    /// environments get).
+    /// Holds the credential's scope against the route's and makes its user, as far as the
+    /// credential reaches, the caller.
     static func adopt(_ principal: Principal, for route: APIRoute?, viaToken: Bool, into context: inout Context) throws {
         if let route, principal.scope < route.scope {
             throw ViceError(.forbidden, "this credential's scope is \(principal.scope.rawValue); \(route.operationId) needs \(route.scope.rawValue)")
         }
-        var user = principal.user
-        if principal.scope < .admin { user.isAdmin = false }
-        context.principal = user
+        context.principal = principal.actingUser
         context.scope = principal.scope
         context.viaToken = viaToken
         context.logger[metadataKey: "user"] = "\(principal.user.id)"

@@ -10,7 +10,7 @@ struct MethodCheck: RouterMiddleware {
     typealias Context = ViceRequestContext
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        let routes = APIRoute.routes(forPath: request.uri.path)
+        let routes = context.pathRoutes ?? APIRoute.routes(forPath: request.uri.path)
         if let route = APIRoute.route(for: request.method, among: routes) {
             // Every query parameter of the API takes one value (lists are comma-separated): one
             // given twice is refused, not half-read.

@@ -14,14 +14,15 @@ struct MetricsMiddleware: RouterMiddleware {
         // Outside the method check (so its 405s count too): the route's template, found here.
         // The dashboard's pages are one series: their paths carry ids.
         let path = request.uri.path
-        let route = APIRoute.routes(forPath: path).first?.path
-            ?? (path == "/" || path == "/ui" || path.hasPrefix("/ui/") ? "/ui" : "unmatched")
+        let routes = APIRoute.routes(forPath: path)
+        var context = context
+        context.pathRoutes = routes
+        let route = routes.first?.path ?? (path == "/" || path == "/ui" || path.hasPrefix("/ui/") ? "/ui" : "unmatched")
         func record(_ status: Int) {
             Counter(label: RegistryMetrics.httpRequests, dimensions: [("method", method), ("route", route), ("status", String(status))])
                 .increment()
-            let elapsed = ContinuousClock.now - start
             Timer(label: RegistryMetrics.httpDuration, dimensions: [("method", method), ("route", route)])
-                .recordNanoseconds(elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
+                .recordNanoseconds((ContinuousClock.now - start).inNanoseconds)
         }
         // Errors are answered by the error middleware inside this one: they arrive as responses.
         do {

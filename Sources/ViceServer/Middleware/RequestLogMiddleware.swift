@@ -1,5 +1,6 @@
 import Hummingbird
 import Logging
+import ViceCore
 
 /// One log line per request: method, path (never the query's values or any header), status and
 /// duration, tagged with Hummingbird's request id. Authenticated handlers' own log lines also
@@ -10,8 +11,7 @@ struct RequestLogMiddleware: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let start = ContinuousClock.now
         let response = try await next(request, context)
-        let elapsed = ContinuousClock.now - start
-        let milliseconds = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
+        let milliseconds = (ContinuousClock.now - start).inSeconds * 1000
         context.logger.info("request", metadata: [
             "method": "\(request.method)",
             "path": "\(request.uri.path)",

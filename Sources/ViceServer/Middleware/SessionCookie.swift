@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 package import Hummingbird
+import ViceCore
 
 /// The dashboard's session: an API token (named `dashboard session`, one day) in an `HttpOnly`,
 /// `SameSite=Strict` cookie. Requests it authenticates that change something must also carry
@@ -31,24 +32,23 @@ package enum SessionCookie {
 
     /// The CSRF token that belongs to a session token.
     package static func csrf(for session: String) -> String {
-        SHA256.hash(data: Data(("vice-csrf\u{0}" + session).utf8)).map { String(format: "%02x", $0) }.joined()
+        SHA256.hash(data: Data(("vice-csrf\u{0}" + session).utf8)).hexString
     }
 
-    /// Whether `given` is the session's CSRF token, compared as digests.
+    /// Whether `given` is the session's CSRF token.
     package static func checks(_ given: String?, session: String) -> Bool {
-        same(given, csrf(for: session))
-    }
-
-    /// Whether two secrets are equal, compared as digests (no early exit on the first byte).
-    package static func same(_ given: String?, _ expected: String) -> Bool {
-        guard let given else { return false }
-        return Data(SHA256.hash(data: Data(given.utf8))) == Data(SHA256.hash(data: Data(expected.utf8)))
+        Registry.secretsMatch(given, csrf(for: session))
     }
 
     /// `Set-Cookie` for a session (nil: the cookie is cleared).
     package static func header(_ session: String?, secure: Bool) -> String {
-        var parts = ["\(name)=\(session ?? "")", "Path=/", "HttpOnly", "SameSite=Strict"]
-        if session == nil { parts.append("Max-Age=0") } else { parts.append("Max-Age=86400") }
+        header(name: name, value: session, path: "/", maxAge: 86_400, secure: secure)
+    }
+
+    /// `Set-Cookie` for one of the dashboard's cookies: `HttpOnly`, `SameSite=Strict`, and
+    /// `Secure` when asked; a nil value clears it.
+    package static func header(name: String, value: String?, path: String, maxAge: Int, secure: Bool) -> String {
+        var parts = ["\(name)=\(value ?? "")", "Path=\(path)", "HttpOnly", "SameSite=Strict", "Max-Age=\(value == nil ? 0 : maxAge)"]
         if secure { parts.append("Secure") }
         return parts.joined(separator: "; ")
     }

@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -55,9 +54,7 @@ struct OperationsMiddleware: RouterMiddleware {
         case .open:
             break
         case .token(let expected):
-            let given = request.headers[.authorization].flatMap(BasicAuthMiddleware.bearer) ?? ""
-            // Compared as digests: equal length, no early exit on the first differing byte.
-            guard Data(SHA256.hash(data: Data(given.utf8))) == Data(SHA256.hash(data: Data(expected.utf8))) else {
+            guard Registry.secretsMatch(request.headers[.authorization].flatMap(BasicAuthMiddleware.bearer), expected) else {
                 return try ErrorMiddleware.response(status: .unauthorized, kind: "unauthorized",
                                                     message: "the metrics need the scrape token (Authorization: Bearer …)",
                                                     context: context, headers: [.wwwAuthenticate: "Bearer realm=\"vice-metrics\""])

@@ -63,13 +63,17 @@ protocol ClientCommand: AsyncParsableCommand {
 
 extension ClientCommand {
     func run() async throws {
-        do {
-            let context = try ClientSetup.context(client)
-            try await run(context)
-        } catch let error as ClientError {
-            printError("vice: " + error.description)
-            throw ExitCode(error.exitCode)
-        }
+        try await reportingClientErrors { try await run(try ClientSetup.context(client)) }
+    }
+}
+
+/// Runs a client command: a `ClientError` becomes one line on standard error and its exit code.
+func reportingClientErrors(_ body: () async throws -> Void) async throws {
+    do {
+        try await body()
+    } catch let error as ClientError {
+        printError("vice: " + error.description)
+        throw ExitCode(error.exitCode)
     }
 }
 
@@ -140,17 +144,19 @@ func readJSONFile(_ path: String) throws -> JSONValue {
     }
 }
 
-/// `key=value` pairs into an object; a value that parses as JSON is taken as JSON.
-func keyValues(_ pairs: [String]) throws -> [String: JSONValue] {
-    var object: [String: JSONValue] = [:]
+/// Merges `key=value` pairs into the object at `object[field]` (made when missing); a value that
+/// parses as JSON is taken as JSON. No pairs: nothing changes.
+func merge(_ pairs: [String], into object: inout [String: JSONValue], at field: String) throws {
+    guard !pairs.isEmpty else { return }
+    var merged = object[field]?.objectValue ?? [:]
     for pair in pairs {
         guard let equals = pair.firstIndex(of: "="), equals != pair.startIndex else {
             throw ClientError(.usage, "'\(pair)' is not key=value")
         }
         let value = String(pair[pair.index(after: equals)...])
-        object[String(pair[..<equals])] = (try? JSONValue.decode(Array(value.utf8))) ?? .string(value)
+        merged[String(pair[..<equals])] = (try? JSONValue.decode(Array(value.utf8))) ?? .string(value)
     }
-    return object
+    object[field] = .object(merged)
 }
 
 extension ClientContext {
@@ -168,11 +174,11 @@ extension ClientContext {
     /// record as it is then (read again at `path(id)`).
     func show(created: JSONValue, following wait: Bool, verb: String, columns: [(header: String, field: String)],
               path: (String) -> String) async throws {
-        guard wait, let id = created["id"]?.string else {
+        guard wait, let id = created["id"]?.textValue else {
             show(created, columns: columns)
             return
         }
-        if let job = created["jobId"]?.string {
+        if let job = created["jobId"]?.textValue {
             _ = try await watcher.wait(for: job, progress: progress("\(verb) \(id)"))
         }
         show(try await api.json("GET", path(id)).value, columns: columns)

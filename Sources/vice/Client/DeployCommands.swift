@@ -54,7 +54,7 @@ struct DeploymentCommand: AsyncParsableCommand {
         func run(_ context: ClientContext) async throws {
             for id in ids {
                 let removing = try await context.api.json("DELETE", "/deployment/\(id)").value
-                if wait, let job = removing["jobId"]?.string {
+                if wait, let job = removing["jobId"]?.textValue {
                     _ = try await context.watcher.wait(for: job, progress: context.progress("remove \(id)"))
                     context.say("removed deployment \(id)")
                 } else {

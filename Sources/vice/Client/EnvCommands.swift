@@ -65,11 +65,7 @@ struct EnvCreate: ClientCommand {
             guard let password = LoginCommand.readLine() else { throw ClientError(.usage, "no password on standard input") }
             credentials["password"] = .string(password)
         }
-        if !specifics.isEmpty {
-            var existing = credentials["specifics"]?.objectValue ?? [:]
-            existing.merge(try keyValues(specifics)) { $1 }
-            credentials["specifics"] = .object(existing)
-        }
+        try merge(specifics, into: &credentials, at: "specifics")
         if !credentials.isEmpty { environment["credentials"] = .object(credentials) }
         guard environment["managementlayer"]?["software"] != nil else {
             throw ClientError(.usage, "say which adapter: --software (or managementlayer.software in -f)")
@@ -98,7 +94,7 @@ struct EnvHealth: ClientCommand {
     func run(_ context: ClientContext) async throws {
         let health = try await context.api.json("GET", "/environment/\(id)/health").value
         context.show(health, columns: [("STATUS", "status"), ("MESSAGE", "message")])
-        if health["status"]?.string != "healthy" { throw ExitCode(1) }
+        if health["status"]?.textValue != "healthy" { throw ExitCode(1) }
     }
 }
 

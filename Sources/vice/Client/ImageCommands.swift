@@ -58,11 +58,7 @@ struct ImageFields: ParsableArguments {
         if let description { image["description"] = .string(description) }
         if let visibility { image["visibility"] = .string(visibility) }
         if !member.isEmpty { image["members"] = .array(member.map(JSONValue.string)) }
-        if !specifics.isEmpty {
-            var existing = image["specifics"]?.objectValue ?? [:]
-            existing.merge(try keyValues(specifics)) { $1 }
-            image["specifics"] = .object(existing)
-        }
+        try merge(specifics, into: &image, at: "specifics")
     }
 }
 
@@ -127,14 +123,14 @@ struct ImageUpload: ClientCommand {
         let transfer = ImageTransfer(client: context.api)
         let progress = context.progress("upload \(id)")
         let (sent, digest) = try await transfer.upload(imageID: id, file: file, progress: progress)
-        guard !noWait, let job = sent["jobId"]?.string else {
+        guard !noWait, let job = sent["jobId"]?.textValue else {
             context.show(sent, columns: imageColumns)
             return
         }
         _ = try await context.watcher.wait(for: job, progress: context.progress("store \(id)"))
         let image = try await context.api.json("GET", "/image/\(id)").value
-        guard image["checksum"]?.string == "sha256:" + digest else {
-            throw ClientError(.digestMismatch, "the registry holds \(image["checksum"]?.string ?? "nothing") for image \(id), but the file's SHA-256 is \(digest)")
+        guard image["checksum"]?.textValue == "sha256:" + digest else {
+            throw ClientError(.digestMismatch, "the registry holds \(image["checksum"]?.textValue ?? "nothing") for image \(id), but the file's SHA-256 is \(digest)")
         }
         context.show(image, columns: imageColumns)
     }

@@ -63,7 +63,7 @@ struct JobCommand: AsyncParsableCommand {
         @Flag(help: "Follow the job and exit non-zero when it fails.") var wait = false
         func run(_ context: ClientContext) async throws {
             let job = try await context.api.json("POST", "/jobs/\(id)/retry").value
-            let shown = wait ? try await context.watcher.wait(for: job["id"]?.string ?? id, progress: context.progress("job \(id)")) : job
+            let shown = wait ? try await context.watcher.wait(for: job["id"]?.textValue ?? id, progress: context.progress("job \(id)")) : job
             context.show(shown, columns: jobColumns)
         }
     }

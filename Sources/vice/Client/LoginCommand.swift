@@ -45,12 +45,7 @@ struct LoginCommand: AsyncParsableCommand {
     var insecure = false
 
     func run() async throws {
-        do {
-            try await login()
-        } catch let error as ClientError {
-            printError("vice: " + error.description)
-            throw ExitCode(error.exitCode)
-        }
+        try await reportingClientErrors { try await login() }
     }
 
     private func login() async throws {
@@ -77,15 +72,15 @@ struct LoginCommand: AsyncParsableCommand {
         let api = try APIClient(url: url, credentials: credentials, caBundle: caBundle, insecure: insecure)
         entry.url = api.root
         let (me, _) = try await api.json("GET", "/user")
-        let username = me["username"]?.string ?? entry.user ?? "?"
+        let username = me["username"]?.textValue ?? entry.user ?? "?"
         entry.user = username
         if case .basic(_, let password) = credentials {
             if storePassword {
                 entry.password = password
             } else {
                 let token = try await makeToken(api, admin: me["admin"] == .bool(true))
-                entry.token = token["token"]?.string
-                entry.tokenId = token["id"]?.string
+                entry.token = token["token"]?.textValue
+                entry.tokenId = token["id"]?.textValue
             }
         }
         let path = ClientProfiles.path()
@@ -135,7 +130,7 @@ struct LogoutCommand: AsyncParsableCommand {
     var profile: String?
 
     func run() async throws {
-        do {
+        try await reportingClientErrors {
             let path = ClientProfiles.path()
             var profiles = try ClientProfiles.load(from: path)
             guard let name = profile ?? profiles.current, let entry = profiles.profiles[name] else {
@@ -153,9 +148,6 @@ struct LogoutCommand: AsyncParsableCommand {
             if profiles.current == name { profiles.current = profiles.profiles.keys.sorted().first }
             try profiles.save(to: path)
             print("logged out of \(entry.url) (profile \(name) removed)")
-        } catch let error as ClientError {
-            printError("vice: " + error.description)
-            throw ExitCode(error.exitCode)
         }
     }
 }
