@@ -4,6 +4,21 @@ import Hummingbird
 import NIOCore
 import ViceCore
 
+/// The operators' endpoints (GET and HEAD), as the OpenAPI document names them.
+package enum OperationsRoute: String, CaseIterable, Sendable {
+    case health = "/health"
+    case ready = "/ready"
+    case metrics = "/metrics"
+
+    package var operationId: String {
+        switch self {
+        case .health: "getHealth"
+        case .ready: "getReadiness"
+        case .metrics: "getMetrics"
+        }
+    }
+}
+
 /// Answers `/health`, `/ready` and `/metrics` before anything else runs: no credentials of the
 /// API (a scraper's bearer token is not an API token), no request log line per probe.
 struct OperationsMiddleware: RouterMiddleware {
@@ -13,20 +28,17 @@ struct OperationsMiddleware: RouterMiddleware {
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let path = request.uri.path
-        guard path == "/health" || path == "/ready" || path == "/metrics" else { return try await next(request, context) }
+        guard let endpoint = OperationsRoute(rawValue: path) else { return try await next(request, context) }
         guard request.method == .get || request.method == .head else {
             return try ErrorMiddleware.response(status: .methodNotAllowed, kind: "invalidInput",
                                                 message: "\(path) answers GET and HEAD only", context: context,
                                                 headers: [.allow: "GET, HEAD"])
         }
         let response: Response
-        switch path {
-        case "/health":
-            response = try JSONBody.response(["status": "ok"])
-        case "/ready":
-            response = try await readiness()
-        default:
-            response = try await metrics(request, context)
+        switch endpoint {
+        case .health: response = try JSONBody.response(["status": "ok"])
+        case .ready: response = try await readiness()
+        case .metrics: response = try await metrics(request, context)
         }
         guard request.method == .head else { return response }
         return Response(status: response.status, headers: response.headers, body: ResponseBody())
