@@ -32,7 +32,7 @@ package struct JobWatcher: Sendable {
                 if let ended = try finished(current, progress) { return ended }
                 var parser = ServerSentEvents()
                 for try await chunk in response.body {
-                    for event in parser.feed(chunk) {
+                    for event in try parser.feed(chunk) {
                         if let eventID = event.id { lastEventID = eventID }
                         guard let data = try? JSONValue.decode(Array(event.data.utf8)), data["id"]?.textValue == id else { continue }
                         show(data, progress)
@@ -77,8 +77,11 @@ package struct JobWatcher: Sendable {
 }
 
 /// The `text/event-stream` format, fed in chunks: `id:`, `event:`, `data:` lines, an event per
-/// blank line; comments (`:`) and `retry:` are skipped.
+/// blank line; comments (`:`) and `retry:` are skipped. A line or an event longer than
+/// `limit` (1 MiB) is refused: a server cannot make the client hold an endless line.
 package struct ServerSentEvents: Sendable {
+    package static let limit = 1 << 20
+
     package struct Event: Sendable, Equatable {
         package var id: String?
         package var kind: String?
@@ -97,7 +100,7 @@ package struct ServerSentEvents: Sendable {
 
     package init() {}
 
-    package mutating func feed(_ chunk: [UInt8]) -> [Event] {
+    package mutating func feed(_ chunk: [UInt8]) throws -> [Event] {
         buffer += chunk
         var events: [Event] = []
         while let newline = buffer.firstIndex(of: UInt8(ascii: "\n")) {
@@ -122,8 +125,14 @@ package struct ServerSentEvents: Sendable {
             case "data":
                 current.data += (hasData ? "\n" : "") + value
                 hasData = true
+                guard current.data.utf8.count <= Self.limit else {
+                    throw ClientError(.refused, "the registry sent an event larger than \(Self.limit) bytes")
+                }
             default: break
             }
+        }
+        guard buffer.count <= Self.limit else {
+            throw ClientError(.refused, "the registry sent an event stream line longer than \(Self.limit) bytes")
         }
         return events
     }

@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import NIOCore
 import ViceCore
 import ViceServer
 
@@ -75,7 +76,12 @@ struct Form {
     private var values: [String: String] = [:]
 
     init(_ request: Request) async throws {
-        let body = try await request.body.collect(upTo: 16 << 10)
+        let body: ByteBuffer
+        do {
+            body = try await request.body.collect(upTo: 16 << 10)
+        } catch is NIOTooManyBytesError {
+            throw ViceError(.payloadTooLarge, "the form is larger than 16 KiB")
+        }
         let text = String(buffer: body)
         for pair in text.split(separator: "&") {
             let parts = pair.split(separator: "=", maxSplits: 1).map {

@@ -8,7 +8,20 @@ import ViceTestSupport
 /// The client's formats on their own: the event stream parser fed in awkward pieces, YAML and
 /// table output, and the profile file.
 @Suite struct ClientFormatsTests {
-    @Test func eventsSplitAnywhereComeOutWhole() {
+    @Test func aServerCannotMakeTheClientHoldAnEndlessLineOrEvent() throws {
+        var parser = ServerSentEvents()
+        let line = [UInt8](repeating: UInt8(ascii: "x"), count: 64 << 10)
+        #expect(throws: ClientError.self) {
+            for _ in 0..<20 { _ = try parser.feed(line) }   // 1.25 MiB, no line break
+        }
+        var events = ServerSentEvents()
+        let dataLine = Array("data: ".utf8) + [UInt8](repeating: UInt8(ascii: "y"), count: 64 << 10) + [UInt8(ascii: "\n")]
+        #expect(throws: ClientError.self) {
+            for _ in 0..<20 { _ = try events.feed(dataLine) }   // one event of 1.25 MiB, never ended
+        }
+    }
+
+    @Test func eventsSplitAnywhereComeOutWhole() throws {
         let text = "retry: 2000\n\n: keep-alive\n\nid: 7\nevent: job.state\ndata: {\"id\":\"j1\",\"state\":\"running\"}\n\n"
             + "id: 8\r\nevent: job.progress\r\ndata: line one\r\ndata: line two\r\n\r\n"
         let bytes = Array(text.utf8)
@@ -16,7 +29,7 @@ import ViceTestSupport
             var parser = ServerSentEvents()
             var events: [ServerSentEvents.Event] = []
             for start in stride(from: 0, to: bytes.count, by: cut) {
-                events += parser.feed(Array(bytes[start..<min(start + cut, bytes.count)]))
+                events += try parser.feed(Array(bytes[start..<min(start + cut, bytes.count)]))
             }
             #expect(events == [
                 .init(id: "7", kind: "job.state", data: #"{"id":"j1","state":"running"}"#),

@@ -66,6 +66,9 @@ import ViceTestSupport
             // A form without the login cookie's token is refused.
             let forged = try await Self.send(client, .post, "/ui/login", form: "csrf=x&username=alice&password=\(RegistryFixture.password(of: "alice"))")
             #expect(forged.status == 403 && forged.cookie(SessionCookie.name) == nil)
+            // The form is read up to 16 KiB: a larger body is refused, not held.
+            let huge = try await Self.send(client, .post, "/ui/login", form: "username=alice&padding=" + String(repeating: "x", count: 20 << 10))
+            #expect(huge.status == 413 && huge.cookie(SessionCookie.name) == nil, "\(huge.status) \(huge.text.prefix(300))")
             let wrong = try await Self.send(client, .get, "/ui/login")
             let refused = try await Self.send(client, .post, "/ui/login", cookie: "vice_login=\(wrong.cookie("vice_login") ?? "")",
                                               form: "csrf=\(wrong.hidden("csrf") ?? "")&username=alice&password=wrong")
